@@ -1,0 +1,77 @@
+# Two commands: `make run` brings everything up, `make test` runs the whole suite.
+# Both create what they need: the Python 3.10 environment for Rasa (.venv-rasa), the Python 3.11
+# environment for actions, knowledge base and handoff service (.venv), and system packages.
+
+SHELL := /bin/bash
+PY311 ?= $(shell command -v python3.11 2>/dev/null)
+PY310 ?= $(shell (pyenv prefix 3.10 2>/dev/null | head -1 | sed 's|$$|/bin/python3.10|') || true)
+ifeq ($(wildcard $(PY310)),)
+PY310 := $(shell command -v python3.10 2>/dev/null)
+endif
+VENV := .venv
+VENV_RASA := .venv-rasa
+# The machine's pip configuration lists local indexes that may not exist; keep pip quiet about it.
+PIP_FILTER := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+
+.PHONY: help run test venvs system-packages kb train validate clean
+
+help:
+	@echo "make run    build the FAQ index, train Rasa if its data changed, start all services"
+	@echo "make test   install what is needed and run the whole test suite"
+	@echo "make kb     rebuild the knowledge-base index from data/faq"
+	@echo "make train  train the Rasa model if its data changed"
+	@echo "make clean  remove environments, models and local state (var/)"
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PY311)" ]; then echo "Python 3.11 not found: install it (e.g. 'pyenv install 3.11') and retry." >&2; exit 1; fi
+	@test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install -q --upgrade "pip>=25.1" $(PIP_FILTER)
+	@echo "installing the Python 3.11 environment (actions, knowledge base, handoff service) ..."
+	@set -o pipefail; $(VENV)/bin/python -m pip install -q --group app --group dev 2>&1 | grep -v "is ignored: it is neither" ; test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+
+$(VENV_RASA)/.installed: pyproject.toml
+	@if [ -z "$(PY310)" ] || [ ! -x "$(PY310)" ]; then \
+	  echo "Python 3.10 not found. Rasa 3.6 needs Python 3.8-3.10." >&2; \
+	  echo "Install it with 'pyenv install 3.10.13' (or your system's python3.10 package), or point PY310=/path/to/python3.10." >&2; \
+	  exit 1; fi
+	@test -x $(VENV_RASA)/bin/python || $(PY310) -m venv $(VENV_RASA)
+	@$(VENV_RASA)/bin/python -m pip install -q --upgrade "pip>=25.1" $(PIP_FILTER)
+	@echo "installing the Python 3.10 environment for Rasa 3.6.21 (about a minute) ..."
+	@set -o pipefail; $(VENV_RASA)/bin/python -m pip install -q --group rasa 2>&1 | grep -v "is ignored: it is neither" ; test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+
+venvs: $(VENV)/.installed $(VENV_RASA)/.installed
+
+# PostgreSQL (tests against a real server) and Chromium (browser tests) from Debian's packages.
+system-packages:
+	@missing=""; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing system packages:$$missing"; \
+	    if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  fi
+
+kb: $(VENV)/.installed
+	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m knowledge_base build
+
+train: venvs
+	$(VENV)/bin/python -m scripts.stack train
+
+validate: venvs
+	$(VENV_RASA)/bin/rasa data validate --data data/nlu data/rules data/stories --domain domain.yml --config config.yml
+
+run: venvs
+	@mkdir -p var
+	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m scripts.stack run
+
+test: venvs system-packages
+	@mkdir -p var
+	$(VENV)/bin/python -m scripts.stack train
+	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(VENV_RASA) models var .pytest_cache

@@ -1,0 +1,220 @@
+"""Handing the conversation to a person, relaying while they have it, and handing it back."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import providers
+from actions.conversation import (
+    channel_of,
+    entity_value,
+    idempotency_key,
+    language_of,
+    last_question,
+    latest_text,
+    latest_user_timestamp,
+    transcript,
+)
+from actions.handoff_client import HandoffError, HandoffUnavailable
+
+logger = logging.getLogger(__name__)
+
+REASONS = ("requested", "low_confidence", "repeated_failure", "negative_feedback", "frustration")
+
+
+def _leave_form(tracker: Tracker) -> List[EventType]:
+    if tracker.active_loop_name:
+        return [ActiveLoop(None), SlotSet("requested_slot", None)]
+    return []
+
+
+class ActionHandOff(Action):
+    """Create the escalation with the whole story; queue the customer or offer a callback."""
+
+    def name(self) -> Text:
+        return "action_hand_off"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        events = _leave_form(tracker)
+        if tracker.get_slot("handoff_active"):
+            return events  # already with a person: nothing to do twice
+        reason = tracker.get_slot("pending_offer") if tracker.get_slot("pending_offer") in REASONS else "requested"
+        payload = {
+            "idempotency_key": idempotency_key(tracker, "escalation"),
+            "sender_id": tracker.sender_id,
+            "channel": channel_of(tracker),
+            "language": language_of(tracker),
+            "reason": reason,
+            "question": last_question(tracker) or latest_text(tracker),
+            "transcript": transcript(tracker),
+        }
+        events += [SlotSet("pending_offer", None), SlotSet("miss_count", 0)]
+        try:
+            result = providers.get_handoff_client().create_escalation(payload)
+        except HandoffError:
+            logger.exception("escalation for %s failed; offering a callback", tracker.sender_id)
+            dispatcher.utter_message(response="utter_handoff_failed")
+            return events + [FollowupAction("callback_form")]
+        events.append(SlotSet("escalation_id", result["conversation_id"]))
+        if not result.get("accepting"):
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return events + [FollowupAction("callback_form")]
+        queue = result.get("queue") or {}
+        dispatcher.utter_message(
+            response="utter_handoff_queued",
+            position=queue.get("position", 1),
+            wait_minutes=max(1, round((queue.get("expected_wait_seconds") or 60) / 60)),
+        )
+        return events + [SlotSet("handoff_active", True)]
+
+
+class ActionRelayToAgent(Action):
+    """While a person has the conversation: pass the customer's message on, say nothing."""
+
+    def name(self) -> Text:
+        return "action_relay_to_agent"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        conversation_id = tracker.get_slot("escalation_id")
+        outbox = list(tracker.get_slot("relay_outbox") or [])
+        outbox.append(
+            {
+                "idempotency_key": idempotency_key(tracker, "relay"),
+                "text": latest_text(tracker),
+                "timestamp": latest_user_timestamp(tracker),
+            }
+        )
+        client = providers.get_handoff_client()
+        while outbox:
+            try:
+                client.post_message(conversation_id, outbox[0])
+            except HandoffError:
+                logger.warning("relay to conversation %s failed; %d message(s) kept", conversation_id, len(outbox))
+                if len(outbox) == 1:  # tell the customer once, not on every message
+                    dispatcher.utter_message(response="utter_relay_pending")
+                break
+            outbox.pop(0)
+        return [SlotSet("relay_outbox", outbox)]
+
+
+class ActionSwitchToCallback(Action):
+    """The customer in the queue prefers a callback: leave the queue, start the form."""
+
+    def name(self) -> Text:
+        return "action_switch_to_callback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        conversation_id = tracker.get_slot("escalation_id")
+        if conversation_id is not None:
+            try:
+                providers.get_handoff_client().cancel_escalation(conversation_id, "switched_to_callback")
+            except HandoffError:
+                logger.warning("could not cancel escalation %s", conversation_id, exc_info=True)
+        return [SlotSet("handoff_active", False), FollowupAction("callback_form")]
+
+
+class ActionDeliverAgentMessage(Action):
+    """An agent's reply, sent by the handoff service: deliver it on the customer's channel."""
+
+    def name(self) -> Text:
+        return "action_deliver_agent_message"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        text = entity_value(tracker, "agent_text")
+        if text:
+            dispatcher.utter_message(text=str(text))
+        return [SlotSet("handoff_active", True)]
+
+
+class ActionAgentJoined(Action):
+    def name(self) -> Text:
+        return "action_agent_joined"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_agent_joined", agent_name=entity_value(tracker, "agent_name") or "An agent")
+        return [SlotSet("handoff_active", True)]
+
+
+class ActionHandoffEnded(Action):
+    """The agent returned the conversation to the bot or resolved it: ask one satisfaction question."""
+
+    def name(self) -> Text:
+        return "action_handoff_ended"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        buttons = [
+            {"title": title, "payload": f'/satisfaction{{"score": {score}}}'}
+            for score, title in ((1, "😞 1"), (2, "2"), (3, "3"), (4, "4"), (5, "😀 5"))
+        ]
+        dispatcher.utter_message(response="utter_handoff_ended", buttons=buttons)
+        return [SlotSet("handoff_active", False), SlotSet("relay_outbox", []), SlotSet("miss_count", 0)]
+
+
+class ActionSatisfaction(Action):
+    def name(self) -> Text:
+        return "action_satisfaction"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        score = entity_value(tracker, "score")
+        conversation_id = tracker.get_slot("escalation_id")
+        if score is not None and conversation_id is not None:
+            try:
+                providers.get_handoff_client().send_satisfaction(
+                    {"idempotency_key": idempotency_key(tracker, "satisfaction"), "conversation_id": conversation_id, "score": int(score)}
+                )
+            except (HandoffError, ValueError):
+                logger.warning("could not record satisfaction for %s", conversation_id, exc_info=True)
+        dispatcher.utter_message(response="utter_thanks_for_rating")
+        return []
+
+
+class ActionCallbackUpdate(Action):
+    """The callback's outcome, sent by the handoff service."""
+
+    def name(self) -> Text:
+        return "action_callback_update"
+
+    RESPONSES = {"done": "utter_callback_done", "no_answer": "utter_callback_no_answer", "cancelled": "utter_callback_cancelled_by_agent"}
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        response = self.RESPONSES.get(str(entity_value(tracker, "callback_status")))
+        if response:
+            dispatcher.utter_message(response=response, reference=entity_value(tracker, "callback_reference") or "")
+        return []
+
+
+class ActionCancel(Action):
+    """"Cancel": stop the callback form, leave the queue, or cancel a booked callback."""
+
+    def name(self) -> Text:
+        return "action_cancel"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        client = providers.get_handoff_client()
+        if tracker.active_loop_name:
+            dispatcher.utter_message(response="utter_callback_form_cancelled")
+            return _leave_form(tracker)
+        if tracker.get_slot("handoff_active"):
+            try:
+                client.cancel_escalation(tracker.get_slot("escalation_id"), "customer_left")
+            except HandoffError:
+                logger.warning("could not cancel escalation", exc_info=True)
+            dispatcher.utter_message(response="utter_queue_left")
+            return [SlotSet("handoff_active", False), SlotSet("relay_outbox", [])]
+        reference = tracker.get_slot("callback_reference")
+        if reference:
+            try:
+                client.cancel_callback(reference)
+            except HandoffUnavailable:
+                dispatcher.utter_message(response="utter_callback_failed")
+                return []
+            except HandoffError:
+                logger.warning("could not cancel callback %s", reference, exc_info=True)
+            dispatcher.utter_message(response="utter_callback_cancelled")
+            return [SlotSet("callback_reference", None)]
+        dispatcher.utter_message(response="utter_nothing_to_cancel")
+        return []

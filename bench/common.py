@@ -1,0 +1,115 @@
+"""Shared helpers for the KB benchmarks: development data as FAQ files, splits, and running eval."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DATA = Path(os.environ.get("KB_BENCH_DATA", REPO.parent / "shared" / "data"))
+SEED = 13
+
+
+def humanise(label: str) -> str:
+    return label.replace("_", " ").strip().capitalize()
+
+
+def banking77() -> list[tuple[str, str]]:
+    with (DATA / "banking77" / "train.csv").open(encoding="utf-8") as handle:
+        return [(row["text"].strip(), row["category"]) for row in csv.DictReader(handle)]
+
+
+def clinc150() -> dict[str, list[tuple[str, str]]]:
+    raw = json.loads((DATA / "clinc150" / "data_full_dev.json").read_text(encoding="utf-8"))
+    return {part: [(t.strip(), label) for t, label in pairs] for part, pairs in raw.items()}
+
+
+def by_label(pairs):
+    groups = defaultdict(list)
+    for text, label in pairs:
+        groups[label].append(text)
+    return groups
+
+
+def split_per_label(pairs, held_out: float | int, seed: int = SEED):
+    """Stratified split: per label, ``held_out`` (a share or a count) of the questions go to the second part."""
+    rng = random.Random(seed)
+    keep, out = [], []
+    for label, texts in sorted(by_label(pairs).items()):
+        texts = texts[:]
+        rng.shuffle(texts)
+        n = round(len(texts) * held_out) if isinstance(held_out, float) else held_out
+        out += [(t, label) for t in texts[:n]]
+        keep += [(t, label) for t in texts[n:]]
+    return keep, out
+
+
+def sample_per_label(pairs, n: int, seed: int = SEED):
+    rng = random.Random(seed)
+    chosen = []
+    for label, texts in sorted(by_label(pairs).items()):
+        texts = texts[:]
+        rng.shuffle(texts)
+        chosen += [(t, label) for t in texts[:n]]
+    return chosen
+
+
+def write_faq(pairs, path: Path, answer=humanise, language: str = "en") -> Path:
+    """One FAQ entry per label; its questions are the label's texts, its answer a readable label name.
+
+    The development sets have no answers; the readable label stands in for an answer's words.
+    """
+    import yaml
+
+    entries = [
+        {"id": label, "questions": list(dict.fromkeys(texts)), "answer": answer(label)}
+        for label, texts in sorted(by_label(pairs).items())
+    ]
+    path.write_text(yaml.safe_dump({"language": language, "entries": entries}, allow_unicode=True, width=1000),
+                    encoding="utf-8")
+    return path
+
+
+def write_queries(pairs, path: Path) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(pairs)
+    return path
+
+
+def encoder():
+    from knowledge_base.encoder import make_encoder
+
+    return make_encoder()
+
+
+def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes: dict | None = None,
+             options: dict | None = None, keep_dir: Path | None = None, progress: bool = True):
+    """Build an index from ``faq`` (like ``eval``), run ``queries``; returns (figures, outcomes, kb, build s)."""
+    from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
+    from knowledge_base.evaluate import Query, metrics, run_queries
+
+    entries = load_entries(faq)
+    folder = keep_dir or Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    settings = Settings.from_env().with_(faq_path=faq, index_dir=folder / "index", check_sources=False,
+                                         **(settings_changes or {}))
+    started = time.perf_counter()
+    build_index(entries, settings.index_dir, encode=encode, progress=progress, options=options)
+    build_seconds = time.perf_counter() - started
+    kb = load_knowledge_base(settings, encode=encode)
+    outcomes = run_queries(kb, [Query(t, label) for t, label in queries], progress=progress)
+    return metrics(outcomes), outcomes, kb, build_seconds
+
+
+def show(title: str, figures: dict) -> None:
+    print(f"== {title}")
+    print(json.dumps(figures))
+    sys.stdout.flush()

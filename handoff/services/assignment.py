@@ -1,0 +1,225 @@
+"""The agents' side of a hand-off: claim, transfer, reply, note, resolve, return_to_bot, auto-assign."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from handoff.models import Agent, Conversation, Message, utcnow
+
+from .availability import online_agents, open_counts
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .escalations import get_conversation
+from .events import console_event, send_to_customer
+from .hours import get_service_settings
+from .state import activity, transition
+
+
+def _changed(session: Session, conversation: Conversation, *kinds: str) -> None:
+    for kind in kinds or ("conversation",):
+        console_event(session, kind, conversation.id)
+
+
+def _require_owner(conversation: Conversation, actor: Agent, verb: str) -> None:
+    if conversation.status != "open":
+        raise Conflict(f"Cannot {verb}: the conversation is {conversation.status}.", code="wrong_status")
+    if conversation.assignee_id != actor.id and not actor.is_admin:
+        raise Forbidden(f"Cannot {verb}: the conversation belongs to {_assignee_name(conversation)}.")
+
+
+def _assignee_name(conversation: Conversation) -> str:
+    return conversation.assignee.display_name if conversation.assignee else "nobody"
+
+
+def claim(
+    session: Session, conversation_id: int, agent: Agent, now: datetime | None = None, auto: bool = False
+) -> Conversation:
+    """Take a waiting conversation; of two agents claiming at once exactly one succeeds."""
+    now = now or utcnow()
+    conversation = get_conversation(session, conversation_id)
+    if conversation.status == "open" and conversation.assignee_id == agent.id:
+        return conversation
+    if conversation.status != "pending":
+        if conversation.status == "open":
+            raise Conflict(f"{_assignee_name(conversation)} already took this conversation.", code="already_claimed")
+        raise Conflict(f"The conversation is {conversation.status}; nothing to claim.", code="wrong_status")
+    # Lock the agent row (PostgreSQL) so two claims by one agent cannot both slip under capacity.
+    locked = session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
+    if locked is None or not locked.active:
+        raise Forbidden("This agent account is not active.")
+    if open_counts(session, [agent.id])[agent.id] >= locked.capacity:
+        session.rollback()
+        raise Conflict(
+            f"You already have {locked.capacity} open conversations (your capacity); resolve one first.",
+            code="at_capacity",
+        )
+    won = transition(
+        session,
+        conversation,
+        ["pending"],
+        status="open",
+        assignee_id=agent.id,
+        assigned_at=now,
+        first_claimed_at=func.coalesce(Conversation.first_claimed_at, now),
+    )
+    if not won:
+        session.rollback()
+        conversation = get_conversation(session, conversation_id)
+        raise Conflict(f"{_assignee_name(conversation)} already took this conversation.", code="already_claimed")
+    verb = "was assigned the conversation automatically" if auto else "took the conversation"
+    activity(conversation, f"{agent.display_name} {verb}.", now, agent.id)
+    send_to_customer(
+        session, conversation.sender_id, "agent_joined", {"agent_name": agent.display_name},
+        conversation_id=conversation.id, now=now,
+    )
+    _changed(session, conversation, "queue", "conversation")
+    session.commit()
+    return conversation
+
+
+def transfer(
+    session: Session, conversation_id: int, actor: Agent, target_id: int | None, now: datetime | None = None
+) -> Conversation:
+    """Hand an open conversation to another agent, or back to the queue when ``target_id`` is None."""
+    now = now or utcnow()
+    conversation = get_conversation(session, conversation_id)
+    _require_owner(conversation, actor, "transfer")
+    current = conversation.assignee_id
+    same_owner = [Conversation.assignee_id == current]
+    if target_id is None:
+        if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None, assigned_at=None):
+            raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
+        activity(conversation, f"{actor.display_name} put the conversation back in the queue.", now, actor.id)
+    else:
+        target = session.get(Agent, target_id)
+        if target is None or not target.active:
+            raise NotFound("That agent does not exist or is deactivated.")
+        if target.id == current:
+            raise Invalid(f"{target.display_name} already has this conversation.")
+        if not transition(session, conversation, ["open"], same_owner, assignee_id=target.id, assigned_at=now):
+            raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
+        activity(conversation, f"{actor.display_name} transferred the conversation to {target.display_name}.", now, actor.id)
+        send_to_customer(
+            session, conversation.sender_id, "agent_joined", {"agent_name": target.display_name},
+            conversation_id=conversation.id, now=now,
+        )
+    _changed(session, conversation, "queue", "conversation")
+    session.commit()
+    return conversation
+
+
+def _end(session: Session, conversation: Conversation, actor: Agent, outcome: str, from_statuses, extra, now) -> None:
+    status = "resolved" if outcome == "resolved" else "returned"
+    if not transition(session, conversation, from_statuses, extra, status=status, ended_at=now, end_reason=outcome):
+        session.rollback()
+        raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
+    text = "resolved the conversation" if outcome == "resolved" else "handed the conversation back to the bot"
+    activity(conversation, f"{actor.display_name} {text}.", now, actor.id)
+    send_to_customer(
+        session, conversation.sender_id, "handoff_ended", {"handoff_outcome": outcome},
+        conversation_id=conversation.id, now=now,
+    )
+    _changed(session, conversation, "queue", "conversation")
+    session.commit()
+
+
+def resolve(session: Session, conversation_id: int, actor: Agent, now: datetime | None = None) -> Conversation:
+    """Close an open conversation as solved; the bot then asks the customer for a rating."""
+    conversation = get_conversation(session, conversation_id)
+    _require_owner(conversation, actor, "resolve")
+    _end(session, conversation, actor, "resolved", ["open"], [Conversation.assignee_id == conversation.assignee_id], now or utcnow())
+    return conversation
+
+
+def return_to_bot(session: Session, conversation_id: int, actor: Agent, now: datetime | None = None) -> Conversation:
+    """Give the conversation back to the bot, from the queue or from the agent who has it."""
+    conversation = get_conversation(session, conversation_id)
+    if conversation.status == "open":
+        _require_owner(conversation, actor, "return it to the bot")
+        extra = [Conversation.assignee_id == conversation.assignee_id]
+    elif conversation.status == "pending":
+        extra = []
+    else:
+        raise Conflict(f"The conversation is already {conversation.status}.", code="wrong_status")
+    _end(session, conversation, actor, "returned", ["pending", "open"], extra, now or utcnow())
+    return conversation
+
+
+def _check_text(text: str, limit: int) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("Write something first.")
+    if len(text) > limit:
+        raise Invalid(f"Too long: {len(text)} characters, at most {limit}.")
+    return text
+
+
+def reply(
+    session: Session, conversation_id: int, actor: Agent, text: str, limit: int = 4000, now: datetime | None = None
+) -> Message:
+    """Send the customer a message on their channel (through the outbox to Rasa)."""
+    now = now or utcnow()
+    text = _check_text(text, limit)
+    conversation = get_conversation(session, conversation_id)
+    if conversation.status != "open":
+        raise Conflict(f"Cannot reply: the conversation is {conversation.status}. Claim it first.", code="wrong_status")
+    if conversation.assignee_id != actor.id:
+        raise Forbidden(f"Cannot reply: {_assignee_name(conversation)} has this conversation.")
+    message = Message(message_type="outgoing", sender_type="agent", agent_id=actor.id, content=text, created_at=now)
+    conversation.messages.append(message)
+    session.flush()
+    send_to_customer(
+        session, conversation.sender_id, "agent_message",
+        {"agent_text": text, "agent_name": actor.display_name},
+        conversation_id=conversation.id, message_id=message.id, now=now,
+    )
+    _changed(session, conversation)
+    session.commit()
+    return message
+
+
+def add_note(
+    session: Session, conversation_id: int, actor: Agent, text: str, limit: int = 4000, now: datetime | None = None
+) -> Message:
+    """A private note for colleagues; never sent to the customer."""
+    now = now or utcnow()
+    text = _check_text(text, limit)
+    conversation = get_conversation(session, conversation_id)
+    message = Message(
+        message_type="outgoing", sender_type="agent", agent_id=actor.id, content=text, private=True, created_at=now
+    )
+    conversation.messages.append(message)
+    session.flush()
+    _changed(session, conversation)
+    session.commit()
+    return message
+
+
+def auto_assign(session: Session, presence_timeout: int, now: datetime | None = None) -> int:
+    """When enabled, give waiting conversations (oldest first) to the least busy online agent."""
+    now = now or utcnow()
+    if not get_service_settings(session).auto_assign:
+        session.rollback()
+        return 0
+    waiting = session.scalars(
+        select(Conversation).where(Conversation.status == "pending").order_by(Conversation.created_at, Conversation.id)
+    ).all()
+    agents = online_agents(session, now, presence_timeout)
+    counts = open_counts(session, [agent.id for agent in agents])
+    assigned = 0
+    for conversation in waiting:
+        free = [a for a in agents if a.speaks(conversation.language) and counts[a.id] < a.capacity]
+        if not free:
+            continue
+        agent = min(free, key=lambda a: (counts[a.id] / a.capacity, counts[a.id], a.id))
+        try:
+            claim(session, conversation.id, agent, now, auto=True)
+        except (Conflict, Forbidden):
+            session.rollback()
+            continue
+        counts[agent.id] += 1
+        assigned += 1
+    session.rollback()
+    return assigned
+

@@ -1,0 +1,214 @@
+"""The bot's side of a hand-off: hand_off, customer messages while waiting or talking, cancel, status."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
+
+from .availability import availability, expected_wait, queue_position
+from .contacts import upsert_contact
+from .errors import Conflict, NotFound
+from .events import console_event
+from .idempotency import Outcome, run_once
+from .state import activity, transition
+
+REASON_LABELS = {
+    "requested": "the customer asked for a person",
+    "low_confidence": "the bot was not sure of the answer",
+    "repeated_failure": "the bot failed repeatedly",
+    "negative_feedback": "the customer said the answers did not help",
+    "frustration": "the customer seemed frustrated",
+}
+CANCEL_LABELS = {
+    "customer_left": "The customer left the conversation.",
+    "switched_to_callback": "The customer switched to a callback request.",
+}
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One line of the bot conversation before the hand-off."""
+
+    role: str  # "user" or "bot"
+    text: str
+    timestamp: datetime | None = None
+    kb: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class EscalationRequest:
+    idempotency_key: str
+    sender_id: str
+    channel: str
+    language: str
+    reason: str
+    question: str
+    transcript: tuple[Turn, ...] = ()
+    customer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """The knobs of queue answers that come from settings."""
+
+    presence_timeout: int = 120
+    default_timezone: str = "Europe/Berlin"
+
+
+def _turn_message(turn: Turn, now: datetime) -> Message:
+    customer = turn.role == "user"
+    return Message(
+        message_type="incoming" if customer else "outgoing",
+        sender_type="contact" if customer else "bot",
+        content=turn.text,
+        kb=turn.kb,
+        sent_at=turn.timestamp,
+        created_at=now,
+    )
+
+
+def queue_info(session: Session, conversation: Conversation, config: QueueConfig, now: datetime) -> dict[str, int]:
+    position = queue_position(session, conversation)
+    wait = expected_wait(session, position, conversation.language, config.presence_timeout, now)
+    return {"position": position, "expected_wait_seconds": wait}
+
+
+def get_conversation(session: Session, conversation_id: int) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
+
+
+def hand_off(
+    session: Session, request: EscalationRequest, config: QueueConfig, now: datetime | None = None
+) -> Outcome:
+    """Put the bot's conversation in front of people: a new pending conversation, or the open one."""
+    now = now or utcnow()
+
+    def work(session: Session) -> tuple[int, dict[str, Any]]:
+        contact = upsert_contact(
+            session, request.channel, request.sender_id, now, request.language, request.customer_name
+        )
+        state = availability(session, request.language, config.presence_timeout, config.default_timezone, now)
+        conversation = session.scalar(
+            select(Conversation)
+            .where(Conversation.contact_id == contact.id, Conversation.status.in_(ACTIVE_STATUSES))
+            .order_by(Conversation.id.desc())
+        )
+        reused = conversation is not None
+        if conversation is None:
+            conversation = Conversation(
+                contact=contact,
+                channel=request.channel,
+                sender_id=request.sender_id,
+                language=request.language,
+                reason=request.reason,
+                question=request.question,
+                status="pending",
+                accepting=state.accepting,
+                reason_not_accepting=state.reason_not_accepting,
+                created_at=now,
+            )
+            session.add(conversation)
+            turns = request.transcript
+        else:
+            known = [m.sent_at for m in conversation.messages if m.sent_at is not None]
+            latest = max(known) if known else None
+            turns = tuple(t for t in request.transcript if latest is None or (t.timestamp and t.timestamp > latest))
+        for turn in turns:
+            conversation.messages.append(_turn_message(turn, now))
+        note = f"Handed over by the bot: {REASON_LABELS.get(request.reason, request.reason)}."
+        if not state.accepting:
+            why = "outside business hours" if state.reason_not_accepting == "outside_business_hours" else "nobody online"
+            note += f" Not taking hand-offs right now ({why}); the customer was offered a callback."
+        if reused:
+            note = "The bot handed over again. " + note
+        activity(conversation, note, now)
+        session.flush()
+        console_event(session, "queue", conversation.id)
+        console_event(session, "conversation", conversation.id)
+        return 201, {
+            "conversation_id": conversation.id,
+            "status": conversation.status,
+            "accepting": state.accepting,
+            "reason_not_accepting": state.reason_not_accepting,
+            "queue": queue_info(session, conversation, config, now),
+            "agent_name": conversation.assignee.display_name if conversation.assignee else None,
+            "business_hours_open": state.business_hours_open,
+            "next_opening": state.next_opening.isoformat() if state.next_opening else None,
+            "reused": reused,
+        }
+
+    return run_once(session, "escalation", request.idempotency_key, request, work)
+
+
+def status(session: Session, conversation_id: int, config: QueueConfig, now: datetime | None = None) -> dict[str, Any]:
+    """Where the conversation stands, for the bot to tell the customer."""
+    conversation = get_conversation(session, conversation_id)
+    return {
+        "conversation_id": conversation.id,
+        "status": conversation.status,
+        "queue": queue_info(session, conversation, config, now or utcnow()),
+        "agent_name": conversation.assignee.display_name if conversation.assignee else None,
+    }
+
+
+def add_customer_message(
+    session: Session,
+    conversation_id: int,
+    idempotency_key: str,
+    text: str,
+    timestamp: datetime | None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Relay a customer's message to the agent (or the queue) while people have the conversation."""
+    now = now or utcnow()
+
+    def work(session: Session) -> tuple[int, dict[str, Any]]:
+        conversation = get_conversation(session, conversation_id)
+        if not conversation.active:
+            raise Conflict(
+                f"conversation {conversation_id} is {conversation.status}; the bot has it again",
+                code="conversation_closed",
+            )
+        message = Message(
+            message_type="incoming", sender_type="contact", content=text, sent_at=timestamp, created_at=now
+        )
+        conversation.messages.append(message)
+        conversation.contact.last_seen_at = now
+        session.flush()
+        console_event(session, "conversation", conversation.id)
+        if conversation.status == "pending":
+            console_event(session, "queue", conversation.id)
+        return 201, {"message_id": message.id, "conversation_id": conversation.id, "status": conversation.status}
+
+    key = f"{conversation_id}:{idempotency_key}"
+    return run_once(session, "message", key, {"text": text, "timestamp": str(timestamp)}, work)
+
+
+def cancel(session: Session, conversation_id: int, reason: str, now: datetime | None = None) -> dict[str, Any]:
+    """The customer left or chose a callback: nobody should pick the conversation up any more."""
+    now = now or utcnow()
+    conversation = get_conversation(session, conversation_id)
+    if not conversation.active:
+        return {"conversation_id": conversation.id, "status": conversation.status, "changed": False}
+    was = conversation.status
+    changed = transition(
+        session, conversation, ACTIVE_STATUSES, status="cancelled", ended_at=now, end_reason=reason
+    )
+    if not changed:
+        session.rollback()
+        return {"conversation_id": conversation.id, "status": conversation.status, "changed": False}
+    activity(conversation, CANCEL_LABELS.get(reason, "The customer cancelled."), now)
+    session.flush()
+    console_event(session, "conversation", conversation.id)
+    if was == "pending" or conversation.assignee_id:
+        console_event(session, "queue", conversation.id)
+    session.commit()
+    return {"conversation_id": conversation.id, "status": "cancelled", "changed": True}

@@ -1,0 +1,133 @@
+"""Settings of the handoff service, read once from the environment, failing fast on bad values."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
+DEV_API_TOKEN = "dev-handoff-token"
+
+
+class SettingsError(ValueError):
+    """The environment asks for something the service cannot run with."""
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{REPO_ROOT / 'var' / 'handoff.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs from outside; one object per process."""
+
+    database_url: str = field(default_factory=default_database_url)
+    secret_key: str = DEV_SECRET_KEY
+    environment: str = "development"
+    rasa_url: str = "http://localhost:5005"
+    rasa_token: str | None = None
+    api_token: str = DEV_API_TOKEN
+    demo_agents: bool = True
+    demo_admin_email: str = "admin@nordnet.example"
+    demo_admin_password: str = "admin-demo"
+    demo_agent_email: str = "agent@nordnet.example"
+    demo_agent_password: str = "agent-demo"
+    default_timezone: str = "Europe/Berlin"
+    languages: tuple[str, ...] = ("de", "en")
+    max_body_bytes: int = 256 * 1024
+    max_text_chars: int = 4000
+    presence_timeout_seconds: int = 120
+    outbox_give_up_seconds: int = 24 * 3600
+    callback_retry_minutes: int = 60
+    callback_max_attempts: int = 3
+    secure_cookies: bool = False
+    start_worker: bool = False  # tests drive the outbox by hand unless they ask for the thread
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Read HANDOFF_*, DATABASE_URL, RASA_URL, RASA_TOKEN and SECRET_KEY; raise on nonsense."""
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        environment = env.get("HANDOFF_ENV", "development").strip() or "development"
+        if environment not in ("development", "test", "production"):
+            problems.append(f"HANDOFF_ENV={environment!r}: use development, test or production")
+        production = environment == "production"
+
+        def text(name: str, default: str | None, required_in_production: bool = False) -> str | None:
+            value = env.get(name, "").strip()
+            if value:
+                return value
+            if required_in_production and production:
+                problems.append(f"{name} must be set when HANDOFF_ENV=production")
+            return default
+
+        def integer(name: str, default: int, minimum: int = 0) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name}={raw!r} is not a whole number")
+                return default
+            if value < minimum:
+                problems.append(f"{name}={value} must be at least {minimum}")
+            return value
+
+        def flag(name: str, default: bool) -> bool:
+            raw = env.get(name, "").strip().lower()
+            if not raw:
+                return default
+            if raw in ("1", "true", "yes", "on"):
+                return True
+            if raw in ("0", "false", "no", "off"):
+                return False
+            problems.append(f"{name}={raw!r}: use 1 or 0")
+            return default
+
+        secret_key = text("SECRET_KEY", DEV_SECRET_KEY, required_in_production=True)
+        api_token = text("HANDOFF_API_TOKEN", DEV_API_TOKEN, required_in_production=True)
+        if production and secret_key == DEV_SECRET_KEY:
+            problems.append("SECRET_KEY must not be the development default in production")
+        languages = tuple(
+            lang.strip().lower() for lang in env.get("HANDOFF_LANGUAGES", "de,en").split(",") if lang.strip()
+        )
+        if not languages:
+            problems.append("HANDOFF_LANGUAGES names no language")
+        timezone = text("BUSINESS_TIMEZONE", "Europe/Berlin")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(timezone)
+        except Exception:  # noqa: BLE001 - any failure means the name is unusable
+            problems.append(f"BUSINESS_TIMEZONE={timezone!r} is not a known time zone")
+
+        settings = cls(
+            database_url=text("DATABASE_URL", default_database_url()),
+            secret_key=secret_key,
+            environment=environment,
+            rasa_url=(text("RASA_URL", "http://localhost:5005") or "").rstrip("/"),
+            rasa_token=text("RASA_TOKEN", None),
+            api_token=api_token,
+            demo_agents=flag("HANDOFF_DEMO_AGENTS", not production),
+            demo_admin_email=text("HANDOFF_DEMO_ADMIN_EMAIL", cls.demo_admin_email).lower(),
+            demo_admin_password=text("HANDOFF_DEMO_ADMIN_PASSWORD", cls.demo_admin_password),
+            demo_agent_email=text("HANDOFF_DEMO_AGENT_EMAIL", cls.demo_agent_email).lower(),
+            demo_agent_password=text("HANDOFF_DEMO_AGENT_PASSWORD", cls.demo_agent_password),
+            default_timezone=timezone,
+            languages=languages or ("de", "en"),
+            max_body_bytes=integer("HANDOFF_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            presence_timeout_seconds=integer("HANDOFF_PRESENCE_TIMEOUT", cls.presence_timeout_seconds, 10),
+            callback_retry_minutes=integer("HANDOFF_CALLBACK_RETRY_MINUTES", cls.callback_retry_minutes, 1),
+            callback_max_attempts=integer("HANDOFF_CALLBACK_MAX_ATTEMPTS", cls.callback_max_attempts, 1),
+            secure_cookies=flag("HANDOFF_SECURE_COOKIES", production),
+        )
+        if problems:
+            raise SettingsError("Invalid handoff settings:\n  " + "\n  ".join(problems))
+        return settings

