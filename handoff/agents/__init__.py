@@ -1,0 +1,119 @@
+"""The agent console under /agent/: queue, conversations, callbacks and admin pages (login required)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from handoff.extensions import db, state
+from handoff.models import utcnow
+from handoff.services.agents import touch
+from handoff.services.errors import ServiceError
+
+from .security import csrf_ok, csrf_token, load_agent, safe_next, wants_json
+
+bp = Blueprint("agents", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+PUBLIC_ENDPOINTS = {"agents.login", "agents.static"}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+@bp.before_request
+def _guard():
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
+        if wants_json():
+            return jsonify(error={"code": "csrf", "message": "Session expired; reload the page."}), 400
+        return render_template("agents/error.html", title="Session expired",
+                               message="The form was too old or came from elsewhere. Reload the page and try again."), 400
+    g.agent = None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    agent = load_agent()
+    if agent is None:
+        if wants_json() or request.endpoint == "agents.events":
+            return jsonify(error={"code": "login_required", "message": "Log in again."}), 401
+        return redirect(url_for("agents.login", next=request.full_path if request.method == "GET" else None))
+    g.agent = agent
+    touch(db(), agent)
+    return None
+
+
+@bp.after_request
+def _headers(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "agents.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_global("csrf_token")
+def _csrf_token() -> str:
+    return csrf_token()
+
+
+@bp.app_template_filter("local")
+def _local(value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
+    """A UTC time shown in the service's time zone."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from handoff.services.hours import get_service_settings
+
+    zone = g.get("zone")
+    if zone is None:
+        zone = g.zone = ZoneInfo(get_service_settings(db(), state().settings.default_timezone).timezone)
+    return value.astimezone(zone).strftime(fmt)
+
+
+@bp.app_template_filter("ago")
+def _ago(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    seconds = int((utcnow() - value).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d"
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    db().rollback()
+    if wants_json():
+        return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+    flash(exc.message, "error")
+    return redirect(safe_next(request.form.get("next"), url_for("agents.queue")))
+
+
+@bp.errorhandler(403)
+def _forbidden(_exc: HTTPException):
+    return render_template("agents/error.html", title="Not allowed", message="This page is for admins."), 403
+
+
+@bp.errorhandler(404)
+def _not_found(_exc: HTTPException):
+    if wants_json():
+        return jsonify(error={"code": "not_found", "message": "Not found."}), 404
+    return render_template("agents/error.html", title="Not found", message="There is nothing here."), 404
+
+
+def back(fallback_endpoint: str = "agents.queue", **values):
+    return redirect(safe_next(request.form.get("next"), url_for(fallback_endpoint, **values)))
+
+
+def not_found_unless(value):
+    if value is None:
+        abort(404)
+    return value
+
+
+from handoff.agents import admin, auth, callbacks, conversations, queue, stream  # noqa: E402,F401

@@ -1,0 +1,64 @@
+"""Log in and out, presence, and changing one's own password."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from handoff.agents import back, bp
+from handoff.agents.security import log_in, safe_next
+from handoff.extensions import db
+from handoff.services import agents as agent_service
+from handoff.services.agents import TooManyAttempts
+
+
+def client_ip() -> str:
+    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. werkzeug's ProxyFix); never trust headers blindly.
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"), url_for("agents.queue"))
+    if request.method == "GET":
+        return render_template("agents/login.html", next=next_url, email="")
+    email = request.form.get("email", "")
+    try:
+        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_ip())
+    except TooManyAttempts as exc:
+        minutes = max(1, round(exc.retry_after / 60))
+        flash(f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.", "error")
+        response = render_template("agents/login.html", next=next_url, email=email)
+        return response, 429, {"Retry-After": str(exc.retry_after)}
+    if agent is None:
+        flash("Wrong e-mail or password.", "error")
+        return render_template("agents/login.html", next=next_url, email=email), 401
+    log_in(agent)
+    return redirect(next_url)
+
+
+@bp.post("/logout")
+def logout():
+    agent_service.set_presence(db(), g.agent, "offline")
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("agents.login"))
+
+
+@bp.post("/presence")
+def presence():
+    agent_service.set_presence(db(), g.agent, request.form.get("presence", ""))
+    return back()
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    if request.method == "POST":
+        if not agent_service.password_matches(g.agent, request.form.get("current_password", "")):
+            flash("The current password is wrong.", "error")
+        elif request.form.get("new_password") != request.form.get("repeat_password"):
+            flash("The new passwords differ.", "error")
+        else:
+            agent_service.set_password(db(), g.agent, request.form.get("new_password", ""))
+            log_in(g.agent)  # keep this browser logged in; other sessions end
+            flash("Password changed; other sessions are logged out.", "info")
+            return redirect(url_for("agents.profile"))
+    return render_template("agents/profile.html")

@@ -1,0 +1,84 @@
+"""The Flask application factory: bot API, agent console and demo page on one port."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, jsonify
+from sqlalchemy import func, select, text
+
+from handoff.db import Signals, make_engine, make_session_factory
+from handoff.extensions import HandoffState, close_db, db, state
+from handoff.models import OutboxItem
+from handoff.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, suggestions=None, transport_factory=None) -> Flask:
+    """Build the service; nothing touches the database until a request or command does."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        SESSION_COOKIE_NAME="handoff_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        JSON_SORT_KEYS=False,
+    )
+    engine = make_engine(settings.database_url)
+    signals = Signals()
+    handoff_state = HandoffState(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine, signals),
+        signals=signals,
+        transport_factory=transport_factory,
+    )
+    if suggestions is not None:
+        handoff_state.suggestions = suggestions
+    app.extensions["handoff"] = handoff_state
+    app.teardown_appcontext(close_db)
+
+    from handoff.agents import bp as agents_bp
+    from handoff.api import bp as api_bp
+    from handoff.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(agents_bp, url_prefix="/agent")
+    app.register_blueprint(api_bp, url_prefix="/api")
+    app.add_url_rule("/health", "health", health)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+def health():
+    """Liveness plus the two things that break a deployment: the database and the schema."""
+    from handoff.schema import head_revision
+
+    try:
+        session = db()
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        pending = session.scalar(select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending"))
+    except Exception as exc:  # noqa: BLE001 - report, do not crash
+        logger.warning("health check failed: %s", exc)
+        return jsonify(status="error", service="handoff", database=str(exc.__class__.__name__)), 503
+    schema_ok = revision == head_revision()
+    body = {
+        "status": "ok" if schema_ok else "error",
+        "service": "handoff",
+        "database": "ok",
+        "schema": "current" if schema_ok else "outdated: run python -m handoff migrate",
+        "outbox_pending": int(pending or 0),
+        "worker": state().worker is not None,
+    }
+    return jsonify(body), 200 if schema_ok else 503

@@ -1,0 +1,174 @@
+"""Agent accounts: create and edit, log in with a rate limit, presence, and the demo accounts."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from handoff.models import PRESENCES, ROLES, Agent, LoginAttempt, utcnow
+
+from .errors import Conflict, Invalid, NotFound
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 8
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 20
+# Checked against when the e-mail is unknown so a wrong address costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many failed logins; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class AgentForm:
+    email: str
+    display_name: str
+    role: str = "agent"
+    languages: tuple[str, ...] = ("de", "en")
+    capacity: int = 3
+    active: bool = True
+
+
+def _validate(form: AgentForm, known_languages: tuple[str, ...]) -> AgentForm:
+    email = form.email.strip().lower()
+    problems = []
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        problems.append("e-mail address looks wrong")
+    if not form.display_name.strip() or len(form.display_name.strip()) > 100:
+        problems.append("name is required (at most 100 characters)")
+    if form.role not in ROLES:
+        problems.append(f"role must be one of {', '.join(ROLES)}")
+    languages = tuple(lang for lang in form.languages if lang)
+    if not languages or any(lang not in known_languages for lang in languages):
+        problems.append(f"languages must be among {', '.join(known_languages)}")
+    if not 1 <= form.capacity <= 50:
+        problems.append("capacity must be 1 to 50")
+    if problems:
+        raise Invalid("; ".join(problems))
+    return AgentForm(email, form.display_name.strip(), form.role, languages, form.capacity, form.active)
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters")
+
+
+def create_agent(
+    session: Session, form: AgentForm, password: str, known_languages: tuple[str, ...] = ("de", "en")
+) -> Agent:
+    form = _validate(form, known_languages)
+    _check_password(password)
+    if session.scalar(select(Agent.id).where(Agent.email == form.email)):
+        raise Conflict(f"an agent with {form.email} exists already")
+    agent = Agent(
+        email=form.email, display_name=form.display_name, role=form.role, languages=",".join(form.languages),
+        capacity=form.capacity, active=form.active, password_hash=generate_password_hash(password),
+    )
+    session.add(agent)
+    session.commit()
+    return agent
+
+
+def update_agent(
+    session: Session, agent_id: int, form: AgentForm, actor: Agent, known_languages: tuple[str, ...] = ("de", "en")
+) -> Agent:
+    form = _validate(form, known_languages)
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("no such agent")
+    if agent.id == actor.id and (form.role != "admin" or not form.active):
+        raise Invalid("you cannot take away your own admin rights or deactivate yourself")
+    clash = session.scalar(select(Agent.id).where(Agent.email == form.email, Agent.id != agent.id))
+    if clash:
+        raise Conflict(f"an agent with {form.email} exists already")
+    if agent.active and not form.active:
+        agent.session_version += 1  # logs them out everywhere
+        agent.presence = "offline"
+    agent.email, agent.display_name, agent.role = form.email, form.display_name, form.role
+    agent.languages, agent.capacity, agent.active = ",".join(form.languages), form.capacity, form.active
+    session.commit()
+    return agent
+
+
+def set_password(session: Session, agent: Agent, password: str) -> None:
+    _check_password(password)
+    agent.password_hash = generate_password_hash(password)
+    agent.session_version += 1
+    session.commit()
+
+
+def authenticate(session: Session, email: str, password: str, ip: str, now: datetime | None = None) -> Agent | None:
+    """The agent for these credentials, None when wrong; raises TooManyAttempts when rate-limited."""
+    now = now or utcnow()
+    email = (email or "").strip().lower()[:254]
+    since = now - LOGIN_WINDOW
+    failed = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.success.is_(False), LoginAttempt.created_at >= since
+    )
+    by_email = session.scalar(failed.where(LoginAttempt.email == email)) or 0
+    by_ip = session.scalar(failed.where(LoginAttempt.ip == ip)) or 0
+    if by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_IP:
+        oldest = session.scalar(
+            select(func.min(LoginAttempt.created_at)).where(
+                LoginAttempt.success.is_(False), LoginAttempt.created_at >= since,
+                (LoginAttempt.email == email) | (LoginAttempt.ip == ip),
+            )
+        )
+        retry = int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1
+        raise TooManyAttempts(max(retry, 1))
+    agent = session.scalar(select(Agent).where(Agent.email == email))
+    ok = check_password_hash(agent.password_hash if agent else _DUMMY_HASH, password or "")
+    ok = ok and agent is not None and agent.active
+    session.add(LoginAttempt(email=email, ip=ip[:64], success=ok, created_at=now))
+    if ok:
+        session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.success.is_(False)))
+        agent.presence = "online"
+        agent.last_seen_at = now
+    session.commit()
+    return agent if ok else None
+
+
+def set_presence(session: Session, agent: Agent, presence: str, now: datetime | None = None) -> None:
+    if presence not in PRESENCES:
+        raise Invalid(f"presence must be one of {', '.join(PRESENCES)}")
+    agent.presence = presence
+    agent.last_seen_at = now or utcnow()
+    session.commit()
+
+
+def touch(session: Session, agent: Agent, now: datetime | None = None, every: int = 20) -> None:
+    """Note that the agent's console is alive; written at most every ``every`` seconds."""
+    now = now or utcnow()
+    if agent.last_seen_at is None or (now - agent.last_seen_at).total_seconds() >= every:
+        agent.last_seen_at = now
+        session.commit()
+
+
+def ensure_account(
+    session: Session, email: str, name: str, role: str, password: str, languages: tuple[str, ...]
+) -> tuple[Agent, bool]:
+    """The account for ``email``, created if missing; returns (agent, created). Never resets a password."""
+    agent = session.scalar(select(Agent).where(Agent.email == email.lower()))
+    if agent is not None:
+        return agent, False
+    form = AgentForm(email=email, display_name=name, role=role, languages=languages, capacity=3)
+    return create_agent(session, form, password, languages), True
+
+
+def password_matches(agent: Agent, password: str) -> bool:
+    return check_password_hash(agent.password_hash, password)
+
+
+def prune_login_attempts(session: Session, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < now - timedelta(days=1)))
+    session.commit()

@@ -1,0 +1,75 @@
+"""The background thread of a serving process: outbox delivery, auto-assignment, housekeeping."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from handoff.models import ConsoleEvent, IdempotencyRecord, utcnow
+from handoff.outbox import Transport, deliver_due
+from handoff.services.agents import prune_login_attempts
+from handoff.services.assignment import auto_assign
+
+logger = logging.getLogger(__name__)
+
+ASSIGN_EVERY = 3.0
+HOUSEKEEPING_EVERY = 600.0
+
+
+class Worker:
+    """Wakes when an outbox item is queued (or at least every ``poll`` seconds) and delivers it."""
+
+    def __init__(self, state, transport: Transport | None = None, poll: float = 1.0):
+        self.state = state
+        self.transport = transport or state.rasa_client()
+        self.poll = poll
+        self._thread: threading.Thread | None = None
+        self._last_assign = 0.0
+        self._last_housekeeping = 0.0
+
+    def start(self) -> "Worker":
+        self._thread = threading.Thread(target=self._run, name="handoff-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.state.signals.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        signals = self.state.signals
+        logger.info("worker started: delivering to Rasa at %s", self.state.settings.rasa_url)
+        while not signals.stopping.is_set():
+            signals.outbox.clear()
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - the worker must outlive a bad tick (e.g. DB restart)
+                logger.exception("worker tick failed")
+            signals.outbox.wait(self.poll)
+        logger.info("worker stopped")
+
+    def tick(self) -> None:
+        settings = self.state.settings
+        deliver_due(self.state.session_factory, self.transport, give_up_after=settings.outbox_give_up_seconds)
+        now = time.monotonic()
+        if now - self._last_assign >= ASSIGN_EVERY:
+            self._last_assign = now
+            with self.state.session_factory() as session:
+                assigned = auto_assign(session, settings.presence_timeout_seconds)
+                if assigned:
+                    logger.info("auto-assigned %d conversation(s)", assigned)
+        if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
+            self._last_housekeeping = now
+            self.housekeeping()
+
+    def housekeeping(self) -> None:
+        cutoff = utcnow() - timedelta(days=2)
+        with self.state.session_factory() as session:
+            session.execute(delete(ConsoleEvent).where(ConsoleEvent.created_at < cutoff))
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - timedelta(days=7)))
+            session.commit()
+            prune_login_attempts(session)

@@ -1,0 +1,122 @@
+"""Answering from the knowledge base: answer, clarify, decline, feedback, misses, offers."""
+from __future__ import annotations
+
+from actions.faq import (
+    ActionAnswerEntry,
+    ActionAnswerFromKb,
+    ActionFeedbackHelpful,
+    ActionFeedbackNotHelpful,
+    ActionHandleAffirm,
+    ActionHandleDeny,
+    ActionNoneOfThese,
+    ActionOfferHuman,
+)
+from tests.actions.conftest import make_tracker, responses, run, slot_events
+
+
+def test_confident_question_gets_the_answer_link_and_feedback_question(use_kb, handoff):
+    events, messages = run(ActionAnswerFromKb(), make_tracker("How can I change my delivery address?", slots={"language": "en"}))
+
+    assert responses(messages) == ["utter_kb_answer", "utter_kb_answer_link", "utter_ask_helpful"]
+    assert "Mein NordNet → Orders" in messages[0]["answer"]
+    assert messages[1]["url"] == "https://www.nordnet.example/help/delivery-address"
+    slots = slot_events(events)
+    assert slots["kb_last"]["band"] == "answer"
+    assert slots["kb_last"]["candidates"][0]["entry_id"] == "change-delivery-address"
+    assert slots["miss_count"] == 0 and slots["pending_offer"] is None
+
+
+def test_german_question_is_answered_in_german(use_kb, handoff):
+    events, messages = run(ActionAnswerFromKb(), make_tracker("Wie ändere ich meine Lieferadresse?", slots={"language": "de"}))
+
+    assert responses(messages)[0] == "utter_kb_answer"
+    assert "Bestellungen" in messages[0]["answer"]
+
+
+def test_out_of_scope_question_is_declined_honestly_and_counts_as_a_miss(use_kb, handoff):
+    events, messages = run(ActionAnswerFromKb(), make_tracker("What is the capital of Mongolia?", slots={"language": "en"}))
+
+    assert responses(messages) == ["utter_kb_decline"]
+    slots = slot_events(events)
+    assert slots["kb_last"]["band"] == "decline"
+    assert slots["miss_count"] == 1 and slots["pending_offer"] == "low_confidence"
+
+
+def test_second_miss_in_a_row_offers_a_person_without_being_asked(use_kb, handoff):
+    events, messages = run(
+        ActionAnswerFromKb(),
+        make_tracker("Do you sell garden furniture?", slots={"language": "en", "miss_count": 1}),
+    )
+
+    assert responses(messages) == ["utter_offer_human"]
+    assert slot_events(events)["pending_offer"] == "repeated_failure"
+
+
+def test_choosing_a_suggestion_answers_that_entry(use_kb, handoff):
+    tracker = make_tracker(
+        '/choose_entry{"entry_id": "internet-down"}', intent="choose_entry",
+        entities=[{"entity": "entry_id", "value": "internet-down"}], slots={"language": "de"},
+    )
+    events, messages = run(ActionAnswerEntry(), tracker)
+
+    assert responses(messages)[0] == "utter_kb_answer"
+    assert "Störungskarte" in messages[0]["answer"]
+    assert slot_events(events)["kb_last"]["chosen"] == "internet-down"
+
+
+def test_helpful_feedback_is_recorded_for_the_answered_entry(use_kb, handoff):
+    verdict = {"question": "wifi password?", "band": "answer", "candidates": [{"entry_id": "router-wifi-password", "question": "q", "confidence": 0.9}]}
+    events, messages = run(ActionFeedbackHelpful(), make_tracker("/feedback_helpful", intent="feedback_helpful", slots={"kb_last": verdict}))
+
+    assert responses(messages) == ["utter_glad"]
+    assert [f["entry_id"] for f in handoff.feedback] == ["router-wifi-password"]
+    assert handoff.feedback[0]["helpful"] is True
+
+
+def test_thumbs_down_offers_the_next_best_candidates_and_none_of_these(use_kb, handoff):
+    verdict = {
+        "question": "router problem",
+        "band": "answer",
+        "candidates": [
+            {"entry_id": "router-wifi-password", "question": "Where do I find my Wi-Fi password?", "confidence": 0.8},
+            {"entry_id": "internet-down", "question": "My internet is not working", "confidence": 0.4},
+        ],
+    }
+    events, messages = run(
+        ActionFeedbackNotHelpful(), make_tracker("/feedback_not_helpful", intent="feedback_not_helpful", slots={"kb_last": verdict, "language": "en"})
+    )
+
+    assert responses(messages) == ["utter_kb_other_candidates"]
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == ["My internet is not working", "None of these"]
+    assert messages[0]["buttons"][0]["payload"] == '/choose_entry{"entry_id": "internet-down"}'
+    assert handoff.feedback[0]["helpful"] is False
+    assert slot_events(events) == {"miss_count": 1, "pending_offer": "negative_feedback"}
+
+
+def test_none_of_these_after_a_miss_offers_a_person(use_kb, handoff):
+    events, messages = run(ActionNoneOfThese(), make_tracker("/none_of_these", intent="none_of_these", slots={"miss_count": 1}))
+
+    assert responses(messages) == ["utter_offer_human"]
+    assert slot_events(events) == {"miss_count": 2, "pending_offer": "repeated_failure"}
+
+
+def test_frustration_offers_a_person(handoff):
+    events, messages = run(ActionOfferHuman(), make_tracker("this is useless", intent="frustration"))
+
+    assert responses(messages) == ["utter_offer_human_frustration"]
+    assert slot_events(events) == {"pending_offer": "frustration"}
+
+
+def test_yes_to_an_offer_hands_off_and_no_keeps_helping(handoff):
+    events, _ = run(ActionHandleAffirm(), make_tracker("yes", intent="affirm", slots={"pending_offer": "repeated_failure"}))
+    assert events == [{"event": "followup", "timestamp": None, "name": "action_hand_off"}]
+
+    events, messages = run(ActionHandleDeny(), make_tracker("no", intent="deny", slots={"pending_offer": "repeated_failure", "miss_count": 2}))
+    assert responses(messages) == ["utter_offer_declined"]
+    assert slot_events(events) == {"pending_offer": None, "miss_count": 0}
+
+
+def test_yes_without_an_offer_is_just_acknowledged(handoff):
+    events, messages = run(ActionHandleAffirm(), make_tracker("ok", intent="affirm"))
+    assert events == [] and responses(messages) == ["utter_ok"]

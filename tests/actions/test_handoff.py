@@ -1,0 +1,134 @@
+"""Handing over to a person: transcript, queue, no-agent callback, relay, return to the bot."""
+from __future__ import annotations
+
+from actions.handoff import (
+    ActionCancel,
+    ActionDeliverAgentMessage,
+    ActionHandoffEnded,
+    ActionHandOff,
+    ActionRelayToAgent,
+    ActionSatisfaction,
+    ActionSwitchToCallback,
+)
+from tests.actions.conftest import make_tracker, responses, run, slot_events, user_event
+
+HISTORY = [
+    user_event("Hallo", intent="greet", timestamp=10.0),
+    {"event": "bot", "text": "Hallo! Ich bin der digitale Assistent von NordNet.", "timestamp": 11.0},
+    user_event("Meine Rechnung ist doppelt abgebucht", timestamp=12.0),
+    {
+        "event": "slot", "name": "kb_last", "timestamp": 12.5,
+        "value": {"question": "Meine Rechnung ist doppelt abgebucht", "band": "decline",
+                  "candidates": [{"entry_id": "invoice-complaint", "question": "Rechnung falsch", "confidence": 0.31}]},
+    },
+    {"event": "bot", "text": "Darauf habe ich leider keine verlässliche Antwort.", "timestamp": 13.0},
+]
+
+
+def test_request_for_a_person_creates_the_escalation_with_the_whole_story(handoff):
+    tracker = make_tracker("Mensch bitte", intent="request_human", history=HISTORY,
+                           slots={"language": "de", "kb_last": HISTORY[3]["value"]})
+    events, messages = run(ActionHandOff(), tracker)
+
+    assert responses(messages) == ["utter_handoff_queued"]
+    assert messages[0]["position"] == 1 and messages[0]["wait_minutes"] == 2
+    escalation = handoff.escalations[1]
+    assert escalation["reason"] == "requested"
+    assert escalation["language"] == "de" and escalation["channel"] == "socketio"
+    assert escalation["question"] == "Meine Rechnung ist doppelt abgebucht"
+    assert [(t["role"], t["text"]) for t in escalation["transcript"]] == [
+        ("user", "Hallo"),
+        ("bot", "Hallo! Ich bin der digitale Assistent von NordNet."),
+        ("user", "Meine Rechnung ist doppelt abgebucht"),
+        ("bot", "Darauf habe ich leider keine verlässliche Antwort."),
+        ("user", "Mensch bitte"),
+    ]
+    assert escalation["transcript"][2]["kb"]["candidates"][0]["confidence"] == 0.31
+    assert slot_events(events) == {"pending_offer": None, "miss_count": 0, "escalation_id": 1, "handoff_active": True}
+
+
+def test_accepted_offer_carries_the_reason_of_the_offer(handoff):
+    run(ActionHandOff(), make_tracker("ja", intent="affirm", slots={"pending_offer": "repeated_failure"}))
+    assert handoff.escalations[1]["reason"] == "repeated_failure"
+
+
+def test_retrying_the_same_message_never_creates_a_second_conversation(handoff):
+    tracker = make_tracker("agent", intent="request_human")
+    run(ActionHandOff(), tracker)
+    run(ActionHandOff(), tracker)
+    assert len(handoff.escalations) == 1
+
+
+def test_nobody_available_offers_the_callback_form_straight_away(handoff):
+    handoff.accepting = False
+    events, messages = run(ActionHandOff(), make_tracker("agent please", intent="request_human"))
+
+    assert responses(messages) == ["utter_handoff_unavailable"]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "callback_form"}
+    assert "handoff_active" not in slot_events(events)
+    assert len(handoff.escalations) == 1  # stored anyway: nothing the customer wrote is lost
+
+
+def test_unreachable_handoff_service_offers_a_callback(handoff):
+    handoff.down = True
+    events, messages = run(ActionHandOff(), make_tracker("agent please", intent="request_human"))
+
+    assert responses(messages) == ["utter_handoff_failed"]
+    assert events[-1]["name"] == "callback_form"
+
+
+def test_messages_are_relayed_silently_and_kept_while_the_service_is_down(handoff):
+    run(ActionHandOff(), make_tracker("agent", intent="request_human"))
+    slots = {"handoff_active": True, "escalation_id": 1}
+
+    events, messages = run(ActionRelayToAgent(), make_tracker("my order number is 123", slots=slots))
+    assert messages == [] and [m["text"] for m in handoff.messages[1]] == ["my order number is 123"]
+    assert slot_events(events) == {"relay_outbox": []}
+
+    handoff.down = True
+    events, messages = run(ActionRelayToAgent(), make_tracker("are you there?", slots=slots))
+    assert responses(messages) == ["utter_relay_pending"]
+    outbox = slot_events(events)["relay_outbox"]
+    assert [m["text"] for m in outbox] == ["are you there?"]
+
+    handoff.down = False
+    events, messages = run(ActionRelayToAgent(), make_tracker("hello?", slots={**slots, "relay_outbox": outbox}))
+    assert messages == []
+    assert [m["text"] for m in handoff.messages[1]] == ["my order number is 123", "are you there?", "hello?"]
+    assert slot_events(events) == {"relay_outbox": []}
+
+
+def test_switching_to_a_callback_leaves_the_queue(handoff):
+    run(ActionHandOff(), make_tracker("agent", intent="request_human"))
+    events, _ = run(ActionSwitchToCallback(), make_tracker("call me back instead", intent="request_callback", slots={"handoff_active": True, "escalation_id": 1}))
+
+    assert handoff.escalations[1]["status"] == "cancelled"
+    assert handoff.escalations[1]["cancel_reason"] == "switched_to_callback"
+    assert events[-1]["name"] == "callback_form"
+
+
+def test_cancel_in_the_queue_leaves_it(handoff):
+    run(ActionHandOff(), make_tracker("agent", intent="request_human"))
+    events, messages = run(ActionCancel(), make_tracker("cancel", intent="cancel", slots={"handoff_active": True, "escalation_id": 1}))
+
+    assert responses(messages) == ["utter_queue_left"]
+    assert handoff.escalations[1]["status"] == "cancelled"
+    assert slot_events(events)["handoff_active"] is False
+
+
+def test_agent_messages_are_delivered_verbatim(handoff):
+    tracker = make_tracker("EXTERNAL: agent_message", intent="agent_message",
+                           entities=[{"entity": "agent_text", "value": "Ich habe die Rechnung korrigiert."}])
+    events, messages = run(ActionDeliverAgentMessage(), tracker)
+    assert responses(messages) == ["Ich habe die Rechnung korrigiert."]
+
+
+def test_return_to_the_bot_asks_one_satisfaction_question_and_records_the_answer(handoff):
+    events, messages = run(ActionHandoffEnded(), make_tracker("EXTERNAL: handoff_ended", intent="handoff_ended", slots={"handoff_active": True, "escalation_id": 7}))
+    assert responses(messages) == ["utter_handoff_ended"]
+    assert [b["payload"] for b in messages[0]["buttons"]][-1] == '/satisfaction{"score": 5}'
+    assert slot_events(events)["handoff_active"] is False
+
+    run(ActionSatisfaction(), make_tracker('/satisfaction{"score": 4}', intent="satisfaction",
+                                            entities=[{"entity": "score", "value": 4}], slots={"escalation_id": 7}))
+    assert handoff.satisfaction[0]["conversation_id"] == 7 and handoff.satisfaction[0]["score"] == 4
