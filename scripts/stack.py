@@ -33,16 +33,16 @@ def log(message: str) -> None:
     print(f"[stack] {message}", flush=True)
 
 
-def fingerprint(paths: List[str] = RASA_INPUTS) -> str:
+def fingerprint(paths: List[str] = RASA_INPUTS, root: Path = ROOT) -> str:
     """A hash over everything that changes the trained Rasa model (FAQ files do not)."""
     digest = hashlib.sha256()
     for name in paths:
-        path = ROOT / name
+        path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         for file in files:
             if file.suffix not in {".yml", ".yaml", ".py"} and file != path:
                 continue
-            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()
 

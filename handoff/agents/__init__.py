@@ -36,7 +36,7 @@ def _guard():
     if agent is None:
         if wants_json() or request.endpoint == "agents.events":
             return jsonify(error={"code": "login_required", "message": "Log in again."}), 401
-        return redirect(url_for("agents.login", next=request.full_path if request.method == "GET" else None))
+        return redirect(url_for("agents.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
     g.agent = agent
     touch(db(), agent)
     return None

@@ -1,0 +1,171 @@
+"""Command line: ``python -m handoff migrate | serve | create-agent | make-migration``."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import signal
+import sys
+import threading
+
+logger = logging.getLogger("handoff")
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("HANDOFF_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _settings():
+    from handoff.settings import Settings, SettingsError
+
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _describe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Upgrade the schema, create the service settings and (if enabled) the demo accounts."""
+    from handoff.db import make_engine, make_session_factory, Signals
+    from handoff.schema import upgrade
+    from handoff.services.agents import ensure_account, password_matches
+    from handoff.services.hours import get_service_settings
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    print(f"Migrating {_describe(settings.database_url)} …")
+    upgrade(engine)
+    session_factory = make_session_factory(engine, Signals())
+    with session_factory() as session:
+        get_service_settings(session, settings.default_timezone)
+        session.commit()
+        if settings.demo_agents:
+            print("Agent console logins (http://localhost:8000/agent/):")
+            for email, name, role, password in (
+                (settings.demo_admin_email, "Alex", "admin", settings.demo_admin_password),
+                (settings.demo_agent_email, "Sam", "agent", settings.demo_agent_password),
+            ):
+                agent, created = ensure_account(session, email, name, role, password, settings.languages)
+                shown = password if created or password_matches(agent, password) else "(changed since; not shown)"
+                print(f"  {role:<6} {agent.email} / {shown}{'  [new]' if created else ''}")
+    engine.dispose()
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app on a threaded WSGI server (SSE needs a thread per open console)."""
+    from werkzeug.serving import make_server
+
+    from handoff.app import create_app
+    from handoff.schema import is_up_to_date
+
+    settings = _settings()
+    app = create_app(settings)
+    state = app.extensions["handoff"]
+    try:
+        current = is_up_to_date(state.engine)
+    except Exception as exc:  # noqa: BLE001 - say what is wrong instead of a traceback
+        logger.error("cannot reach the database %s: %s", _describe(settings.database_url), exc)
+        return 2
+    if not current:
+        logger.error("the database schema is not current: run `python -m handoff migrate` first")
+        return 2
+    if settings.environment != "production" and settings.secret_key.startswith("dev-only"):
+        logger.warning("using the development SECRET_KEY; set SECRET_KEY for anything but local use")
+    server = make_server(args.host, args.port, app, threaded=True)
+    server.daemon_threads = True
+    if not args.no_worker:
+        state.start_worker()
+
+    def _stop(signum, _frame):
+        logger.info("received %s, shutting down", signal.Signals(signum).name)
+        state.signals.stop()  # ends open event streams
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    base = f"http://{args.host}:{server.server_port}"
+    logger.info("handoff service on %s — demo page /, agent console /agent/, bot API /api/, health /health", base)
+    logger.info("database %s; Rasa at %s", _describe(settings.database_url), settings.rasa_url)
+    try:
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        server.server_close()
+        state.shutdown()
+        logger.info("stopped")
+    return 0
+
+
+def cmd_create_agent(args: argparse.Namespace) -> int:
+    from handoff.db import Signals, make_engine, make_session_factory
+    from handoff.services.agents import AgentForm, create_agent
+    from handoff.services.errors import ServiceError
+
+    settings = _settings()
+    password = os.environ.get(args.password_env, "") if args.password_env else ""
+    if not password:
+        password = getpass.getpass(f"Password for {args.email}: ")
+    languages = tuple(lang.strip() for lang in args.languages.split(",") if lang.strip())
+    form = AgentForm(email=args.email, display_name=args.name, role=args.role, languages=languages, capacity=args.capacity)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine, Signals())() as session:
+        try:
+            agent = create_agent(session, form, password, settings.languages)
+        except ServiceError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 1
+        print(f"created {agent.role} {agent.email}")
+    return 0
+
+
+def cmd_make_migration(args: argparse.Namespace) -> int:
+    from handoff.db import make_engine
+    from handoff.schema import make_revision
+
+    make_revision(make_engine(_settings().database_url), args.message)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m handoff",
+        description="Handoff service: bot API, agent console and callback queue. "
+        "Configured by DATABASE_URL, SECRET_KEY, RASA_URL, RASA_TOKEN, HANDOFF_API_TOKEN, HANDOFF_DEMO_AGENTS.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    migrate = sub.add_parser("migrate", help="upgrade the database schema and create the demo agents")
+    migrate.set_defaults(func=cmd_migrate)
+    serve = sub.add_parser("serve", help="run the web service")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--no-worker", action="store_true", help="do not deliver the outbox from this process")
+    serve.set_defaults(func=cmd_serve)
+    agent = sub.add_parser("create-agent", help="create an agent or admin account")
+    agent.add_argument("--email", required=True)
+    agent.add_argument("--name", required=True, help="display name the customer sees")
+    agent.add_argument("--role", choices=("agent", "admin"), default="agent")
+    agent.add_argument("--languages", default="de,en")
+    agent.add_argument("--capacity", type=int, default=3)
+    agent.add_argument("--password-env", help="read the password from this environment variable instead of a prompt")
+    agent.set_defaults(func=cmd_create_agent)
+    revision = sub.add_parser("make-migration", help="(developers) autogenerate a migration from model changes")
+    revision.add_argument("message")
+    revision.set_defaults(func=cmd_make_migration)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging()
+    return args.func(args)

@@ -1,0 +1,44 @@
+"""End to end over HTTP: questions in English and German get the knowledge base's answers."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.e2e.conftest import Customer, faq_answer, texts
+
+pytestmark = pytest.mark.e2e
+
+
+def test_every_service_answers_health(stack):
+    assert requests.get(f"{stack.handoff_url}/health", timeout=10).status_code == 200
+    assert requests.get(f"{stack.actions_url}/health", timeout=10).status_code == 200
+    assert "Rasa" in requests.get(f"{stack.rasa_url}/", timeout=10).text
+
+
+@pytest.mark.parametrize(
+    "question, entry_id, language",
+    [
+        ("How do I change my delivery address?", "change-delivery-address", "en"),
+        ("Wie ändere ich meine Lieferadresse?", "change-delivery-address", "de"),
+        ("my internet is not working since this morning", "internet-down", "en"),
+        ("Mein Internet geht seit heute früh nicht mehr", "internet-down", "de"),
+    ],
+)
+def test_questions_get_the_faq_answer_in_the_customers_language(customer: Customer, question, entry_id, language):
+    replies = customer.say(question)
+
+    assert texts(replies)[0] == faq_answer(entry_id, language)
+    feedback = replies[-1]
+    assert [b["payload"] for b in feedback["buttons"]] == ["/feedback_helpful", "/feedback_not_helpful"]
+
+
+def test_greeting_is_answered_in_german_and_the_language_is_kept(customer: Customer):
+    assert "NordNet" in texts(customer.say("Hallo"))[0]
+    replies = customer.say("Danke")
+    assert texts(replies)[0].startswith("Gern geschehen")
+
+
+def test_out_of_scope_question_is_declined_honestly(customer: Customer):
+    replies = customer.say("What is the capital of Mongolia?")
+    assert texts(replies)[0].startswith("I'm sorry, I don't have a reliable answer")
+    assert replies[0]["buttons"][0]["payload"] == "/request_human"
