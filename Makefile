@@ -43,6 +43,14 @@ $(VENV_RASA)/.installed: pyproject.toml
 
 venvs: $(VENV)/.installed $(VENV_RASA)/.installed
 
+# The chat widget: rasa-webchat from the npm registry, pinned by web/package-lock.json; `npm ci`
+# copies its bundle into handoff/web/static/webchat/ (web/build.mjs). No CDN at run time.
+web/node_modules/.installed: web/package.json web/package-lock.json web/build.mjs
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 18+ with npm (e.g. 'apt-get install nodejs npm')." >&2; exit 1; }
+	@echo "installing the chat widget from the npm registry (web/package-lock.json) ..."
+	@cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # PostgreSQL (tests against a real server) and Chromium (browser tests) from Debian's packages.
 system-packages:
 	@missing=""; \
@@ -64,14 +72,14 @@ train: venvs
 validate: venvs
 	$(VENV_RASA)/bin/rasa data validate --data data/nlu data/rules data/stories --domain domain.yml --config config.yml
 
-run: venvs
+run: venvs web/node_modules/.installed
 	@mkdir -p var
 	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m scripts.stack run
 
-test: venvs system-packages
+test: venvs system-packages web/node_modules/.installed
 	@mkdir -p var
 	$(VENV)/bin/python -m scripts.stack train
-	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m pytest
+	HF_HUB_OFFLINE=1 HANDOFF_REQUIRE_POSTGRES=1 $(VENV)/bin/python -m pytest
 
 clean:
 	rm -rf $(VENV) $(VENV_RASA) models var .pytest_cache

@@ -17,6 +17,7 @@ ELLIPSIS = "…"
 CHOOSE_PROMPT = "👇"
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+_MARKDOWN_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 
 
 def shorten(text: str, limit: int) -> str:
@@ -57,12 +58,18 @@ def _pack(parts: Sequence[str], joiner: str, limit: int) -> List[str]:
     return chunks
 
 
+def plain_text(text: Optional[str]) -> str:
+    """Messenger shows no Markdown: `[label](url)` becomes `label: url`."""
+    return _MARKDOWN_LINK.sub(lambda m: f"{m.group(1)}: {m.group(2)}", text or "")
+
+
 def split_text(text: Optional[str], limit: int = TEXT_LIMIT) -> List[str]:
     """Messages of at most `limit` characters, split between paragraphs, lines, sentences or words.
 
     Short texts stay one message (paragraphs included), so an answer reads as one bubble.
+    Markdown links become plain "label: url".
     """
-    text = (text or "").strip()
+    text = plain_text(text).strip()
     if not text:
         return []
     if len(text) <= limit:

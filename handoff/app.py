@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy import func, select, text
 
 from handoff.db import Signals, make_engine, make_session_factory
@@ -51,6 +51,17 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
     app.register_blueprint(agents_bp, url_prefix="/agent")
     app.register_blueprint(api_bp, url_prefix="/api")
     app.add_url_rule("/health", "health", health)
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def _routing_error(exc):
+        # Routing fails before a blueprint is chosen, so the API's JSON errors are decided here.
+        if request.path.startswith("/api/"):
+            from handoff.api import error
+
+            code = "not_found" if exc.code == 404 else "method_not_allowed"
+            return error(exc.code, code, exc.description)
+        return exc
 
     @app.after_request
     def _headers(response):

@@ -95,6 +95,8 @@ def deliver_due(
             if item.next_attempt_at > now or (item.locked_until and item.locked_until > now) or not _lock(session, item.id, now):
                 blocked.add(item.sender_id)
                 continue
+            session.refresh(item)  # see the lock we just wrote, so clearing it below is a change
+            session.commit()  # no transaction stays open during the HTTP call
             try:
                 transport.trigger_intent(item.sender_id, item.intent, dict(item.entities))
             except Exception as exc:  # noqa: BLE001 - any failure is retried, never dropped

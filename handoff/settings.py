@@ -28,6 +28,7 @@ class Settings:
     environment: str = "development"
     rasa_url: str = "http://localhost:5005"
     rasa_token: str | None = None
+    rasa_public_url: str = "http://localhost:5005"  # where browsers reach Rasa's socket.io (the chat widget)
     api_token: str = DEV_API_TOKEN
     demo_agents: bool = True
     demo_admin_email: str = "admin@nordnet.example"
@@ -43,7 +44,6 @@ class Settings:
     callback_retry_minutes: int = 60
     callback_max_attempts: int = 3
     secure_cookies: bool = False
-    start_worker: bool = False  # tests drive the outbox by hand unless they ask for the thread
 
     @property
     def production(self) -> bool:
@@ -51,7 +51,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        """Read HANDOFF_*, DATABASE_URL, RASA_URL, RASA_TOKEN and SECRET_KEY; raise on nonsense."""
+        """Read HANDOFF_*, DATABASE_URL, RASA_URL, RASA_PUBLIC_URL, RASA_TOKEN and SECRET_KEY; raise on nonsense."""
         env = os.environ if environ is None else environ
         problems: list[str] = []
         environment = env.get("HANDOFF_ENV", "development").strip() or "development"
@@ -114,6 +114,7 @@ class Settings:
             environment=environment,
             rasa_url=(text("RASA_URL", "http://localhost:5005") or "").rstrip("/"),
             rasa_token=text("RASA_TOKEN", None),
+            rasa_public_url=(text("RASA_PUBLIC_URL", None) or text("RASA_URL", "http://localhost:5005") or "").rstrip("/"),
             api_token=api_token,
             demo_agents=flag("HANDOFF_DEMO_AGENTS", not production),
             demo_admin_email=text("HANDOFF_DEMO_ADMIN_EMAIL", cls.demo_admin_email).lower(),

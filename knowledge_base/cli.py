@@ -67,6 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
     evaluate.set_defaults(run=_eval)
+
+    calibrate = commands.add_parser("calibrate", help="choose band thresholds from labelled queries",
+                                    description="Build an index from the FAQ, run the labelled queries (include "
+                                                "out-of-scope ones, label 'oos') and choose KB_ANSWER_THRESHOLD for the "
+                                                "asked precision of answered queries and KB_CLARIFY_THRESHOLD (the "
+                                                "decline boundary) that best separates in-scope from out-of-scope "
+                                                "queries. Use queries that are not in the FAQ.")
+    calibrate.add_argument("--faq", required=True, help="FAQ file or folder")
+    calibrate.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
+    calibrate.add_argument("--precision", type=float, default=0.95,
+                           help="wanted share of right answers among answered queries (default 0.95)")
+    calibrate.add_argument("--json", action="store_true", help="print one JSON object")
+    calibrate.add_argument("--no-progress", action="store_true", help="no progress bars")
+    calibrate.set_defaults(run=_calibrate)
     return parser
 
 
@@ -131,7 +145,41 @@ def _validate(args) -> int:
 
 
 def _eval(args) -> int:
-    from .evaluate import OOS, metrics, read_queries, run_queries
+    from .evaluate import metrics
+
+    figures = metrics(_run_labelled(args))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
+def _calibrate(args) -> int:
+    from .evaluate import calibrate, metrics
+
+    if not 0.0 < args.precision <= 1.0:
+        raise FAQError(f"--precision {args.precision} must be in (0, 1]")
+    outcomes = _run_labelled(args)
+    chosen = calibrate(outcomes, precision=args.precision)
+    report = dict(chosen, precision_asked=args.precision,
+                  before=metrics(outcomes), after=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"]))
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"KB_ANSWER_THRESHOLD={chosen['answer_threshold']}")
+    print(f"KB_CLARIFY_THRESHOLD={chosen['clarify_threshold']}")
+    for name in ("before", "after"):
+        figures = report[name]
+        print(f"# {name}: answer_rate {figures['answer_rate']}, answered_precision {figures['answered_precision']}, "
+              f"in_scope_accuracy {figures['in_scope_accuracy']}, oos_recall {figures['oos_recall']}")
+    return 0
+
+
+def _run_labelled(args):
+    """Build a temporary index from --faq with the default settings and run every query of --queries."""
+    from .evaluate import OOS, read_queries, run_queries
     from .index import build_index
     from .kb import load_knowledge_base
     from .sources import load_entries
@@ -148,11 +196,4 @@ def _eval(args) -> int:
         settings = settings.with_(index_dir=Path(tmp) / "index")
         build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress and not args.json)
         kb = load_knowledge_base(settings, encode=encode)
-        outcomes = run_queries(kb, queries, progress=not args.no_progress and not args.json)
-    figures = metrics(outcomes)
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>20}: {value}")
-    return 0
+        return run_queries(kb, queries, progress=not args.no_progress and not args.json)

@@ -71,14 +71,19 @@ def make_encoder(model: str | None = None, batch_size: int = 64) -> Encode:
 
     def encode(texts: list[str], show_progress: bool = False):
         import numpy as np
+        import torch
 
-        vectors = load_model(model_dir).encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
+        model = load_model(model_dir)
+        texts = list(texts)
+        # One short query gains nothing from intra-op threads and loses a lot when the CPU is shared.
+        threads = torch.get_num_threads()
+        if len(texts) <= 2:
+            torch.set_num_threads(1)
+        try:
+            vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                   convert_to_numpy=True, show_progress_bar=show_progress)
+        finally:
+            torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     encode.model_dir = model_dir  # type: ignore[attr-defined]

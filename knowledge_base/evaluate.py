@@ -29,6 +29,15 @@ class Outcome:
         return self.query.label != OOS
 
     @property
+    def offered(self) -> float:
+        """Confidence that the right entry is among the first three (what a clarify question offers)."""
+        return sum(h.confidence for h in self.result.hits[:3])
+
+    @property
+    def right(self) -> bool:
+        return self.in_scope and self.top_ids[:1] == [self.query.label]
+
+    @property
     def top_ids(self) -> list[str]:
         return [h.entry_id for h in self.result.hits]
 
@@ -75,7 +84,7 @@ def metrics(outcomes: list[Outcome], answer_threshold: float | None = None,
             return o.result.band
         if o.result.confidence >= answer_threshold:
             return "answer"
-        return "clarify" if o.result.confidence >= clarify_threshold else "decline"
+        return "clarify" if o.offered >= clarify_threshold else "decline"
 
     inside = [o for o in outcomes if o.in_scope]
     outside = [o for o in outcomes if not o.in_scope]
@@ -112,3 +121,36 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     low = int(rank)
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+
+
+def calibrate(outcomes: list[Outcome], precision: float = 0.95) -> dict:
+    """Thresholds from labelled outcomes.
+
+    answer: the lowest confidence above which at least ``precision`` of the answered queries (out-of-scope
+    ones count as wrong) get the right entry. clarify: the decline boundary that best separates in-scope
+    queries whose entry is among the offered three from out-of-scope ones (max. in-scope rate + OOS recall);
+    without out-of-scope queries it keeps 99 % of those in-scope queries.
+    """
+    ranked = sorted(outcomes, key=lambda o: o.result.confidence, reverse=True)
+    answer_threshold, right = 1.0, 0
+    for count, o in enumerate(ranked, start=1):
+        right += o.right
+        if right / count >= precision:
+            answer_threshold = o.result.confidence
+    answer_threshold = max(answer_threshold, 1e-4)
+    inside = [o.offered for o in outcomes if o.in_scope and o.query.label in o.top_ids[:3]]
+    outside = [o.offered for o in outcomes if not o.in_scope]
+    if not inside:
+        clarify_threshold = answer_threshold
+    elif not outside:
+        clarify_threshold = min(sorted(inside)[int(0.01 * len(inside))], answer_threshold)
+    else:
+        n_in = sum(1 for o in outcomes if o.in_scope)
+        best, clarify_threshold = -1.0, 0.0
+        for t in sorted(set(inside + outside + [0.0])):
+            if t > answer_threshold:
+                break
+            score = sum(v >= t for v in inside) / n_in + sum(v < t for v in outside) / len(outside)
+            if score > best:
+                best, clarify_threshold = score, t
+    return {"answer_threshold": round(answer_threshold, 4), "clarify_threshold": round(min(clarify_threshold, answer_threshold), 4)}

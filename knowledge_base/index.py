@@ -15,6 +15,10 @@ from .types import Entry, FAQError
 FORMAT_VERSION = 1
 METRIC = "cosine (inner product on L2-normalised vectors)"
 ENCODE_BATCH = 256
+# Exact search is fast enough below this many vectors (see bench/kb_speed.py); above it an IVF index
+# trades a little recall for speed.
+ANN_MIN_ROWS = 200_000
+ANN_NPROBE = 16
 
 
 @dataclass
@@ -71,7 +75,11 @@ def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = T
     started = time.time()
     rows = index_rows(entries)
     vectors = encode_texts(encode, [r.text for r in rows], progress=progress)
-    extras = models.train(entries, rows, vectors, encode=encode, progress=progress, options=options or {})
+    options = options or {}
+    extras = models.train(entries, rows, vectors, encode=encode, progress=progress, options=options)
+    ann = None
+    if len(rows) >= options.get("ann_min_rows", ANN_MIN_ROWS):
+        extras["ann.faiss"], ann = _train_ann(vectors, options.get("nprobe", ANN_NPROBE))
     manifest = {
         "format": FORMAT_VERSION,
         "build_id": uuid.uuid4().hex,
@@ -86,7 +94,7 @@ def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = T
         "sources": dict(sources or {}),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": None,
-        "ann": extras.pop("ann", None),
+        "ann": ann,
         "components": sorted(extras),
     }
     index_dir = Path(index_dir)
@@ -103,6 +111,29 @@ def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = T
     return manifest
 
 
+class _FaissPayload:
+    def __init__(self, index):
+        self.index = index
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+
+
+def _train_ann(vectors, nprobe: int):
+    """An inverted-file index (inner product) with about 4*sqrt(n) lists, trained on the vectors."""
+    import math
+
+    import faiss
+
+    nlist = max(16, int(4 * math.sqrt(len(vectors))))
+    quantizer = faiss.IndexFlatIP(vectors.shape[1])
+    index = faiss.IndexIVFFlat(quantizer, vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+    index.train(vectors)
+    return _FaissPayload(index), {"type": "IVFFlat", "nlist": nlist, "nprobe": nprobe}
+
+
 def _write_files(folder: Path, entries, rows, vectors, extras: dict) -> None:
     import numpy as np
 
@@ -112,7 +143,7 @@ def _write_files(folder: Path, entries, rows, vectors, extras: dict) -> None:
         json.dumps([[r.entry, r.kind, r.text] for r in rows], ensure_ascii=False), encoding="utf-8")
     np.save(folder / "vectors.npy", vectors)
     for name, payload in extras.items():
-        payload.save(folder / name)
+        payload.save(folder / name)  # the IVF index is saved trained but empty; loading adds the vectors
 
 
 def _swap_in(staging: Path, index_dir: Path) -> None:

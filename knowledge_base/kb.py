@@ -1,33 +1,38 @@
 """The loaded knowledge base: search with a confidence and a band, lookup, reload and live edits."""
 from __future__ import annotations
 
-import math
+import json
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from .index import read_index, read_manifest
+from .index import Row, read_index, read_manifest
+from .scoring import Scorer
 from .settings import Settings
-from .sources import relative_checksums
+from .sources import relative_checksums, validate_entry
 from .types import Entry, FAQError, Hit, SearchResult
 
-SAME_LANGUAGE_BONUS = 0.03  # cosine points: prefer the customer's language among near-equal matches
-CANDIDATE_ROWS = 64
+JOURNAL = "live.json"
 
 
 @dataclass
 class _State:
-    """One immutable snapshot of an index; searches read it while a reload builds the next one."""
+    """One snapshot of an index; searches read it while a reload or an edit prepares the next one."""
 
     manifest: dict
     entries: list[Entry]
-    rows: list
+    rows: list[Row]
     vectors: object
     index: object
     detector: object
-    by_key: dict = field(default_factory=dict)
-    languages_of: dict = field(default_factory=dict)
+    classifier: object
+    bm25: object
+    ann: object
+    by_key: dict
+    languages_of: dict
+    group_rows: dict
+    journal: list
 
 
 class KnowledgeBase:
@@ -38,9 +43,10 @@ class KnowledgeBase:
         self._state = state
         self._encode = encode
         self._lock = threading.Lock()
-        self._manifest_stamp = _stamp(settings.index_dir)
+        self._stamp = _stamp(settings.index_dir)
+        self.scorer = Scorer()
 
-    # -- public API -------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------
     @property
     def manifest(self) -> dict:
         return self._state.manifest
@@ -76,98 +82,246 @@ class KnowledgeBase:
     def search(self, text: str, language: str | None = None, k: int = 5) -> SearchResult:
         """Rank entries for ``text``; the band says whether to answer, ask back or decline."""
         state = self._state
-        language = language or self.detect_language(text)
-        if not text or not text.strip():
+        text = (text or "").strip()
+        language = language or (self.detect_language(text) if text else state.detector.default)
+        if not text or not state.entries:
             return SearchResult("decline", 0.0, language, [])
-        query = self.encode([text])
-        limit = min(len(state.rows), max(CANDIDATE_ROWS, 8 * k))
-        scores, positions = state.index.search(query, limit)
-        best: dict[str, tuple[float, float, int]] = {}  # id -> (ranking score, cosine, row)
-        for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
-            if pos < 0:
-                continue
-            entry = state.entries[state.rows[pos].entry]
-            ranking = score + (SAME_LANGUAGE_BONUS if entry.language == language else 0.0)
-            current = best.get(entry.id)
-            if current is None or ranking > current[0]:
-                best[entry.id] = (ranking, score, pos)
-        ranked = sorted(best.items(), key=lambda item: item[1][0], reverse=True)
-        confidences = _confidences([r[1][0] for r in ranked])
+        query = self.encode([text])[0]
+        ranked = self.scorer.rank(state, query, text, language)
         hits = []
-        for (entry_id, (ranking, cosine, pos)), confidence in list(zip(ranked, confidences))[:k]:
-            matched = state.entries[state.rows[pos].entry]
-            shown = self.get(entry_id, language) or matched
-            row = state.rows[pos]
-            question = row.text if row.kind == "q" else matched.questions[0]
-            if shown.language != matched.language:
+        for candidate in ranked[:k]:
+            matched_row = state.rows[candidate.row]
+            matched = state.entries[matched_row.entry]
+            shown = self.get(candidate.group, language) or matched
+            if shown.language == matched.language and matched_row.kind == "q":
+                question = matched_row.text
+            else:
                 question = shown.questions[0]
-            hits.append(Hit(entry_id=entry_id, language=shown.language, question=question, answer=shown.answer,
-                            url=shown.url, tags=list(shown.tags), score=float(cosine), confidence=float(confidence)))
+            hits.append(Hit(entry_id=candidate.group, language=shown.language, question=question,
+                            answer=shown.answer, url=shown.url, tags=list(shown.tags),
+                            score=float(candidate.cosine), confidence=float(candidate.confidence)))
         top = hits[0].confidence if hits else 0.0
-        return SearchResult(self._band(top), top, language, hits)
+        offered = sum(h.confidence for h in hits[:3])
+        return SearchResult(self._band(top, offered), top, language, hits)
 
-    def reload_if_changed(self) -> bool:
-        """Load the index again when its manifest changed on disk (a rebuild); True if it did."""
-        stamp = _stamp(self.settings.index_dir)
-        if stamp == self._manifest_stamp:
-            return False
-        with self._lock:
-            if stamp == self._manifest_stamp:
-                return False
-            manifest = read_manifest(self.settings.index_dir)
-            if manifest.get("build_id") == self._state.manifest.get("build_id"):
-                self._manifest_stamp = stamp
-                return False
-            self._state = _load_state(self.settings, self._encode)
-            self._manifest_stamp = stamp
-            return True
-
-    # -- internals --------------------------------------------------------------------------
-    def _band(self, confidence: float) -> str:
+    def _band(self, confidence: float, offered: float) -> str:
+        """answer: the top hit is likely right; clarify: the right one is likely among the first three."""
         if confidence >= self.settings.answer_threshold:
             return "answer"
-        if confidence >= self.settings.clarify_threshold:
+        if offered >= self.settings.clarify_threshold:
             return "clarify"
         return "decline"
 
+    # -- changing ---------------------------------------------------------------------------
+    def reload_if_changed(self) -> bool:
+        """Load the index again when it changed on disk (a rebuild, or another process's live edit)."""
+        stamp = _stamp(self.settings.index_dir)
+        if stamp == self._stamp:
+            return False
+        with self._lock:
+            if stamp == self._stamp:
+                return False
+            manifest = read_manifest(self.settings.index_dir)
+            journal = _read_journal(self.settings.index_dir)
+            if manifest.get("build_id") == self._state.manifest.get("build_id") and journal == self._state.journal:
+                self._stamp = stamp
+                return False
+            self._state = _load_state(self.settings, self._encode)
+            self._stamp = stamp
+            return True
 
-def _confidences(scores: list[float]) -> list[float]:
-    """How likely each candidate is the right answer: in-scope likelihood times its share among rivals."""
-    if not scores:
-        return []
-    in_scope = 1.0 / (1.0 + math.exp(-(scores[0] - 0.55) / 0.05))
-    weights = [math.exp((s - scores[0]) / 0.03) for s in scores]
-    total = sum(weights)
-    return [in_scope * w / total for w in weights]
+    def upsert(self, entry: Entry, persist: bool = True) -> None:
+        """Add or replace one entry (by id and language) at once, without a rebuild.
+
+        With ``persist`` the change is journalled in the index directory, so other processes pick it up
+        through :meth:`reload_if_changed`; a full ``build`` starts from the FAQ sources again.
+        """
+        problems = validate_entry(entry)
+        if problems:
+            raise FAQError(problems)
+        texts = list(dict.fromkeys(entry.questions)) + [entry.answer]
+        entry = Entry(entry.id, entry.language, texts[:-1], entry.answer, list(entry.tags), entry.url,
+                      entry.source or "live", entry.line)
+        vectors = self.encode(texts)
+        op = {"op": "upsert", "entry": entry.to_dict(), "vectors": vectors.round(6).tolist()}
+        self._change(op, persist)
+
+    def remove(self, entry_id: str, language: str | None = None, persist: bool = True) -> bool:
+        """Remove one entry (one language, or all languages when ``language`` is None); False if absent."""
+        keys = [k for k in self._state.by_key if k[0] == entry_id and language in (None, k[1])]
+        if not keys:
+            return False
+        self._change({"op": "remove", "id": entry_id, "language": language}, persist)
+        return True
+
+    def _change(self, op: dict, persist: bool) -> None:
+        with self._lock:
+            if persist:
+                with _JournalLock(self.settings.index_dir):
+                    journal = _read_journal(self.settings.index_dir) + [op]
+                    _write_journal(self.settings.index_dir, journal)
+                if self._state.journal != journal[:-1]:
+                    self._state = _load_state(self.settings, self._encode)
+                else:
+                    self._state = _apply(self._state, [op], journal)
+                self._stamp = _stamp(self.settings.index_dir)
+            else:
+                self._state = _apply(self._state, [op], self._state.journal + [op])
 
 
 def _stamp(index_dir: Path):
+    stamps = []
+    for name in ("manifest.json", JOURNAL):
+        try:
+            st = (Path(index_dir) / name).stat()
+            stamps.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append(None)
+    return tuple(stamps)
+
+
+class _JournalLock:
+    """An exclusive file lock so that two processes editing live append to the journal in turn."""
+
+    def __init__(self, index_dir: Path):
+        self.path = Path(index_dir) / ".live.lock"
+
+    def __enter__(self):
+        import fcntl
+
+        self.handle = self.path.open("a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _read_journal(index_dir: Path) -> list:
+    path = Path(index_dir) / JOURNAL
+    if not path.is_file():
+        return []
     try:
-        st = (Path(index_dir) / "manifest.json").stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise FAQError(f"{path}: unreadable live-change journal ({exc}); rebuild the index") from exc
+
+
+def _write_journal(index_dir: Path, journal: list) -> None:
+    path = Path(index_dir) / JOURNAL
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps(journal, ensure_ascii=False), encoding="utf-8")
+    staging.replace(path)
 
 
 def _load_state(settings: Settings, encode=None) -> _State:
-    import faiss
-
     from .language import LanguageDetector
+    from .lexical import BM25
+    from .models import Classifier
 
-    manifest, entries, rows, vectors = read_index(settings.index_dir)
+    index_dir = Path(settings.index_dir)
+    manifest, entries, rows, vectors = read_index(index_dir)
     _check_manifest(settings, manifest, encode)
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(vectors)
     counts = Counter(e.language for e in entries)
     default_language = counts.most_common(1)[0][0] if counts else "en"
-    detector = LanguageDetector.from_file(Path(settings.index_dir) / "language.json", default=default_language)
-    state = _State(manifest, entries, rows, vectors, index, detector)
+    detector = LanguageDetector.from_file(index_dir / "language.json", default=default_language)
+    classifier = Classifier.load(index_dir / "classifier") if (index_dir / "classifier").is_dir() else None
+    bm25 = BM25.load(index_dir / "lexical.json") if (index_dir / "lexical.json").is_file() else None
+    ann = None
+    if (index_dir / "ann.faiss").is_file():
+        import faiss
+
+        ann = faiss.read_index(str(index_dir / "ann.faiss"))
+        ann.nprobe = int(manifest["ann"]["nprobe"])
+    state = _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann, [])
+    journal = _read_journal(index_dir)
+    return _apply(state, journal, journal) if journal else state
+
+
+def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann, journal) -> _State:
+    import faiss
+    import numpy as np
+
+    if ann is not None:
+        index = faiss.clone_index(ann)  # the template stays empty; each snapshot gets its own lists
+        index.reset()
+        index.add(vectors)
+    else:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+        index.add(vectors)
+    counts = Counter(e.language for e in entries)
+    by_key, languages_of, group_rows = {}, {}, {}
     for entry in entries:
-        state.by_key[entry.key] = entry
-        state.languages_of.setdefault(entry.id, []).append(entry.language)
-    for entry_id, langs in state.languages_of.items():
+        by_key[entry.key] = entry
+        languages_of.setdefault(entry.id, []).append(entry.language)
+    for langs in languages_of.values():
         langs.sort(key=lambda lang: -counts[lang])
-    return state
+    for position, row in enumerate(rows):
+        group_rows.setdefault(entries[row.entry].id, []).append(position)
+    group_rows = {g: np.asarray(r, dtype=np.int64) for g, r in group_rows.items()}
+    return _State(manifest, entries, rows, vectors, index, detector, classifier, bm25, ann,
+                  by_key, languages_of, group_rows, list(journal))
+
+
+def _apply(state: _State, ops: list, journal: list) -> _State:
+    """A new state with live edits applied: rows and vectors re-laid, BM25 and classifier patched."""
+    import copy
+
+    import numpy as np
+
+    entries = list(state.entries)
+    per_entry = {}
+    for position, row in enumerate(state.rows):
+        per_entry.setdefault(row.entry, []).append(position)
+    blocks = [(e, [state.rows[p] for p in per_entry.get(i, [])], state.vectors[per_entry.get(i, [])])
+              for i, e in enumerate(entries)]
+    classifier = copy.deepcopy(state.classifier)
+    bm25 = copy.deepcopy(state.bm25)
+    for op in ops:
+        if op["op"] == "upsert":
+            entry = Entry.from_dict(op["entry"])
+            vectors = np.asarray(op["vectors"], dtype=np.float32)
+            rows = [Row(-1, "q", q) for q in entry.questions] + [Row(-1, "a", entry.answer)]
+            block = (entry, rows, vectors)
+            keys = [b[0].key for b in blocks]
+            if entry.key in keys:
+                doc = keys.index(entry.key)
+                blocks[doc] = block
+            else:
+                doc = len(blocks)
+                blocks.append(block)
+            if bm25 is not None:
+                bm25.replace(doc, entry.questions + [entry.answer], entry.language)
+            if classifier is not None:
+                group_vectors = np.concatenate([b[2][:-1] for b in blocks if b[0].id == entry.id])
+                classifier.imprint(entry.id, group_vectors)
+        else:
+            for doc, block in enumerate(blocks):
+                entry = block[0]
+                if entry.id == op["id"] and op.get("language") in (None, entry.language):
+                    blocks[doc] = None
+            kept = [b for b in blocks if b is not None]
+            if bm25 is not None and len(kept) != len(blocks):
+                survivors = [i for i, b in enumerate(blocks) if b is not None]
+                bm25.doc_terms = [bm25.doc_terms[i] for i in survivors]
+                bm25.lengths = [bm25.lengths[i] for i in survivors]
+                bm25.languages = [bm25.languages[i] for i in survivors]
+                bm25._index()
+            blocks = kept
+            if classifier is not None and not any(b[0].id == op["id"] for b in blocks):
+                classifier.drop(op["id"])
+    entries, rows, chunks = [], [], []
+    for position, (entry, block_rows, vectors) in enumerate(blocks):
+        entries.append(entry)
+        rows.extend(Row(position, r.kind, r.text) for r in block_rows)
+        chunks.append(vectors)
+    dims = state.vectors.shape[1]
+    vectors = np.ascontiguousarray(np.concatenate(chunks) if chunks else np.zeros((0, dims), np.float32))
+    manifest = dict(state.manifest, live_changes=len(journal))
+    return _assemble(manifest, entries, rows, vectors, state.detector, classifier, bm25, state.ann, journal)
 
 
 def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
@@ -196,3 +350,4 @@ def load_knowledge_base(settings: Settings | None = None, encode=None) -> Knowle
     """Open the index named by ``settings`` (checked against its manifest); the model loads on first use."""
     settings = settings or Settings.from_env()
     return KnowledgeBase(settings, _load_state(settings, encode), encode)
+

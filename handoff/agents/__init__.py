@@ -63,11 +63,12 @@ def _local(value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
         return ""
     from zoneinfo import ZoneInfo
 
-    from handoff.services.hours import get_service_settings
+    from handoff.models import ServiceSettings
 
     zone = g.get("zone")
     if zone is None:
-        zone = g.zone = ZoneInfo(get_service_settings(db(), state().settings.default_timezone).timezone)
+        row = db().get(ServiceSettings, 1)
+        zone = g.zone = ZoneInfo(row.timezone if row else state().settings.default_timezone)
     return value.astimezone(zone).strftime(fmt)
 
 
@@ -90,6 +91,9 @@ def _service_error(exc: ServiceError):
     db().rollback()
     if wants_json():
         return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+    if request.method == "GET":
+        return render_template("agents/error.html", title="Not found" if exc.status == 404 else "Not possible",
+                               message=exc.message), exc.status
     flash(exc.message, "error")
     return redirect(safe_next(request.form.get("next"), url_for("agents.queue")))
 

@@ -6,6 +6,7 @@ from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from handoff.agents import back, bp
 from handoff.agents.security import wants_json
 from handoff.extensions import db, state
+from handoff.models import utcnow
 from handoff.outbox import retry_now
 from handoff.services import assignment, console
 from handoff.services.canned import list_canned
@@ -23,7 +24,11 @@ def delivery_state(message) -> dict | None:
     if item.status == "failed":
         return {"state": "failed", "label": "not delivered", "item_id": item.id, "error": item.last_error or ""}
     if item.attempts == 0:
-        return {"state": "pending", "label": "sending…", "item_id": item.id, "error": ""}
+        if (utcnow() - item.created_at).total_seconds() < 5:
+            return {"state": "pending", "label": "sending…", "item_id": item.id, "error": ""}
+        # Not tried yet: an earlier message to this customer has to get through first.
+        return {"state": "pending", "label": "pending: not delivered yet", "item_id": item.id,
+                "error": "Waiting for earlier messages to this customer to be delivered"}
     return {
         "state": "pending",
         "label": f"pending: retrying ({item.attempts} failed attempt{'s' if item.attempts != 1 else ''})",

@@ -6,11 +6,14 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, delete, text
+from sqlalchemy.exc import OperationalError
 
 from handoff.app import create_app
 from handoff.db import make_engine
@@ -58,14 +61,16 @@ class PostgresCluster:
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster(tmp_path_factory):
+def postgres_cluster():
     """A throwaway cluster (initdb + pg_ctl, as the postgres user when running as root)."""
     bindir = _pg_bindir()
     if bindir is None:
         cluster = PostgresCluster(reason="initdb/pg_ctl not found (apt-get install postgresql)")
         yield cluster
         return
-    base = tmp_path_factory.mktemp("pg")
+    # Not under pytest's tmp dir: that is 0700 (and reset to it by any concurrent pytest run),
+    # and the server runs as the postgres user, who must reach its data directory.
+    base = Path(tempfile.mkdtemp(prefix="handoff-pg-"))
     data, sockets, log = base / "data", base / "sock", base / "postgres.log"
     sockets.mkdir()
     prefix: list[str] = []
@@ -77,8 +82,6 @@ def postgres_cluster(tmp_path_factory):
         prefix = [runuser, "-u", "postgres", "--"]
         shutil.chown(base, "postgres")
         shutil.chown(sockets, "postgres")
-        os.chmod(base.parent, 0o755)
-        os.chmod(base.parent.parent, 0o755)
     port = free_port()
 
     def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -92,7 +95,9 @@ def postgres_cluster(tmp_path_factory):
             yield PostgresCluster(reason=f"initdb failed: {result.stderr.strip()[-500:]}")
             return
         options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+                   # autovacuum connecting to the template would make CREATE DATABASE ... TEMPLATE fail
+                   "-c autovacuum=off")
         result = run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
         if result.returncode != 0:
             tail = log.read_text()[-500:] if log.exists() else ""
@@ -105,6 +110,7 @@ def postgres_cluster(tmp_path_factory):
     finally:
         if started:
             run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop", timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -161,8 +167,15 @@ def database_url(backend, tmp_path, request):
     require_postgres(cluster)
     name = f"handoff_test_{os.getpid()}_{next(cluster.databases)}"
     admin = cluster.admin_engine()
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE handoff_template"))
+    for attempt in range(20):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f"CREATE DATABASE {name} TEMPLATE handoff_template"))
+            break
+        except OperationalError:  # "source database is being accessed by other users": retry
+            if attempt == 19:
+                raise
+            time.sleep(0.25)
     yield cluster.url + name
     with admin.connect() as connection:
         connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -1,0 +1,192 @@
+"""The website chat widget's socket.io channel for Rasa (replaces Rasa's built-in `socketio`).
+
+Why not the built-in one: with python-socketio 5.x (what Rasa 3.6.21 installs) its
+`session_request` handler calls the coroutine `sio.enter_room` without awaiting it, so with
+`session_persistence: true` the browser never joins its session's room and no reply arrives.
+This channel awaits it, keeps each socket bound to the session it asked for, hands the widget the
+response name and agent name as message metadata (so the page can show that a person has the
+conversation), can fan messages out over Redis when several Rasa servers share the conversations
+(`SOCKETIO_MESSAGE_QUEUE=redis://…`), and its output channel serves Rasa's HTTP API
+(`trigger_intent?output_channel=latest`), which is how agents' replies reach the widget.
+
+credentials.yml: `bot.channels.SocketIOInput:` with the built-in channel's options
+(`user_message_evt`, `bot_message_evt`, `session_persistence`, `metadata_key`, `socketio_path`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncRedisManager, AsyncServer
+
+logger = logging.getLogger(__name__)
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Markdown links the widget would render as clickable scripts.
+_UNSAFE_LINK = re.compile(r"\]\(\s*(?:javascript|data|vbscript):", re.IGNORECASE)
+# Message fields the widget may use (response name, who speaks); everything else stays server-side.
+_METADATA_FIELDS = {"utter_action": "response", "agent_name": "agent_name"}
+
+
+def message_metadata(fields: Dict[str, Any]) -> Dict[str, Any]:
+    """What the page learns about a message besides its content: the response name and agent name."""
+    return {name: str(fields[key]) for key, name in _METADATA_FIELDS.items() if fields.get(key)}
+
+
+def safe_text(text: Optional[str]) -> str:
+    return _UNSAFE_LINK.sub("](#", text or "")
+
+
+class SocketIOOutput(OutputChannel):
+    """Messages to one widget session (a socket.io room named after the session id)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: Text) -> None:
+        self.sio = sio
+        self.bot_message_evt = bot_message_evt
+
+    async def _emit(self, room: Text, message: Dict[str, Any], fields: Dict[str, Any]) -> None:
+        metadata = message_metadata(fields)
+        if metadata:
+            message = {**message, "metadata": metadata}
+        await self.sio.emit(self.bot_message_evt, message, room=room)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for part in safe_text(text).strip().split("\n\n"):
+            await self._emit(recipient_id, {"text": part}, kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Optional[Text], buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        parts = safe_text(text).strip().split("\n\n")
+        for part in parts[:-1]:
+            await self._emit(recipient_id, {"text": part}, kwargs)
+        replies = [
+            {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
+            if not b.get("url") else {"type": "web_url", "title": b.get("title", ""), "url": b["url"]}
+            for b in buttons
+        ]
+        await self._emit(recipient_id, {"text": parts[-1], "quick_replies": replies}, kwargs)
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Optional[Text], quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._emit(recipient_id, {"attachment": {"type": "image", "payload": {"src": image}}}, kwargs)
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        await self._emit(recipient_id, {"attachment": attachment}, kwargs)
+
+    async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any) -> None:
+        carousel = {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": list(elements)}}}
+        await self._emit(recipient_id, carousel, kwargs)
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Any, **kwargs: Any) -> None:
+        # Sent as it is, as the bot event's data (the built-in passes it as emit()'s keyword arguments).
+        await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
+
+
+class SocketIOInput(InputChannel):
+    """socket.io endpoint for rasa-webchat; sessions survive page reloads (`session_persistence`)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "socketio"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            session_persistence=bool(credentials.get("session_persistence", True)),
+            metadata_key=credentials.get("metadata_key", "customData"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+            message_queue=os.environ.get("SOCKETIO_MESSAGE_QUEUE", "").strip() or None,
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        session_persistence: bool = True,
+        metadata_key: Text = "customData",
+        socketio_path: Text = "/socket.io",
+        message_queue: Optional[Text] = None,
+    ) -> None:
+        self.user_message_evt = user_message_evt
+        self.bot_message_evt = bot_message_evt
+        self.session_persistence = session_persistence
+        self.metadata_key = metadata_key
+        self.socketio_path = socketio_path
+        self.message_queue = message_queue
+        self.sio: Optional[AsyncServer] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        manager = AsyncRedisManager(self.message_queue) if self.message_queue else None
+        # CORS is left to Rasa's --cors (Sanic-CORS); engine.io adding its own headers would double them.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        self.sio = sio
+        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
+            requested = (data or {}).get("session_id") if isinstance(data, dict) else None
+            session_id = requested if isinstance(requested, str) and _SESSION_ID.match(requested) else uuid.uuid4().hex
+            if self.session_persistence:
+                await sio.enter_room(sid, session_id)
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Dict) -> None:
+            if not isinstance(data, dict):
+                return
+            sender_id = sid
+            if self.session_persistence:
+                # The session this socket asked for, not whatever a message claims.
+                sender_id = (await sio.get_session(sid)).get("session_id")
+                if not sender_id:
+                    logger.warning("socket.io message before session_request from %s ignored", sid)
+                    return
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            message = UserMessage(
+                str(data.get("message") or ""),
+                SocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else {},
+            )
+            await on_new_message(message)
+
+        return webhook

@@ -1,0 +1,140 @@
+/* NordNet chat: starts the rasa-webchat widget (webchat.js, loaded first) and shows a hint while a
+ * person has the conversation. Settings come from this script tag's data attributes:
+ *   data-socket-url  Rasa's socket.io URL (required)      data-language  "de" or "en" (default: <html lang>)
+ *   data-mount       CSS selector of the element to render into (default: a new element at the end of <body>)
+ * The conversation lives in localStorage: a reload continues the same session with the same history.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var HINT_KEY = "nordnet-chat-handoff";
+  var TEXTS = {
+    de: {
+      title: "NordNet Hilfe",
+      subtitle: "Digitaler Assistent · Mitarbeiter auf Wunsch",
+      placeholder: "Ihre Frage …",
+      connecting: "Verbinde …",
+      queued: "Sie warten auf einen Mitarbeiter. Ihre Nachrichten werden weitergegeben.",
+      agent: "Sie schreiben mit {name}, einem Menschen aus unserem Service-Team.",
+      someone: "einem Mitarbeiter"
+    },
+    en: {
+      title: "NordNet Help",
+      subtitle: "Digital assistant · a person on request",
+      placeholder: "Your question …",
+      connecting: "Connecting …",
+      queued: "You are waiting for an agent. Your messages are passed on.",
+      agent: "You are chatting with {name}, a person from our service team.",
+      someone: "an agent"
+    }
+  };
+  // Which bot responses start or end the time with a person (names from the bot's domain.yml).
+  var QUEUED = ["utter_handoff_queued"];
+  var AGENT = ["utter_agent_joined"];
+  var BACK_TO_BOT = [
+    "utter_handoff_ended", "utter_queue_left", "utter_handoff_unavailable", "utter_handoff_failed",
+    "utter_ask_callback_contact", "utter_callback_form_cancelled"
+  ];
+
+  function chatSession() {
+    try {  // where rasa-webchat keeps the conversation (params.storage "local")
+      return JSON.parse(window.localStorage.getItem("chat_session")).session_id || null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function readHandoff() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(HINT_KEY));
+      // Only for the conversation it was saved in: a new session starts with the bot.
+      if (saved && saved.session && saved.session === chatSession()) return saved;
+    } catch (e) { /* nothing saved */ }
+    return { state: "bot" };
+  }
+
+  function start() {
+    if (!window.WebChat || !window.WebChat.default) {
+      window.console.error("NordNet chat: load webchat.js before chat.js");
+      return;
+    }
+    var data = script.dataset;
+    var lang = (data.language || document.documentElement.lang || "en").slice(0, 2).toLowerCase();
+    var texts = TEXTS[lang] || TEXTS.en;
+    if (!TEXTS[lang]) lang = "en";
+    var mount = data.mount && document.querySelector(data.mount);
+    if (!mount) {
+      mount = document.createElement("div");
+      document.body.appendChild(mount);
+    }
+    mount.classList.add("nn-chat");
+    var hint = document.createElement("div");
+    hint.className = "nn-chat-hint";
+    hint.setAttribute("role", "status");
+    hint.setAttribute("aria-live", "polite");
+    var handoff = readHandoff();
+
+    function showHint() {
+      // Only real changes touch the DOM: the observer below calls this on every mutation.
+      if (mount.getAttribute("data-handoff") !== handoff.state) mount.setAttribute("data-handoff", handoff.state);
+      var text = handoff.state === "queued" ? texts.queued
+        : texts.agent.replace("{name}", handoff.agent || texts.someone);
+      if (hint.textContent !== text) hint.textContent = text;
+      var header = mount.querySelector(".rw-conversation-container .rw-header");
+      if (handoff.state === "bot" || !header) {
+        if (hint.parentNode) hint.parentNode.removeChild(hint);
+      } else if (header.nextSibling !== hint) {
+        header.parentNode.insertBefore(hint, header.nextSibling);
+      }
+    }
+
+    function setHandoff(state, agent) {
+      handoff = { state: state, agent: agent || (state === "agent" ? handoff.agent : undefined), session: chatSession() };
+      window.localStorage.setItem(HINT_KEY, JSON.stringify(handoff));
+      showHint();
+    }
+
+    function onBotMessage(message) {
+      var meta = (message && message.metadata) || {};
+      var response = meta.response;
+      if (message && message.handoff) {  // custom JSON from the bot: {"handoff": {"state": ..., "agent": ...}}
+        setHandoff(message.handoff.state || "bot", message.handoff.agent);
+      } else if (QUEUED.indexOf(response) >= 0) {
+        setHandoff("queued");
+      } else if (AGENT.indexOf(response) >= 0) {
+        setHandoff("agent", meta.agent_name);
+      } else if (BACK_TO_BOT.indexOf(response) >= 0) {
+        setHandoff("bot");
+      } else if (!response && handoff.state !== "bot") {
+        setHandoff("agent", meta.agent_name);  // a plain text during a handoff is the agent's reply
+      }
+    }
+
+    // The widget re-renders its window when opened or closed: put the hint back each time.
+    new MutationObserver(showHint).observe(mount, { childList: true, subtree: true });
+    window.WebChat.default({
+      socketUrl: data.socketUrl,
+      socketPath: data.socketPath || "/socket.io/",
+      customData: { language: lang },
+      initPayload: "/greet",
+      title: texts.title,
+      subtitle: texts.subtitle,
+      inputTextFieldHint: texts.placeholder,
+      connectingText: texts.connecting,
+      params: { storage: "local" },
+      withRules: false,
+      hideWhenNotConnected: false,
+      showMessageDate: false,
+      customMessageDelay: function () { return 300; },
+      onSocketEvent: { bot_uttered: onBotMessage }
+    }, mount);
+    showHint();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,103 @@
+"""Ranking and confidence: dense similarity, the build-time classifier and BM25, fused per entry."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Chosen on development splits (bench/), never on the figures reported:
+TEMPERATURE = 0.05          # cosine -> logit scale for similarity evidence
+SIMILARITY_WEIGHT = 0.1     # weight of the similarity logits when the classifier is present
+LEXICAL_WEIGHT = 0.1        # BM25 (normalised 0..1) in cosine units
+SAME_LANGUAGE_BONUS = 0.03  # prefer a match in the customer's language among near-equal ones
+IN_SCOPE_MIDPOINT = 0.42    # evidence (cosine units) at which a query is as likely in scope as not
+IN_SCOPE_SLOPE = 0.03
+CANDIDATE_ROWS = 64
+CLASSIFIER_CANDIDATES = 10
+
+
+@dataclass
+class Candidate:
+    group: str        # entry id
+    row: int          # best matching row
+    cosine: float     # cosine of the query with that row
+    evidence: float   # cosine plus lexical support: how well the query is covered
+    bonus: float = 0.0  # same-language preference, used for ranking only
+    logit: float = 0.0
+    confidence: float = 0.0
+
+
+class Scorer:
+    """Fuses the signals of one snapshot into ranked candidates with confidences."""
+
+    def __init__(self, temperature=TEMPERATURE, similarity_weight=SIMILARITY_WEIGHT, lexical_weight=LEXICAL_WEIGHT,
+                 midpoint=IN_SCOPE_MIDPOINT, slope=IN_SCOPE_SLOPE, use_classifier=True, use_lexical=True,
+                 use_answers=True):
+        self.temperature = temperature
+        self.similarity_weight = similarity_weight
+        self.lexical_weight = lexical_weight
+        self.midpoint = midpoint
+        self.slope = slope
+        self.use_classifier = use_classifier
+        self.use_lexical = use_lexical
+        self.use_answers = use_answers
+
+    def rank(self, state, query, text: str, language: str) -> list[Candidate]:
+        import numpy as np
+
+        limit = min(len(state.rows), CANDIDATE_ROWS)
+        scores, positions = state.index.search(query[None, :], limit)
+        best: dict[str, Candidate] = {}
+        for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
+            if pos >= 0:
+                self._offer(best, state, pos, score, language)
+        classifier = state.classifier if self.use_classifier else None
+        log_probs = None
+        if classifier is not None and classifier.groups:
+            log_probs = classifier.log_probs(query[None, :])[0]
+            for column in np.argsort(-log_probs)[:CLASSIFIER_CANDIDATES]:
+                group = classifier.groups[column]
+                if group not in best and group in state.group_rows:
+                    rows = state.group_rows[group]
+                    sims = state.vectors[rows] @ query
+                    for pos, score in zip(rows.tolist(), sims.tolist()):
+                        self._offer(best, state, pos, score, language)
+        lexical = {}
+        if self.use_lexical and state.bm25 is not None:
+            for doc, value in state.bm25.scores(text, language).items():
+                group = state.entries[doc].id
+                lexical[group] = max(lexical.get(group, 0.0), value)
+        if not best:
+            return []
+        column_of = {g: i for i, g in enumerate(classifier.groups)} if log_probs is not None else {}
+        for candidate in best.values():
+            candidate.evidence = candidate.cosine + self.lexical_weight * lexical.get(candidate.group, 0.0)
+            similarity = (candidate.evidence + candidate.bonus) / self.temperature
+            if log_probs is not None and candidate.group in column_of:
+                candidate.logit = float(log_probs[column_of[candidate.group]]) + self.similarity_weight * similarity
+            elif log_probs is not None:
+                candidate.logit = float(np.median(log_probs)) + self.similarity_weight * similarity
+            else:
+                candidate.logit = similarity
+        ranked = sorted(best.values(), key=lambda c: c.logit, reverse=True)
+        top = ranked[0].logit
+        weights = [math.exp(c.logit - top) for c in ranked]
+        total = sum(weights)
+        in_scope = self.in_scope(ranked[0].evidence)
+        for candidate, weight in zip(ranked, weights):
+            candidate.confidence = in_scope * weight / total
+        return ranked
+
+    def in_scope(self, evidence: float) -> float:
+        """How likely the query is covered by the FAQ at all, from its best evidence."""
+        z = (evidence - self.midpoint) / self.slope
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def _offer(self, best: dict, state, pos: int, score: float, language: str) -> None:
+        row = state.rows[pos]
+        if row.kind == "a" and not self.use_answers:
+            return
+        entry = state.entries[row.entry]
+        bonus = SAME_LANGUAGE_BONUS if entry.language == language else 0.0
+        current = best.get(entry.id)
+        if current is None or score + bonus > current.cosine + current.bonus:
+            best[entry.id] = Candidate(entry.id, pos, float(score), float(score), bonus)
