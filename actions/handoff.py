@@ -27,9 +27,8 @@ REASONS = ("requested", "low_confidence", "repeated_failure", "negative_feedback
 
 
 def _leave_form(tracker: Tracker) -> List[EventType]:
-    if tracker.active_loop_name:
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]
-    return []
+    """Close the callback form if one is open (the rules expect these events either way)."""
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 class ActionHandOff(Action):
@@ -126,7 +125,8 @@ class ActionDeliverAgentMessage(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         text = entity_value(tracker, "agent_text")
         if text:
-            dispatcher.utter_message(text=str(text))
+            # agent_name travels with the message so the widget can show who is writing.
+            dispatcher.utter_message(text=str(text), agent_name=entity_value(tracker, "agent_name"))
         return [SlotSet("handoff_active", True)]
 
 
@@ -195,26 +195,27 @@ class ActionCancel(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         client = providers.get_handoff_client()
+        events = _leave_form(tracker)
         if tracker.active_loop_name:
             dispatcher.utter_message(response="utter_callback_form_cancelled")
-            return _leave_form(tracker)
+            return events
         if tracker.get_slot("handoff_active"):
             try:
                 client.cancel_escalation(tracker.get_slot("escalation_id"), "customer_left")
             except HandoffError:
                 logger.warning("could not cancel escalation", exc_info=True)
             dispatcher.utter_message(response="utter_queue_left")
-            return [SlotSet("handoff_active", False), SlotSet("relay_outbox", [])]
+            return events + [SlotSet("handoff_active", False), SlotSet("relay_outbox", [])]
         reference = tracker.get_slot("callback_reference")
         if reference:
             try:
                 client.cancel_callback(reference)
             except HandoffUnavailable:
                 dispatcher.utter_message(response="utter_callback_failed")
-                return []
+                return events
             except HandoffError:
                 logger.warning("could not cancel callback %s", reference, exc_info=True)
             dispatcher.utter_message(response="utter_callback_cancelled")
-            return [SlotSet("callback_reference", None)]
+            return events + [SlotSet("callback_reference", None)]
         dispatcher.utter_message(response="utter_nothing_to_cancel")
-        return []
+        return events

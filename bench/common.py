@@ -91,6 +91,9 @@ def encoder():
     return make_encoder()
 
 
+BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question
+
+
 def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes: dict | None = None,
              options: dict | None = None, keep_dir: Path | None = None, progress: bool = True):
     """Build an index from ``faq`` (like ``eval``), run ``queries``; returns (figures, outcomes, kb, build s)."""
@@ -107,6 +110,20 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
     kb = load_knowledge_base(settings, encode=encode)
     outcomes = run_queries(kb, [Query(t, label) for t, label in queries], progress=progress)
     return metrics(outcomes), outcomes, kb, build_seconds
+
+
+def rerun(kb, queries, **scorer):
+    """Run the queries again on an index with another scorer configuration (e.g. BASELINE)."""
+    from knowledge_base.evaluate import Query, metrics, run_queries
+    from knowledge_base.scoring import Scorer
+
+    saved = kb.scorer
+    kb.scorer = Scorer(**scorer)
+    try:
+        outcomes = run_queries(kb, [Query(t, label) for t, label in queries])
+    finally:
+        kb.scorer = saved
+    return metrics(outcomes), outcomes
 
 
 def show(title: str, figures: dict) -> None:

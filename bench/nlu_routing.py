@@ -115,7 +115,21 @@ class Router:
     def __init__(self, model: str) -> None:
         from rasa.core.agent import Agent
 
+        try:  # Rasa 3.6 logs every parsed message through structlog at debug level
+            from rasa.utils.log_utils import configure_structlog
+
+            configure_structlog(logging.WARNING)
+        except ImportError:  # pragma: no cover - older Rasa
+            pass
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
         self.agent = Agent.load(model)
+        try:
+            from rasa.utils.log_utils import configure_structlog
+
+            configure_structlog(logging.WARNING)
+        except ImportError:  # pragma: no cover
+            pass
         self.cache: Dict[str, Tuple[str, float]] = {}
 
     async def _parse(self, text: str) -> Tuple[str, float]:
@@ -129,7 +143,7 @@ class Router:
         async def run() -> List[Tuple[str, float]]:
             return [await self._parse(t) for t in texts]
 
-        return asyncio.get_event_loop().run_until_complete(run())
+        return self.loop.run_until_complete(run())
 
 
 def pct(part: int, whole: int) -> str:
@@ -215,6 +229,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--show", type=int, default=15, help="offenders to list per set")
     parser.add_argument("--skip-public", action="store_true", help="only the phrase sets in --cases")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--dump", type=Path, help="write every prediction (set, label, intent, confidence, text) as TSV")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
@@ -232,6 +247,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         bank_pred = router.parse_all(t for t, _ in banking)
         clinc_pred = router.parse_all(t for t, _ in clinc)
         print(f"parsed {len(banking) + len(clinc)} messages in {time.time() - t0:.1f} s\n")
+        if args.dump:
+            with open(args.dump, "w", encoding="utf-8") as handle:
+                for name, items, preds in (("banking77", banking, bank_pred), ("clinc150", clinc, clinc_pred)):
+                    for (text, label), (intent, conf) in zip(items, preds):
+                        handle.write(f"{name}\t{label}\t{intent}\t{conf:.3f}\t{text}\n")
         figures["banking77"] = report_kb_share(
             f"Banking77 (sample of {len(banking)}, seed {args.seed})", banking, bank_pred, args.show)
         print()

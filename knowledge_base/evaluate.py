@@ -143,14 +143,14 @@ def calibrate(outcomes: list[Outcome], precision: float = 0.95) -> dict:
     if not inside:
         clarify_threshold = answer_threshold
     elif not outside:
-        clarify_threshold = min(sorted(inside)[int(0.01 * len(inside))], answer_threshold)
+        clarify_threshold = sorted(inside)[int(0.01 * len(inside))]
     else:
         n_in = sum(1 for o in outcomes if o.in_scope)
         best, clarify_threshold = -1.0, 0.0
         for t in sorted(set(inside + outside + [0.0])):
-            if t > answer_threshold:
-                break
             score = sum(v >= t for v in inside) / n_in + sum(v < t for v in outside) / len(outside)
             if score > best:
                 best, clarify_threshold = score, t
-    return {"answer_threshold": round(answer_threshold, 4), "clarify_threshold": round(min(clarify_threshold, answer_threshold), 4)}
+    # a query the bot declines can't be answered: the answer band starts at the decline boundary or above
+    return {"answer_threshold": round(max(answer_threshold, clarify_threshold), 4),
+            "clarify_threshold": round(clarify_threshold, 4)}

@@ -127,7 +127,7 @@ def _train_ann(vectors, nprobe: int):
 
     import faiss
 
-    nlist = max(16, int(4 * math.sqrt(len(vectors))))
+    nlist = max(1, min(int(4 * math.sqrt(len(vectors))), len(vectors) // 39))  # faiss wants >= 39 points per list
     quantizer = faiss.IndexFlatIP(vectors.shape[1])
     index = faiss.IndexIVFFlat(quantizer, vectors.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
     index.train(vectors)

@@ -348,6 +348,11 @@ def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
 
 def load_knowledge_base(settings: Settings | None = None, encode=None) -> KnowledgeBase:
     """Open the index named by ``settings`` (checked against its manifest); the model loads on first use."""
+    import faiss
+
     settings = settings or Settings.from_env()
+    # One query at a time gains nothing from OpenMP threads, and spinning threads on a shared CPU
+    # multiply latency (measured: 61 ms instead of under 1 ms for 15k vectors on 2 busy cores).
+    faiss.omp_set_num_threads(1)
     return KnowledgeBase(settings, _load_state(settings, encode), encode)
 

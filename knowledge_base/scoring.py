@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 # Chosen on development splits (bench/), never on the figures reported:
 TEMPERATURE = 0.05          # cosine -> logit scale for similarity evidence
-SIMILARITY_WEIGHT = 0.1     # weight of the similarity logits when the classifier is present
-LEXICAL_WEIGHT = 0.1        # BM25 (normalised 0..1) in cosine units
+SIMILARITY_WEIGHT = 0.3     # weight of the similarity logits when the classifier is present
+LEXICAL_WEIGHT = 0.2        # BM25 (normalised 0..1) in cosine units
 SAME_LANGUAGE_BONUS = 0.03  # prefer a match in the customer's language among near-equal ones
-IN_SCOPE_MIDPOINT = 0.42    # evidence (cosine units) at which a query is as likely in scope as not
+IN_SCOPE_MIDPOINT = 0.45    # cosine at which a query is as likely in scope as not
 IN_SCOPE_SLOPE = 0.03
 CANDIDATE_ROWS = 64
 CLASSIFIER_CANDIDATES = 10
@@ -20,7 +20,7 @@ class Candidate:
     group: str        # entry id
     row: int          # best matching row
     cosine: float     # cosine of the query with that row
-    evidence: float   # cosine plus lexical support: how well the query is covered
+    evidence: float   # cosine plus lexical support, for ranking
     bonus: float = 0.0  # same-language preference, used for ranking only
     logit: float = 0.0
     confidence: float = 0.0
@@ -59,8 +59,10 @@ class Scorer:
                 if group not in best and group in state.group_rows:
                     rows = state.group_rows[group]
                     sims = state.vectors[rows] @ query
-                    for pos, score in zip(rows.tolist(), sims.tolist()):
-                        self._offer(best, state, pos, score, language)
+                    if not self.use_answers:
+                        sims = np.where([state.rows[r].kind == "q" for r in rows.tolist()], sims, -1.0)
+                    top = int(np.argmax(sims))
+                    self._offer(best, state, int(rows[top]), float(sims[top]), language)
         lexical = {}
         if self.use_lexical and state.bm25 is not None:
             for doc, value in state.bm25.scores(text, language).items():
@@ -82,14 +84,14 @@ class Scorer:
         top = ranked[0].logit
         weights = [math.exp(c.logit - top) for c in ranked]
         total = sum(weights)
-        in_scope = self.in_scope(ranked[0].evidence)
+        in_scope = self.in_scope(ranked[0].cosine)  # lexical overlap alone says little about scope
         for candidate, weight in zip(ranked, weights):
             candidate.confidence = in_scope * weight / total
         return ranked
 
-    def in_scope(self, evidence: float) -> float:
-        """How likely the query is covered by the FAQ at all, from its best evidence."""
-        z = (evidence - self.midpoint) / self.slope
+    def in_scope(self, cosine: float) -> float:
+        """How likely the query is covered by the FAQ at all, from the top entry's cosine."""
+        z = (cosine - self.midpoint) / self.slope
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def _offer(self, best: dict, state, pos: int, score: float, language: str) -> None:

@@ -26,7 +26,11 @@ MODELS = ROOT / "models"
 MODEL_NAME = "nordnet"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-RASA_INPUTS = ["config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "bot"]
+# What the trained model depends on: channel connectors (bot/channels.py, bot/messenger*.py) do not.
+RASA_INPUTS = [
+    "config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories",
+    "bot/nlu.py", "bot/policies.py", "bot/language.py",
+]
 
 
 def log(message: str) -> None:

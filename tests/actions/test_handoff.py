@@ -44,7 +44,10 @@ def test_request_for_a_person_creates_the_escalation_with_the_whole_story(handof
         ("user", "Mensch bitte"),
     ]
     assert escalation["transcript"][2]["kb"]["candidates"][0]["confidence"] == 0.31
-    assert slot_events(events) == {"pending_offer": None, "miss_count": 0, "escalation_id": 1, "handoff_active": True}
+    assert slot_events(events) == {
+        "requested_slot": None, "pending_offer": None, "miss_count": 0, "escalation_id": 1, "handoff_active": True,
+    }
+    assert events[0] == {"event": "active_loop", "timestamp": None, "name": None}
 
 
 def test_accepted_offer_carries_the_reason_of_the_offer(handoff):

@@ -16,7 +16,7 @@ def test_two_misses_offer_a_person_and_nobody_online_leads_to_a_booked_callback(
     first_miss = texts(customer.say("Wie hoch ist der Eiffelturm eigentlich?"))
     assert first_miss[0].startswith("Darauf habe ich leider keine verlässliche Antwort")
 
-    second_miss = customer.say("Welche Farbe hat das Pferd von Napoleon gehabt?")
+    second_miss = customer.say("Wer hat die Fußball-WM 2014 gewonnen?")
     assert texts(second_miss) == ["Ich komme hier nicht weiter. Soll ich Sie mit einem Mitarbeiter verbinden?"]
 
     # The demo agents are offline: the escalation is stored and the callback form starts.

@@ -78,8 +78,21 @@ def test_eval_oos_recall_is_null_without_oos_and_unknown_labels_refused(faq_dir,
 
 
 def test_help_on_every_command(capsys):
-    for command in ([], ["build"], ["query"], ["validate"], ["eval"]):
+    for command in ([], ["build"], ["query"], ["validate"], ["eval"], ["calibrate"]):
         with pytest.raises(SystemExit) as done:
             main(command + ["--help"])
         assert done.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_calibrate_prints_thresholds_that_meet_the_precision(faq_dir, tmp_path, capsys):
+    queries = tmp_path / "q.csv"
+    queries.write_text(QUERIES, encoding="utf-8")
+    assert main(["calibrate", "--faq", str(faq_dir), "--queries", str(queries), "--precision", "0.9", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0 < report["clarify_threshold"] <= report["answer_threshold"] <= 1
+    assert report["after"]["answered_precision"] >= 0.9
+    assert report["after"]["oos_recall"] == 1.0
+    assert main(["calibrate", "--faq", str(faq_dir), "--queries", str(queries)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("KB_ANSWER_THRESHOLD=") and "\nKB_CLARIFY_THRESHOLD=" in out

@@ -33,3 +33,19 @@ def test_thresholds_recompute_bands():
     outcomes = [outcome("a", ["a"], "decline", confidence=0.6), outcome("oos", ["a"], "answer", confidence=0.1)]
     m = metrics(outcomes, answer_threshold=0.5, clarify_threshold=0.2)
     assert m["answer_rate"] == 1.0 and m["oos_recall"] == 1.0
+
+
+def test_calibrate_meets_the_precision_and_separates_out_of_scope():
+    from knowledge_base.evaluate import calibrate
+
+    def o(label, top, confidence):
+        hits = [Hit(top, "en", "q", "a", None, [], 0.5, confidence)]
+        return Outcome(Query("t", label), SearchResult("answer", confidence, "en", hits), 1.0)
+
+    outcomes = [o("a", "a", 0.9), o("a", "a", 0.8), o("a", "b", 0.7), o("a", "a", 0.6),
+                o("oos", "a", 0.3), o("oos", "a", 0.2), o("a", "a", 0.4)]
+    chosen = calibrate(outcomes, precision=1.0)
+    assert chosen["answer_threshold"] == 0.8           # 0.9 and 0.8 are right; adding 0.7 drops precision
+    assert chosen["clarify_threshold"] == 0.4          # keeps every in-scope query, declines both oos
+    relaxed = calibrate(outcomes, precision=0.75)
+    assert relaxed["answer_threshold"] == 0.4          # 4 of 5 answered right down to 0.4 (oos below)

@@ -1,0 +1,38 @@
+"""Banking77 as an FAQ (77 entries): top-1 on held-out questions, all questions and 10 per entry.
+
+The training file is split per category: 80 % become the FAQ, 20 % are held out; half of those
+("dev") was used to choose the scoring constants, the other half ("test") gives the figures here.
+Plain nearest-question search over the same index is printed as the baseline.
+Usage: .venv/bin/python bench/kb_banking77.py [--shots 10] [--no-progress]
+"""
+import argparse
+import tempfile
+from pathlib import Path
+
+from common import BASELINE, CachedEncoder, banking77, evaluate, rerun, sample_per_label, show, split_per_label, write_faq
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shots", type=int, nargs="*", default=[0, 10], help="questions per entry (0 = all)")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args()
+    faq_pairs, held = split_per_label(banking77(), 0.2)
+    _dev, test = split_per_label(held, 0.5)
+    encode = CachedEncoder()
+    encode.warm([t for t, _ in faq_pairs + test])
+    for shots in args.shots:
+        pairs = sample_per_label(faq_pairs, shots) if shots else faq_pairs
+        name = f"{shots} per entry" if shots else "all questions"
+        with tempfile.TemporaryDirectory() as tmp:
+            faq = write_faq(pairs, Path(tmp) / "faq.yml")
+            figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress)
+            figures.update(build_s=round(build_s, 1), faq_questions=len(pairs), entries=77)
+            show(f"Banking77, {name}, held-out test ({len(test)} queries): knowledge base", figures)
+            baseline, _ = rerun(kb, test, **BASELINE)
+            show(f"Banking77, {name}: baseline (nearest question only)", baseline)
+    encode.save()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Speed on this machine: build time, memory and query latency (model loaded) for 10k and 100k questions.
+
+The bases are made of real questions (Banking77 + CLINC150 training texts; beyond those, pairs of
+them joined into longer questions), 10 questions per entry. Queries are 300 CLINC150 validation
+questions, encoded for real one at a time (no cache). For the larger base the approximate (IVF)
+index is compared with exact search: recall of the exact top-10 rows and latency.
+Usage: .venv/bin/python bench/kb_speed.py [--sizes 10000 100000] [--queries 300]
+Each size runs in its own process so that the memory figure is its own.
+"""
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import SEED, banking77, clinc150, show
+
+
+def questions(n: int) -> list[str]:
+    base = list(dict.fromkeys([t for t, _ in banking77()] + [t for t, _ in clinc150()["train"]]))
+    rng = random.Random(SEED)
+    out, seen = base[:n], set(base[:n])
+    while len(out) < n:
+        text = f"{rng.choice(base).rstrip('?.! ')} and {rng.choice(base)}"
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+def run_size(size: int, n_queries: int, ann: bool) -> dict:
+    import numpy as np
+    import yaml
+
+    from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
+    from knowledge_base.encoder import make_encoder
+
+    texts = questions(size)
+    entries = [{"id": f"e{i}", "questions": texts[i:i + 10], "answer": f"Answer number {i // 10}."}
+               for i in range(0, len(texts), 10)]
+    queries = [t for t, _ in clinc150()["val"]][::7][:n_queries]
+    with tempfile.TemporaryDirectory() as tmp:
+        faq = Path(tmp) / "faq.yml"
+        faq.write_text(yaml.safe_dump({"language": "en", "entries": entries}, width=1000), encoding="utf-8")
+        encode = make_encoder()
+        encode(["warm up"])
+        settings = Settings(faq_path=faq, index_dir=Path(tmp) / "index", check_sources=False)
+        started = time.perf_counter()
+        manifest = build_index(load_entries(faq), settings.index_dir, encode=encode, progress=True,
+                               options={"ann_min_rows": 1 if ann else 10**12})
+        build_s = time.perf_counter() - started
+        kb = load_knowledge_base(settings, encode=encode)
+        for q in queries[:10]:
+            kb.search(q)
+        figures = {
+            "questions": size, "entries": len(entries), "rows": manifest["rows"],
+            "components": manifest["components"], "build_s": round(build_s, 1),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+        indexes = {"exact": kb._state.index}
+        if ann:
+            import faiss
+
+            state = kb._state
+            exact = faiss.IndexFlatIP(state.vectors.shape[1])
+            exact.add(state.vectors)
+            indexes = {"ann": state.index, "exact": exact}
+            qv = encode(queries)
+            _, truth = exact.search(qv, 10)
+            _, approx = state.index.search(qv, 10)
+            figures["ann"] = manifest["ann"]
+            figures["ann_recall_at_10"] = round(float(np.mean([len(set(a) & set(t)) / 10 for a, t in zip(approx, truth)])), 4)
+            figures["ann_recall_at_1"] = round(float(np.mean(approx[:, 0] == truth[:, 0])), 4)
+        for name, index in indexes.items():
+            kb._state.index = index
+            timings, encode_ms = [], []
+            for q in queries:
+                t0 = time.perf_counter()
+                encode([q])
+                t1 = time.perf_counter()
+                kb.search(q)
+                timings.append((time.perf_counter() - t1) * 1000)
+                encode_ms.append((t1 - t0) * 1000)
+            figures[f"{name}_query_p50_ms"] = round(float(np.percentile(timings, 50)), 2)
+            figures[f"{name}_query_p95_ms"] = round(float(np.percentile(timings, 95)), 2)
+            figures[f"{name}_encode_only_p50_ms"] = round(float(np.percentile(encode_ms, 50)), 2)
+        return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--ann", action="store_true", help="force the approximate index (child process flag)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_size(args.sizes[0], args.queries, args.ann)))
+        return
+    for size in args.sizes:
+        ann = args.ann or size >= 50_000
+        command = [sys.executable, __file__, "--child", "--sizes", str(size), "--queries", str(args.queries)]
+        done = subprocess.run(command + (["--ann"] if ann else []), stdout=subprocess.PIPE, text=True, check=True)
+        show(f"{size} questions (query = search incl. encoding, model loaded)", json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    main()
