@@ -83,6 +83,7 @@ class ActionAnswerFromKb(Action):
         if tracker.get_slot("language") is None and result.language:
             events.append(SlotSet("language", result.language))
         logger.info("kb %s %.3f for %r", result.band, result.confidence, text[:80])
+        record_event(tracker, f"kb_{result.band}", verdict)
 
         if result.band == "answer" and answer_entry(dispatcher, result.hits[0].entry_id, language, kb):
             return events + [SlotSet("miss_count", 0), SlotSet("pending_offer", None)]
@@ -109,6 +110,27 @@ class ActionAnswerEntry(Action):
             return [SlotSet("kb_last", verdict), SlotSet("miss_count", 0), SlotSet("pending_offer", None)]
         dispatcher.utter_message(response="utter_default")
         return []
+
+
+def record_event(tracker: Tracker, kind: str, verdict: Dict[str, Any]) -> None:
+    """Tell the handoff service's analytics what the knowledge base did with a question."""
+    top = next(iter(verdict.get("candidates") or []), {})
+    try:
+        providers.get_handoff_client().send_event(
+            {
+                "idempotency_key": idempotency_key(tracker, kind),
+                "sender_id": tracker.sender_id,
+                "channel": channel_of(tracker),
+                "language": language_of(tracker),
+                "type": kind,
+                "question": verdict.get("question", ""),
+                "entry_id": verdict.get("chosen") or top.get("entry_id"),
+                "confidence": top.get("confidence"),
+            }
+        )
+    except HandoffError:
+        # Analytics must never cost the customer an answer.
+        logger.warning("could not record %s event", kind, exc_info=True)
 
 
 def _send_feedback(tracker: Tracker, helpful: bool) -> None:
@@ -168,6 +190,7 @@ class ActionNoneOfThese(Action):
         return "action_none_of_these"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        record_event(tracker, "none_of_these", tracker.get_slot("kb_last") or {})
         return register_miss(dispatcher, tracker, "low_confidence", "utter_rephrase")
 
 

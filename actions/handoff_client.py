@@ -32,6 +32,7 @@ class HandoffClient(Protocol):
     def cancel_callback(self, reference: str) -> Dict[str, Any]: ...
     def send_feedback(self, payload: Dict[str, Any]) -> Dict[str, Any]: ...
     def send_satisfaction(self, payload: Dict[str, Any]) -> Dict[str, Any]: ...
+    def send_event(self, payload: Dict[str, Any]) -> Dict[str, Any]: ...
 
 
 class HttpHandoffClient:
@@ -51,14 +52,17 @@ class HttpHandoffClient:
         self._session = requests.Session()
         self._session.headers.update({"Authorization": f"Bearer {token}"})
 
-    def _request(self, method: str, path: str, json: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    def _request(
+        self, method: str, path: str, json: Optional[Dict[str, Any]] = None, retries: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> Dict[str, Any]:
         url = f"{self.base_url}/api{path}"
         last_error: Optional[Exception] = None
-        for attempt in range(self.retries + 1):
+        for attempt in range((self.retries if retries is None else retries) + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                response = self._session.request(method, url, json=json, timeout=self.timeout)
+                response = self._session.request(method, url, json=json, timeout=timeout or self.timeout)
             except requests.RequestException as exc:
                 last_error = exc
                 logger.warning("handoff service %s %s failed (attempt %d): %s", method, path, attempt + 1, exc)
@@ -96,6 +100,10 @@ class HttpHandoffClient:
     def send_satisfaction(self, payload: Dict[str, Any]) -> Dict[str, Any]:
         return self._request("POST", "/satisfaction", payload)
 
+    def send_event(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+        # Analytics only: one quick attempt, so a slow service never delays an answer.
+        return self._request("POST", "/events", payload, retries=0, timeout=min(self.timeout, 1.0))
+
 
 class InMemoryHandoffClient:
     """Same interface, kept in memory, for unit tests. `accepting` and `down` steer its answers."""
@@ -108,6 +116,7 @@ class InMemoryHandoffClient:
         self.callbacks: Dict[str, Dict[str, Any]] = {}
         self.feedback: List[Dict[str, Any]] = []
         self.satisfaction: List[Dict[str, Any]] = []
+        self.events: List[Dict[str, Any]] = []
         self._keys: Dict[str, Any] = {}
         self._ids = itertools.count(1)
 
@@ -187,3 +196,7 @@ class InMemoryHandoffClient:
     def send_satisfaction(self, payload: Dict[str, Any]) -> Dict[str, Any]:
         self._check()
         return self._once(payload.get("idempotency_key"), lambda: self.satisfaction.append(payload) or {"ok": True})
+
+    def send_event(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+        self._check()
+        return self._once(payload.get("idempotency_key"), lambda: self.events.append(payload) or {"ok": True})

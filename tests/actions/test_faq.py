@@ -120,3 +120,18 @@ def test_yes_to_an_offer_hands_off_and_no_keeps_helping(handoff):
 def test_yes_without_an_offer_is_just_acknowledged(handoff):
     events, messages = run(ActionHandleAffirm(), make_tracker("ok", intent="affirm"))
     assert events == [] and responses(messages) == ["utter_ok"]
+
+
+def test_every_verdict_is_reported_to_analytics_and_a_dead_service_costs_no_answer(use_kb, handoff):
+    run(ActionAnswerFromKb(), make_tracker("Where do I find my Wi-Fi password?", slots={"language": "en"}))
+    run(ActionAnswerFromKb(), make_tracker("What is the capital of Mongolia?", slots={"language": "en"}))
+    run(ActionNoneOfThese(), make_tracker("/none_of_these", intent="none_of_these",
+                                          slots={"kb_last": {"question": "router blinks red", "candidates": []}}))
+
+    assert [e["type"] for e in handoff.events] == ["kb_answer", "kb_decline", "none_of_these"]
+    assert handoff.events[0]["entry_id"] == "router-wifi-password" and handoff.events[0]["confidence"] > 0.5
+    assert handoff.events[2]["question"] == "router blinks red"
+
+    handoff.down = True
+    _, messages = run(ActionAnswerFromKb(), make_tracker("Where do I find my Wi-Fi password?", slots={"language": "en"}))
+    assert responses(messages)[0] == "utter_kb_answer"
