@@ -45,11 +45,15 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
 
     from handoff.agents import bp as agents_bp
     from handoff.api import bp as api_bp
+    from handoff.insights import api as insights_api_bp
+    from handoff.insights import pages as insights_bp
     from handoff.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(agents_bp, url_prefix="/agent")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(insights_bp, url_prefix="/agent/admin/insights")
+    app.register_blueprint(insights_api_bp, url_prefix="/api/insights")
     app.add_url_rule("/health", "health", health)
 
     @app.errorhandler(404)

@@ -53,7 +53,7 @@ class Scorer:
         classifier = state.classifier if self.use_classifier else None
         log_probs = None
         if classifier is not None and classifier.groups:
-            log_probs = classifier.log_probs(query[None, :])[0]
+            log_probs = classifier.log_probs(query[None, :], [text])[0]
             for column in np.argsort(-log_probs)[:CLASSIFIER_CANDIDATES]:
                 group = classifier.groups[column]
                 if group not in best and group in state.group_rows:

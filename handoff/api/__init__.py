@@ -56,4 +56,4 @@ def _unexpected(exc: Exception):
     return error(500, "internal_error", "Something went wrong on our side; the request can be retried.")
 
 
-from handoff.api import callbacks, escalations, feedback  # noqa: E402,F401  (routes register on bp)
+from handoff.api import callbacks, escalations, events, feedback  # noqa: E402,F401  (routes register on bp)

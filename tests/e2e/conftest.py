@@ -203,3 +203,36 @@ def escalation_id(rasa_url: str, sender_id: str) -> int:
     """The handoff service's conversation id for a customer, as the bot stored it."""
     tracker = requests.get(f"{rasa_url}/conversations/{sender_id}/tracker", timeout=30).json()
     return int(tracker["slots"]["escalation_id"])
+
+
+# --- Operator insight (issue 7): a stack whose FAQ sources are a temp copy the console may edit ---
+
+
+@pytest.fixture(scope="session")
+def learning_stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    """The whole system on a copy of data/faq (FAQ_PATH), so publishing from the console edits the copy."""
+    import shutil
+
+    var = tmp_path_factory.mktemp("learning")
+    shutil.copytree(ROOT / "data" / "faq", var / "faq")
+    model = train()
+    env = {
+        "DATABASE_URL": f"sqlite:///{var / 'handoff.db'}",
+        "KB_INDEX_DIR": str(var / "kb_index"),
+        "FAQ_PATH": str(var / "faq"),
+        "HANDOFF_API_TOKEN": "e2e-token",
+        "HF_HUB_OFFLINE": "1",
+    }
+    subprocess.run(
+        [str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"],
+        cwd=ROOT, env={**os.environ, **env}, check=True,
+    )
+    running = Stack(free_port(), free_port(), free_port(), var_dir=var, env=env, log_dir=var / "logs")
+    try:
+        running.start(model, timeout=240)
+    except Exception:
+        for log in sorted((var / "logs").glob("*.log")):
+            print(f"----- {log.name} -----\n{log.read_text(errors='replace')[-5000:]}")
+        raise
+    yield running
+    running.stop()

@@ -1,0 +1,176 @@
+"""Operator insight for admins: analytics pages under /agent/admin/insights/ and JSON under /api/insights/."""
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from handoff.agents.security import csrf_ok, load_agent, wants_json
+from handoff.extensions import db, state
+from handoff.models import utcnow
+from handoff.services import analytics
+from handoff.services.errors import Invalid, ServiceError
+
+pages = Blueprint("insights", __name__, template_folder="templates")
+api = Blueprint("insights_api", __name__)
+
+MAX_DAYS = 366
+
+
+def _default_kb_loader() -> Any:
+    from knowledge_base import Settings, load_knowledge_base
+
+    return load_knowledge_base(Settings.from_env())
+
+
+def _default_faq_path() -> Path:
+    from knowledge_base import Settings
+
+    return Path(Settings.from_env().faq_path)
+
+
+@dataclass
+class InsightsState:
+    """The knowledge base (for publishing and for clustering), loaded on first use; tests pass their own."""
+
+    kb_loader: Callable[[], Any] = _default_kb_loader
+    faq_path_loader: Callable[[], Path] = _default_faq_path
+    encode: Callable[[list[str]], Any] | None = None
+    threshold: float = analytics.DEFAULT_CLUSTER_THRESHOLD
+    _kb: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def kb(self) -> Any:
+        with self._lock:
+            if self._kb is None:
+                self._kb = self.kb_loader()
+            return self._kb
+
+    def faq_path(self) -> Path:
+        return Path(self.faq_path_loader())
+
+    def encoder(self) -> Callable[[list[str]], Any] | None:
+        """The knowledge base's own encoder; without an index, the configured model alone."""
+        if self.encode is not None:
+            return self.encode
+        try:
+            return self.kb().encode
+        except Exception:  # noqa: BLE001 - no index yet: the model is enough to cluster
+            from knowledge_base import Settings
+            from knowledge_base.encoder import make_encoder
+
+            self.encode = make_encoder(Settings.from_env().model)
+            return self.encode
+
+
+def insights() -> InsightsState:
+    found = current_app.extensions.get("insights")
+    if found is None:
+        found = current_app.extensions["insights"] = InsightsState()
+    return found
+
+
+def _guard():
+    g.agent = None
+    agent = load_agent()
+    if agent is None:
+        if request.blueprint == "insights_api" or wants_json():
+            return jsonify(error={"code": "login_required", "message": "Log in to the console as an admin."}), 401
+        return redirect(url_for("agents.login", next=request.full_path.rstrip("?")))
+    g.agent = agent
+    if not agent.is_admin:
+        if request.blueprint == "insights_api" or wants_json():
+            return jsonify(error={"code": "forbidden", "message": "Admins only."}), 403
+        return render_template("agents/error.html", title="Not allowed", message="This page is for admins."), 403
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
+        if request.blueprint == "insights_api" or wants_json():
+            return jsonify(error={"code": "csrf", "message": "Missing or stale X-CSRF-Token; reload the page."}), 400
+        return render_template("agents/error.html", title="Session expired",
+                               message="The form was too old or came from elsewhere. Reload the page and try again."), 400
+    return None
+
+
+pages.before_request(_guard)
+api.before_request(_guard)
+
+
+@pages.after_request
+def _headers(response):
+    from handoff.agents import CSP
+
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.errorhandler(ServiceError)
+def _api_service_error(exc: ServiceError):
+    db().rollback()
+    body = {"error": {"code": exc.code, "message": exc.message}}
+    if exc.details:
+        body["error"]["details"] = exc.details
+    return jsonify(body), exc.status
+
+
+@api.errorhandler(HTTPException)
+def _api_http_error(exc: HTTPException):
+    return jsonify(error={"code": "http_error", "message": exc.description or exc.name}), exc.code or 500
+
+
+def period_from_args(args) -> analytics.Period:
+    """?from=YYYY-MM-DD&to=YYYY-MM-DD&channel=&language= (default: the last 7 days)."""
+    today = utcnow().date()
+    problems = []
+
+    def day(name: str, default: date) -> date:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            problems.append({"field": name, "message": "must be a date like 2025-05-06"})
+            return default
+
+    end = day("to", today)
+    start = day("from", end - timedelta(days=6))
+    if start > end:
+        problems.append({"field": "from", "message": "must not be after 'to'"})
+    elif (end - start).days >= MAX_DAYS:
+        problems.append({"field": "from", "message": f"the period may be at most {MAX_DAYS} days"})
+    language = (args.get("language") or "").strip() or None
+    if language is not None and language not in state().settings.languages:
+        problems.append({"field": "language", "message": f"must be one of {', '.join(state().settings.languages)}"})
+    channel = (args.get("channel") or "").strip()[:64] or None
+    if problems:
+        raise Invalid("; ".join(f"{p['field']} {p['message']}" for p in problems), details=problems)
+    return analytics.Period(start, end, channel, language)
+
+
+def build_report(period: analytics.Period, clusters: bool = True) -> dict[str, Any]:
+    holder = insights()
+    encode = holder.encoder() if clusters else None
+    return analytics.report(db(), period, encode=encode, threshold=holder.threshold)
+
+
+def csv_response(rows: list[dict[str, Any]], name: str):
+    buffer = io.StringIO()
+    columns = list(dict.fromkeys(k for row in rows for k in row)) or ["empty"]
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+from handoff.insights import json_api, views  # noqa: E402,F401  (routes register on the blueprints)
