@@ -11,7 +11,7 @@ from .index import Row, read_index, read_manifest
 from .scoring import Scorer
 from .settings import Settings
 from .sources import relative_checksums, validate_entry
-from .types import Entry, FAQError, Hit, SearchResult
+from .types import SUPPORTED_LANGUAGES, Entry, FAQError, Hit, SearchResult
 
 JOURNAL = "live.json"
 
@@ -83,7 +83,8 @@ class KnowledgeBase:
         """Rank entries for ``text``; the band says whether to answer, ask back or decline."""
         state = self._state
         text = (text or "").strip()
-        language = language or (self.detect_language(text) if text else state.detector.default)
+        if language not in SUPPORTED_LANGUAGES:
+            language = self.detect_language(text) if text else state.detector.default
         if not text or not state.entries:
             return SearchResult("decline", 0.0, language, [])
         query = self.encode([text])[0]

@@ -95,7 +95,7 @@ class SparseFeatures:
             columns.extend(c)
             values.extend(v)
         return torch.sparse_coo_tensor([rows, columns], values, (len(texts), len(self.vocabulary)),
-                                       dtype=torch.float32).coalesce()
+                                       dtype=torch.float32, check_invariants=True).coalesce()
 
     def to_dict(self) -> dict:
         return {"vocabulary": self.vocabulary, "idf": self.idf}

@@ -42,6 +42,8 @@ def fingerprint(paths: List[str] = RASA_INPUTS, root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for name in paths:
         path = root / name
+        if not path.exists():
+            continue
         files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
         for file in files:
             if file.suffix not in {".yml", ".yaml", ".py"} and file != path:

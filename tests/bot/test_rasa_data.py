@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
+import yaml
 
 from scripts.stack import RASA, ROOT, train
 
@@ -15,10 +17,23 @@ RASA_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 def test_training_data_validates_cleanly():
     result = subprocess.run(
         [str(RASA), "data", "validate", "--data", "data/nlu", "data/rules", "data/stories",
-         "--domain", "domain.yml", "--config", "config.yml", "--fail-on-warnings"],
+         "--domain", "domain.yml", "--config", "config.yml"],
         cwd=ROOT, env=RASA_ENV, capture_output=True, text=True, timeout=600,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    # Rasa only sees rules and stories; responses our custom actions send look unused to it.
+    # Every such response must really be sent by an action, and nothing else may be reported.
+    actions_code = "".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
+    unused = re.findall(r"The utterance '(\w+)' is not used in any story or rule", output)
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    form_prompts = {f"utter_ask_{slot}" for form in domain["forms"].values() for slot in form["required_slots"]}
+    assert [name for name in unused if f'"{name}"' not in actions_code and name not in form_prompts] == []
+    problems = [
+        line for line in output.splitlines()
+        if re.search(r"UserWarning|ERROR", line) and "is not used in any story or rule" not in line
+    ]
+    assert problems == [], "\n".join(problems)
 
 
 @pytest.mark.slow
