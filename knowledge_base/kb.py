@@ -131,11 +131,13 @@ class KnowledgeBase:
             self._stamp = stamp
             return True
 
-    def upsert(self, entry: Entry, persist: bool = True) -> None:
+    def upsert(self, entry: Entry, persist: bool = True, sources: dict | None = None) -> None:
         """Add or replace one entry (by id and language) at once, without a rebuild.
 
         With ``persist`` the change is journalled in the index directory, so other processes pick it up
         through :meth:`reload_if_changed`; a full ``build`` starts from the FAQ sources again.
+        ``sources`` are the FAQ checksums (:func:`relative_checksums`) once the caller has written the
+        same change to the FAQ files: the index then stays valid for those sources without a rebuild.
         """
         problems = validate_entry(entry)
         if problems:
@@ -145,14 +147,23 @@ class KnowledgeBase:
                       entry.source or "live", entry.line)
         vectors = self.encode(texts)
         op = {"op": "upsert", "entry": entry.to_dict(), "vectors": vectors.round(6).tolist()}
+        if sources is not None:
+            op["sources"] = sources
         self._change(op, persist)
 
-    def remove(self, entry_id: str, language: str | None = None, persist: bool = True) -> bool:
-        """Remove one entry (one language, or all languages when ``language`` is None); False if absent."""
+    def remove(self, entry_id: str, language: str | None = None, persist: bool = True,
+               sources: dict | None = None) -> bool:
+        """Remove one entry (one language, or all languages when ``language`` is None); False if absent.
+
+        ``sources`` as for :meth:`upsert`.
+        """
         keys = [k for k in self._state.by_key if k[0] == entry_id and language in (None, k[1])]
         if not keys:
             return False
-        self._change({"op": "remove", "id": entry_id, "language": language}, persist)
+        op = {"op": "remove", "id": entry_id, "language": language}
+        if sources is not None:
+            op["sources"] = sources
+        self._change(op, persist)
         return True
 
     def _change(self, op: dict, persist: bool) -> None:
@@ -225,7 +236,10 @@ def _load_state(settings: Settings, encode=None) -> _State:
 
     index_dir = Path(settings.index_dir)
     manifest, entries, rows, vectors = read_index(index_dir)
-    _check_manifest(settings, manifest, encode)
+    journal = _read_journal(index_dir)
+    # Live changes that were also written to the FAQ files carry the sources they match.
+    sources = next((op["sources"] for op in reversed(journal) if "sources" in op), manifest.get("sources"))
+    _check_manifest(settings, dict(manifest, sources=sources), encode)
     counts = Counter(e.language for e in entries)
     default_language = counts.most_common(1)[0][0] if counts else "en"
     detector = LanguageDetector.from_file(index_dir / "language.json", default=default_language)
@@ -238,7 +252,6 @@ def _load_state(settings: Settings, encode=None) -> _State:
         ann = faiss.read_index(str(index_dir / "ann.faiss"))
         ann.nprobe = int(manifest["ann"]["nprobe"])
     state = _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann, [])
-    journal = _read_journal(index_dir)
     return _apply(state, journal, journal) if journal else state
 
 

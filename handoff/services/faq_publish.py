@@ -189,6 +189,18 @@ def _check_draft(draft: Draft, languages: tuple[str, ...]) -> None:
         raise Invalid("; ".join(f"{p['field']} {p['message']}" for p in problems), details=problems)
 
 
+def _sources_after(faq_path: Path, file: Path, text: str) -> dict[str, str]:
+    """The FAQ checksums once ``text`` is written to ``file``: the live index is valid for exactly those."""
+    import hashlib
+
+    from knowledge_base.sources import relative_checksums
+
+    root = faq_path if faq_path.is_dir() else faq_path.parent
+    sources = relative_checksums(faq_path) if faq_path.exists() else {}
+    sources[str(Path(file).relative_to(root))] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sources
+
+
 def _write(file: Path, text: str) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     staging = file.with_name(f".{file.name}.tmp")
@@ -219,7 +231,7 @@ def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, dr
         try:
             # Live first: a reload in another process must not see the changed sources before the journal.
             kb.upsert(Entry(draft.id, draft.language, draft.questions, draft.answer, draft.tags, draft.url,
-                            str(file)), persist=True)
+                            str(file)), persist=True, sources=_sources_after(faq_path, file, text))
         except FAQError as exc:
             raise Invalid(f"The knowledge base refused the entry: {exc}") from None
         _write(file, text)
@@ -248,7 +260,8 @@ def retire(session: Session, kb_provider: Callable[[], Any], faq_path: Path, ent
             _validate(faq_path, file, text)
         except FAQError as exc:
             raise Invalid(f"The FAQ would not load without this entry: {exc}") from None
-        _knowledge_base(kb_provider).remove(entry_id, language, persist=True)
+        _knowledge_base(kb_provider).remove(entry_id, language, persist=True,
+                                            sources=_sources_after(faq_path, file, text))
         _write(file, text)
         change = FaqChange(agent_id=agent.id, agent_email=agent.email, action="retire", entry_id=entry_id,
                            language=language, source=str(file), before=_entry_dict(target), after=None,

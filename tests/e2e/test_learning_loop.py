@@ -40,10 +40,6 @@ def test_a_declined_question_is_answered_after_an_admin_publishes_an_entry(learn
     faq = yaml.safe_load((learning_stack.var_dir / "faq" / "en.yml").read_text(encoding="utf-8"))
     assert any(e["id"] == "dogs-in-shops" and e["answer"] == ANSWER for e in faq["entries"])
 
+    # No retraining, no restart: the action server picks the published entry up on the next message.
     again = Customer(learning_stack).say(QUESTION)
-    if ANSWER not in texts(again):
-        log = (learning_stack.var_dir / "logs" / "actions.log").read_text(errors="replace")
-        if re.search(r"index is stale: FAQ source\(s\) en.yml", log):
-            pytest.xfail("knowledge_base gap: the live-change journal does not carry the new source checksums, so "
-                         "the action server refuses to reload the published entry after the FAQ file changed")
     assert ANSWER in texts(again), texts(again)
