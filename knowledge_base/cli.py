@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--faq", help="FAQ file or folder (default: $FAQ_PATH or data/faq)")
     build.add_argument("--index-dir", help="index directory (default: $KB_INDEX_DIR or var/kb_index)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument("--if-changed", action="store_true",
+                       help="validate the sources, but keep the index when it already matches them and the model")
     build.set_defaults(run=_build)
 
     query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",
@@ -104,12 +106,26 @@ def _build(args) -> int:
     print(f"{settings.faq_path}: {len(entries)} entries "
           f"({', '.join(f'{n} {lang}' for lang, n in sorted(languages.items()))}), "
           f"{sum(len(e.questions) for e in entries)} questions")
+    if args.if_changed and _index_is_current(settings):
+        print(f"index in {settings.index_dir} is up to date (same sources and model); not rebuilt")
+        return 0
     encode = _encoder(settings)
     manifest = build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress,
                            sources=relative_checksums(settings.faq_path))
     print(f"index written to {settings.index_dir}: {manifest['rows']} vectors of {manifest['dims']} dims, "
           f"model {manifest['model']}, {manifest['build_seconds']} s")
     return 0
+
+
+def _index_is_current(settings: Settings) -> bool:
+    """True when the index loads cleanly against these sources and this model (what search would check)."""
+    from .kb import load_knowledge_base
+
+    try:
+        load_knowledge_base(settings.with_(check_sources=True))
+    except Exception:  # missing, stale, other model, older format: all mean "build it"
+        return False
+    return True
 
 
 def _encoder(settings: Settings):

@@ -268,7 +268,7 @@ class Stack:
 
 def build_kb(env: Dict[str, str]) -> None:
     """Validate the FAQ and (re)build the index; a broken FAQ stops everything here."""
-    result = subprocess.run([str(PYTHON), "-m", "knowledge_base", "build"], cwd=ROOT, env=env)
+    result = subprocess.run([str(PYTHON), "-m", "knowledge_base", "build", "--if-changed"], cwd=ROOT, env=env)
     if result.returncode != 0:
         log("the FAQ sources have errors (see above); nothing was started")
         sys.exit(result.returncode)

@@ -1,7 +1,6 @@
 """The learning loop end to end: the bot declines a question, an admin publishes an entry for it, the bot answers."""
 from __future__ import annotations
 
-import re
 import time
 
 import pytest

@@ -96,3 +96,21 @@ def test_calibrate_prints_thresholds_that_meet_the_precision(faq_dir, tmp_path, 
     assert main(["calibrate", "--faq", str(faq_dir), "--queries", str(queries)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("KB_ANSWER_THRESHOLD=") and "\nKB_CLARIFY_THRESHOLD=" in out
+
+
+def test_build_if_changed_keeps_a_current_index_and_rebuilds_a_stale_one(faq_dir, tmp_path, capsys):
+    index = tmp_path / "idx"
+    args = ["build", "--faq", str(faq_dir), "--index-dir", str(index), "--no-progress", "--if-changed"]
+    assert main(args) == 0
+    first = json.loads((index / "manifest.json").read_text())["build_id"]
+    capsys.readouterr()
+
+    assert main(args) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert json.loads((index / "manifest.json").read_text())["build_id"] == first
+
+    source = sorted(faq_dir.glob("*.yml"))[0]
+    source.write_text(source.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert main(args) == 0
+    assert "up to date" not in capsys.readouterr().out
+    assert json.loads((index / "manifest.json").read_text())["build_id"] != first
