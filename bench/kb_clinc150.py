@@ -5,7 +5,7 @@ plus the 100 out-of-scope validation questions (never used for tuning).
 Calibrated: 10 questions per intent are taken out of the FAQ and, with the 100 out-of-scope
 training questions, form the calibration set for `calibrate`; the thresholds it picks are then
 measured on the same validation queries.
-Usage: .venv/bin/python bench/kb_clinc150.py [--precision 0.95] [--no-progress]
+Usage: .venv/bin/python bench/kb_clinc150.py [--precision 0.95] [--keep 0.99] [--only default|calibrated]
 """
 import argparse
 import tempfile
@@ -19,12 +19,22 @@ from knowledge_base.evaluate import calibrate, metrics
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--precision", type=float, default=0.95)
+    parser.add_argument("--keep", type=float, default=0.99)
+    parser.add_argument("--only", choices=["default", "calibrated"], help="run one part only")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     data = clinc150()
     test = data["val"] + data["oos_val"]
     encode = CachedEncoder()
     encode.warm([t for t, _ in data["train"] + test + data["oos_train"]])
+    if args.only != "calibrated":
+        default_thresholds(data, test, encode, args)
+    if args.only != "default":
+        calibrated_thresholds(data, test, encode, args)
+    encode.save()
+
+
+def default_thresholds(data, test, encode, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(data["train"], Path(tmp) / "faq.yml")
         figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress)
@@ -32,17 +42,20 @@ def main() -> None:
         show("CLINC150, full FAQ, default thresholds (val + oos_val)", figures)
         baseline, _ = rerun(kb, test, use_classifier=False, use_lexical=False, use_answers=False)
         show("CLINC150, full FAQ, baseline nearest question, default thresholds", baseline)
+
+
+def calibrated_thresholds(data, test, encode, args) -> None:
     faq_pairs, held = split_per_label(data["train"], 10)
     calibration = held + data["oos_train"]
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
         _, outcomes, kb, _ = evaluate(faq, calibration, encode, keep_dir=Path(tmp), progress=not args.no_progress)
-        chosen = calibrate(outcomes, precision=args.precision)
-        show(f"CLINC150, calibrate --precision {args.precision} on 1,500 held-out + 100 oos_train", chosen)
+        chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
+        show(f"CLINC150, calibrate --precision {args.precision} --keep {args.keep} on 1,500 held-out + 100 oos_train",
+             dict(chosen, calibration_set=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])))
         _, test_outcomes = rerun(kb, test)
         figures = metrics(test_outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])
         show("CLINC150, FAQ minus calibration questions, calibrated thresholds (val + oos_val)", figures)
-    encode.save()
 
 
 if __name__ == "__main__":

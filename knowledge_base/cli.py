@@ -73,13 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     calibrate = commands.add_parser("calibrate", help="choose band thresholds from labelled queries",
                                     description="Build an index from the FAQ, run the labelled queries (include "
                                                 "out-of-scope ones, label 'oos') and choose KB_ANSWER_THRESHOLD for the "
-                                                "asked precision of answered queries and KB_CLARIFY_THRESHOLD (the "
-                                                "decline boundary) that best separates in-scope from out-of-scope "
-                                                "queries. Use queries that are not in the FAQ.")
+                                                "asked precision of answered queries and KB_CLARIFY_THRESHOLD, the "
+                                                "decline boundary that lets through --keep of the in-scope queries "
+                                                "whose entry is offered; the report shows the out-of-scope recall "
+                                                "it reaches. Use queries that are not in the FAQ.")
     calibrate.add_argument("--faq", required=True, help="FAQ file or folder")
     calibrate.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
     calibrate.add_argument("--precision", type=float, default=0.95,
                            help="wanted share of right answers among answered queries (default 0.95)")
+    calibrate.add_argument("--keep", type=float, default=0.99,
+                           help="share of answerable in-scope queries the decline boundary must let through (default 0.99)")
     calibrate.add_argument("--json", action="store_true", help="print one JSON object")
     calibrate.add_argument("--no-progress", action="store_true", help="no progress bars")
     calibrate.set_defaults(run=_calibrate)
@@ -175,11 +178,12 @@ def _eval(args) -> int:
 def _calibrate(args) -> int:
     from .evaluate import calibrate, metrics
 
-    if not 0.0 < args.precision <= 1.0:
-        raise FAQError(f"--precision {args.precision} must be in (0, 1]")
+    for name in ("precision", "keep"):
+        if not 0.0 < getattr(args, name) <= 1.0:
+            raise FAQError(f"--{name} {getattr(args, name)} must be in (0, 1]")
     outcomes = _run_labelled(args)
-    chosen = calibrate(outcomes, precision=args.precision)
-    report = dict(chosen, precision_asked=args.precision,
+    chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
+    report = dict(chosen, precision_asked=args.precision, keep_asked=args.keep,
                   before=metrics(outcomes), after=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"]))
     if args.json:
         print(json.dumps(report))

@@ -123,13 +123,13 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
 
 
-def calibrate(outcomes: list[Outcome], precision: float = 0.95) -> dict:
+def calibrate(outcomes: list[Outcome], precision: float = 0.95, keep: float = 0.99) -> dict:
     """Thresholds from labelled outcomes.
 
-    answer: the lowest confidence above which at least ``precision`` of the answered queries (out-of-scope
-    ones count as wrong) get the right entry. clarify: the decline boundary that best separates in-scope
-    queries whose entry is among the offered three from out-of-scope ones (max. in-scope rate + OOS recall);
-    without out-of-scope queries it keeps 99 % of those in-scope queries.
+    clarify (the decline boundary): the highest value that still lets through ``keep`` of the in-scope
+    queries whose right entry is among the offered three; the out-of-scope queries tell how many of them
+    it catches. answer: the lowest confidence above which at least ``precision`` of the answered queries
+    (out-of-scope ones count as wrong) get the right entry, and never below the decline boundary.
     """
     ranked = sorted(outcomes, key=lambda o: o.result.confidence, reverse=True)
     answer_threshold, right = 1.0, 0
@@ -138,19 +138,10 @@ def calibrate(outcomes: list[Outcome], precision: float = 0.95) -> dict:
         if right / count >= precision:
             answer_threshold = o.result.confidence
     answer_threshold = max(answer_threshold, 1e-4)
-    inside = [o.offered for o in outcomes if o.in_scope and o.query.label in o.top_ids[:3]]
-    outside = [o.offered for o in outcomes if not o.in_scope]
-    if not inside:
-        clarify_threshold = answer_threshold
-    elif not outside:
-        clarify_threshold = sorted(inside)[int(0.01 * len(inside))]
+    offered = sorted(o.offered for o in outcomes if o.in_scope and o.query.label in o.top_ids[:3])
+    if offered:
+        clarify_threshold = offered[min(len(offered) - 1, int((1.0 - keep) * len(offered)))]
     else:
-        n_in = sum(1 for o in outcomes if o.in_scope)
-        best, clarify_threshold = -1.0, 0.0
-        for t in sorted(set(inside + outside + [0.0])):
-            score = sum(v >= t for v in inside) / n_in + sum(v < t for v in outside) / len(outside)
-            if score > best:
-                best, clarify_threshold = score, t
-    # a query the bot declines can't be answered: the answer band starts at the decline boundary or above
+        clarify_threshold = answer_threshold
     return {"answer_threshold": round(max(answer_threshold, clarify_threshold), 4),
             "clarify_threshold": round(clarify_threshold, 4)}

@@ -14,6 +14,7 @@ CLASSIFIER_MAX_QUESTIONS = 60_000
 CLASSIFIER_MAX_GROUPS = 3_000
 CLASSIFIER_L2 = 0.05   # L2 weight times the number of training questions
 CLASSIFIER_MAX_ITER = 300
+SPARSE_MAX_WEIGHTS = 8_000_000  # features x groups; beyond it (memory, L-BFGS history) the classifier is dense only
 DENSE_SCALE = 2.0      # vectors are unit length; scaled so they weigh against the sparse features
 
 
@@ -207,6 +208,9 @@ def train_classifier(vectors, labels, n_groups: int, texts: list[str] | None = N
     features = xs = sparse = None
     if texts is not None:
         features = SparseFeatures.fit(texts)
+        if len(features.vocabulary) * n_groups > SPARSE_MAX_WEIGHTS:
+            features = None
+    if features is not None:
         xs = features.transform(texts)
         sparse = torch.zeros(len(features.vocabulary), n_groups, requires_grad=True)
         params.append(sparse)

@@ -35,7 +35,7 @@ def test_thresholds_recompute_bands():
     assert m["answer_rate"] == 1.0 and m["oos_recall"] == 1.0
 
 
-def test_calibrate_meets_the_precision_and_separates_out_of_scope():
+def test_calibrate_meets_the_precision_and_keeps_answerable_queries():
     from knowledge_base.evaluate import calibrate
 
     def o(label, top, confidence):
@@ -44,8 +44,9 @@ def test_calibrate_meets_the_precision_and_separates_out_of_scope():
 
     outcomes = [o("a", "a", 0.9), o("a", "a", 0.8), o("a", "b", 0.7), o("a", "a", 0.6),
                 o("oos", "a", 0.3), o("oos", "a", 0.2), o("a", "a", 0.4)]
-    chosen = calibrate(outcomes, precision=1.0)
+    chosen = calibrate(outcomes, precision=1.0, keep=1.0)
     assert chosen["answer_threshold"] == 0.8           # 0.9 and 0.8 are right; adding 0.7 drops precision
-    assert chosen["clarify_threshold"] == 0.4          # keeps every in-scope query, declines both oos
-    relaxed = calibrate(outcomes, precision=0.75)
-    assert relaxed["answer_threshold"] == 0.4          # 4 of 5 answered right down to 0.4 (oos below)
+    assert chosen["clarify_threshold"] == 0.4          # lets every answerable query through, declines both oos
+    relaxed = calibrate(outcomes, precision=0.75, keep=0.75)
+    assert relaxed["answer_threshold"] == 0.6          # 0.4 would do for precision, but it is declined now
+    assert relaxed["clarify_threshold"] == 0.6         # keeps 3 of the 4 answerable queries

@@ -1,0 +1,49 @@
+"""SQLAlchemy models of the handoff service, in Chatwoot's vocabulary plus callbacks."""
+from .base import Base, UTCDateTime, utcnow
+from .callbacks import CALLBACK_STATUSES, OPEN_CALLBACK_STATUSES, CallbackEvent, CallbackRequest
+from .conversations import ACTIVE_STATUSES, REASONS, STATUSES, Conversation, Message, SatisfactionRating
+from .insights import EVENT_TYPES, FAQ_ACTIONS, BotEvent, FaqChange
+from .operations import (
+    BusinessHours,
+    CannedResponse,
+    ConsoleEvent,
+    Feedback,
+    Holiday,
+    IdempotencyRecord,
+    OutboxItem,
+    ServiceSettings,
+)
+from .people import PRESENCES, ROLES, Agent, Contact, LoginAttempt
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "BotEvent",
+    "EVENT_TYPES",
+    "FAQ_ACTIONS",
+    "FaqChange",
+    "CALLBACK_STATUSES",
+    "OPEN_CALLBACK_STATUSES",
+    "PRESENCES",
+    "REASONS",
+    "ROLES",
+    "STATUSES",
+    "Agent",
+    "Base",
+    "BusinessHours",
+    "CallbackEvent",
+    "CallbackRequest",
+    "CannedResponse",
+    "ConsoleEvent",
+    "Contact",
+    "Conversation",
+    "Feedback",
+    "Holiday",
+    "IdempotencyRecord",
+    "LoginAttempt",
+    "Message",
+    "OutboxItem",
+    "SatisfactionRating",
+    "ServiceSettings",
+    "UTCDateTime",
+    "utcnow",
+]
