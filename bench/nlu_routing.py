@@ -233,6 +233,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
+    if not Path(args.model).is_file():
+        # Agent.load would silently fall back to the newest model in the same folder.
+        parser.error(f"model not found: {args.model}")
     logging.disable(logging.WARNING)
     started = time.time()
     router = Router(args.model)
