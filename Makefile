@@ -13,11 +13,12 @@ VENV_RASA := .venv-rasa
 # The machine's pip configuration lists local indexes that may not exist; keep pip quiet about it.
 PIP_FILTER := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help run test venvs system-packages kb train validate clean
+.PHONY: help run run-prod test venvs system-packages kb train validate clean
 
 help:
 	@echo "make run    build the FAQ index, train Rasa if its data changed, start all services"
 	@echo "make test   install what is needed and run the whole test suite"
+	@echo "make run-prod  production shape: PostgreSQL, Redis, 2 Rasa servers + proxy, gunicorn"
 	@echo "make kb     rebuild the knowledge-base index from data/faq"
 	@echo "make train  train the Rasa model if its data changed"
 	@echo "make clean  remove environments, models and local state (var/)"
@@ -75,6 +76,10 @@ validate: venvs
 run: venvs web/node_modules/.installed
 	@mkdir -p var
 	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m scripts.stack run
+
+run-prod: venvs system-packages web/node_modules/.installed
+	@mkdir -p var/prod
+	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m scripts.prod run
 
 test: venvs system-packages web/node_modules/.installed
 	@mkdir -p var

@@ -71,6 +71,44 @@ class ActionHandOff(Action):
         return events + [SlotSet("handoff_active", True)]
 
 
+def unrelayed_messages(tracker: Tracker) -> List[Dict[str, Any]]:
+    """Earlier customer messages of this handoff whose relay action never finished.
+
+    When the action server is down, Rasa records that `action_relay_to_agent` ran but keeps none of
+    its events, so the message is neither delivered nor in `relay_outbox`. It is still in the
+    tracker: a relay run is complete when it set `relay_outbox` before the next customer message.
+    The idempotency key is the one the original run would have used, so a message the handoff
+    service did receive before the crash is not stored twice.
+    """
+    events = list(tracker.events)
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "slot" and event.get("name") == "handoff_active" and not event.get("value"):
+            start = index + 1
+    lost: List[Dict[str, Any]] = []
+    pending: Dict[str, Any] | None = None  # the customer message whose relay we are looking at
+    relay_ran = relay_done = False
+
+    def settle() -> None:
+        if pending is not None and relay_ran and not relay_done:
+            timestamp = float(pending.get("timestamp") or 0.0)
+            lost.append({"idempotency_key": f"{tracker.sender_id}:relay:{timestamp:.6f}",
+                         "text": pending.get("text") or "", "timestamp": timestamp})
+
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    for index, event in enumerate(events[start:last_user], start=start):
+        kind = event.get("event")
+        if kind == "user":
+            settle()
+            pending, relay_ran, relay_done = event, False, False
+        elif kind == "action" and event.get("name") == "action_relay_to_agent":
+            relay_ran = True
+        elif kind == "slot" and event.get("name") == "relay_outbox" and relay_ran:
+            relay_done = True
+    settle()
+    return lost
+
+
 class ActionRelayToAgent(Action):
     """While a person has the conversation: pass the customer's message on, say nothing."""
 
@@ -80,6 +118,10 @@ class ActionRelayToAgent(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         conversation_id = tracker.get_slot("escalation_id")
         outbox = list(tracker.get_slot("relay_outbox") or [])
+        lost = unrelayed_messages(tracker)
+        if lost:
+            logger.warning("relaying %d message(s) of %s whose relay never completed", len(lost), tracker.sender_id)
+        outbox = lost + outbox
         outbox.append(
             {
                 "idempotency_key": idempotency_key(tracker, "relay"),

@@ -22,13 +22,19 @@ import uuid
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as _RasaRestInput
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
+from bot import resilience
+
 logger = logging.getLogger(__name__)
+# Every `rasa run` loads its channels from credentials.yml: a good moment to make a dead action
+# server visible to customers (see bot/resilience.py).
+resilience.install()
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Markdown links the widget would render as clickable scripts.
@@ -140,6 +146,7 @@ class SocketIOInput(InputChannel):
         return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = resilience.guard(on_new_message)
         manager = AsyncRedisManager(self.message_queue) if self.message_queue else None
         # CORS is left to Rasa's --cors (Sanic-CORS); engine.io adding its own headers would double them.
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
@@ -190,3 +197,15 @@ class SocketIOInput(InputChannel):
             await on_new_message(message)
 
         return webhook
+
+
+class RestInput(_RasaRestInput):
+    """Rasa's REST channel (`/webhooks/rest/webhook`), with the same failure handling as the others:
+    a failing tracker or lock store is retried, then the customer gets an honest message."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(resilience.guard(on_new_message))

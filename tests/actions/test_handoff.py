@@ -101,6 +101,28 @@ def test_messages_are_relayed_silently_and_kept_while_the_service_is_down(handof
     assert slot_events(events) == {"relay_outbox": []}
 
 
+def test_a_message_whose_relay_died_with_the_action_server_is_relayed_with_the_next_one(handoff):
+    run(ActionHandOff(), make_tracker("agent", intent="request_human"))
+    slots = {"handoff_active": True, "escalation_id": 1}
+    relay = {"event": "action", "name": "action_relay_to_agent"}
+    history = [
+        {"event": "slot", "name": "handoff_active", "value": False},
+        user_event("before the handoff", timestamp=5.0),
+        {"event": "slot", "name": "handoff_active", "value": True},
+        user_event("delivered earlier", intent="ask_question", timestamp=6.0), relay,
+        {"event": "slot", "name": "relay_outbox", "value": []},
+        # The action server was down: Rasa logged the action, kept none of its events, and told the customer.
+        user_event("my contract number is 4711", timestamp=7.0), relay,
+        {"event": "bot", "text": "Sorry, we have a technical problem right now."},
+    ]
+    events, messages = run(ActionRelayToAgent(), make_tracker("did you get that?", slots=slots, history=history))
+
+    assert messages == []
+    assert [m["text"] for m in handoff.messages[1]] == ["my contract number is 4711", "did you get that?"]
+    assert handoff.messages[1][0]["idempotency_key"] == "customer-1:relay:7.000000"
+    assert slot_events(events) == {"relay_outbox": []}
+
+
 def test_switching_to_a_callback_leaves_the_queue(handoff):
     run(ActionHandOff(), make_tracker("agent", intent="request_human"))
     events, _ = run(ActionSwitchToCallback(), make_tracker("call me back instead", intent="request_callback", slots={"handoff_active": True, "escalation_id": 1}))

@@ -1,0 +1,23 @@
+"""WSGI entry point for several worker processes (production mode):
+
+    gunicorn --worker-class gthread --workers 2 --threads 16 handoff.wsgi:app
+
+Each worker process also runs the outbox delivery thread: items are taken with an atomic
+database lock, so several workers never deliver the same message twice. Set
+HANDOFF_START_WORKER=0 to run delivery elsewhere (e.g. `python -m handoff serve`).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+
+from handoff.app import create_app
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s handoff[%(process)d] %(levelname)s %(name)s: %(message)s")
+
+app = create_app()
+_state = app.extensions["handoff"]
+if os.environ.get("HANDOFF_START_WORKER", "1") != "0":
+    _state.start_worker()
+atexit.register(_state.shutdown)
