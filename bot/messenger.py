@@ -24,6 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import resilience
 from bot.messenger_send import GraphClient, MessengerOutput, MessengerSettings
 from bot.messenger_webhook import Inbound, inbound_events, signature_valid
 
@@ -67,6 +68,7 @@ class MessengerInput(InputChannel):
         return None if self.settings.missing() else MessengerOutput(self.client)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = resilience.guard(on_new_message)
         webhook = Blueprint("messenger_webhook", __name__)
 
         @webhook.listener("before_server_stop")
