@@ -29,6 +29,10 @@ _RANGE = re.compile(rf"(?:zwischen|between|von|from)?\s*{_HOUR}\s*(?:-|–|bis|a
 _FROM = re.compile(rf"\b(?:ab|nach|after|from|from about|frühestens)\s+{_HOUR}")
 _AT = re.compile(rf"\b(?:um|at|gegen|around|about)\s+{_HOUR}")
 _BARE = re.compile(rf"\b{_HOUR}")
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "einer": 1, "eine": 1, "two": 2, "zwei": 2, "three": 3, "drei": 3,
+                 "four": 4, "vier": 4, "a couple of": 2, "ein paar": 2}
+_IN_HOURS = re.compile(r"\bin\s+(?:(\d{1,2})|(an|a|one|einer|eine|two|zwei|three|drei|four|vier|a couple of|ein paar))"
+                       r"\s+(?:hours?|stunden?)\b")
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ def _day(text: str, today: date) -> Tuple[Optional[date], bool]:
         return today + timedelta(days=1), True
     if re.search(r"\b(heute|today|tonight)\b", text):
         return today, True
+    if re.search(r"\b(next week|nächste[n]? woche|naechste[n]? woche|kommende[n]? woche)\b", text):
+        return today + timedelta(days=7 - today.weekday()), True  # that Monday
     match = _DATE.search(text)
     if match:
         day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
@@ -92,6 +98,13 @@ def parse_window(text: str, now: datetime) -> Optional[Window]:
     lowered = " ".join(text.lower().split())
     if _NOW.search(lowered):
         return Window(now, now + DEFAULT_LENGTH)
+    later = _IN_HOURS.search(lowered)
+    if later:
+        amount = later.group(1) or later.group(2)
+        hours = _NUMBER_WORDS.get(amount, None) if not amount.isdigit() else int(amount)
+        if hours is not None and 0 < hours <= 72:
+            start = now + timedelta(hours=hours)
+            return Window(start, start + DEFAULT_LENGTH)
     day, day_named = _day(lowered, now.date())
     if day is None:
         return None

@@ -46,6 +46,10 @@ def test_invalid_contacts_are_refused(text):
         ("am Freitag zwischen 10 und 12 Uhr", "2026-11-27 10:00", "2026-11-27 12:00"),
         ("so schnell wie möglich", "2026-11-23 10:30", "2026-11-23 12:30"),
         ("24.12. vormittags", "2026-12-24 09:00", "2026-12-24 12:00"),
+        ("next week in the afternoon", "2026-11-30 14:00", "2026-11-30 17:00"),
+        ("nächste Woche", "2026-11-30 08:00", "2026-11-30 20:00"),
+        ("in zwei Stunden", "2026-11-23 12:30", "2026-11-23 14:30"),
+        ("in an hour please", "2026-11-23 11:30", "2026-11-23 13:30"),
     ],
 )
 def test_time_windows_in_customers_words(text, start, end):

@@ -151,3 +151,39 @@ def test_a_postgresql_crash_mid_conversation_is_retried_and_nothing_is_lost(prod
     restarting.join()
     assert faq_answer("order-status", "en") in replies
     assert erin.user_messages() == ["hello", "How can I track my order?", "What does the status of my order mean?"]
+
+
+def test_a_handoff_service_crash_mid_handoff_loses_no_customer_message(prod):
+    from scripts.prod import ADMIN_EMAIL
+    from tests.e2e.conftest import AGENT_PASSWORD, AgentConsole
+
+    admin = AgentConsole(prod.handoff_url).login(ADMIN_EMAIL, prod.secrets["HANDOFF_ADMIN_PASSWORD"])  # type: ignore[attr-defined]
+    for weekday in range(7):
+        admin.post("/agent/admin/hours/intervals", weekday=weekday, opens="00:00", closes="24:00")
+    suffix = uuid.uuid4().hex[:6]
+    admin.post("/agent/admin/agents", email=f"kim.{suffix}@nordnet.example", display_name=f"Kim {suffix}",
+               role="agent", languages=["de", "en"], capacity="3", active="on", password=AGENT_PASSWORD)
+    agent = AgentConsole(prod.handoff_url).login(f"kim.{suffix}@nordnet.example", AGENT_PASSWORD)
+    agent.post("/agent/presence", presence="online")
+
+    frank = customer(prod)
+    frank.say("Ich habe eine Frage zu meiner Rechnung")
+    assert any(t.startswith("Ich verbinde Sie mit einem Mitarbeiter") for t in frank.say("Mensch bitte"))
+    tracker = requests.get(f"{prod.proxy_url}/conversations/{frank.sender}/tracker",
+                           params={"token": frank.token}, timeout=60).json()
+    conversation = int(tracker["slots"]["escalation_id"])
+    agent.claim(conversation)
+
+    prod.kill("handoff")
+    try:
+        # The relay fails: the customer is told the message is kept, not left wondering.
+        assert frank.say("Meine Kundennummer ist 4711") == [
+            "Ihre Nachricht ist gespeichert und wird dem Mitarbeiter zugestellt, sobald die Verbindung wieder steht."]
+    finally:
+        prod.restart("handoff")
+    assert frank.say("Sind Sie noch da?") == []  # relayed silently, together with the kept one
+
+    page = agent.http.get(f"{prod.handoff_url}/agent/conversations/{conversation}", timeout=30).text
+    assert "Meine Kundennummer ist 4711" in page and "Sind Sie noch da?" in page
+    assert page.count("Meine Kundennummer ist 4711") == page.count("Sind Sie noch da?")  # each exactly as often
+    agent.post("/agent/presence", presence="offline")
