@@ -1,7 +1,7 @@
 """Session start (language from the channel's locale) and explicit language switches."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
@@ -45,7 +45,24 @@ class ActionSwitchLanguage(Action):
         requested = str(entity_value(tracker, "language") or "")[:2].lower()
         if requested not in LANGUAGES:
             requested = "de" if tracker.get_slot("language") != "de" else "en"
-        # Rasa renders responses before it applies this action's events; the slot mapping has
-        # normally switched the slot already, otherwise the confirmation follows in the next turn.
-        dispatcher.utter_message(response="utter_language_switched")
+        # Rasa renders a response before it applies this action's events, i.e. in the old language:
+        # pick the variation for the new language from the domain ourselves.
+        text = response_text(domain, "utter_language_switched", requested)
+        if text:
+            dispatcher.utter_message(text=text)
+        else:
+            dispatcher.utter_message(response="utter_language_switched")
         return [SlotSet("language", requested)]
+
+
+def response_text(domain: Dict[Text, Any], name: str, language: str) -> Optional[str]:
+    """The text of a response's variation for `language` (conditional on the language slot)."""
+    variations = (domain or {}).get("responses", {}).get(name) or []
+    fallback = None
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if not conditions:
+            fallback = fallback or variation.get("text")
+        elif all(c.get("name") == "language" and c.get("value") == language for c in conditions):
+            return variation.get("text")
+    return fallback
