@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Flask, jsonify, request
 from sqlalchemy import func, select, text
 
+from handoff import headers
 from handoff.db import Signals, make_engine, make_session_factory
 from handoff.extensions import HandoffState, close_db, db, state
 from handoff.models import OutboxItem
@@ -26,7 +27,7 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         JSON_SORT_KEYS=False,
     )
     engine = make_engine(settings.database_url)
@@ -67,12 +68,7 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
             return error(exc.code, code, exc.description)
         return exc
 
-    @app.after_request
-    def _headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    headers.install(app, settings)
     return app
 
 

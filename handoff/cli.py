@@ -1,4 +1,4 @@
-"""Command line: ``python -m handoff migrate | serve | create-agent | make-migration``."""
+"""Command line: ``python -m handoff migrate | serve | create-agent | unlock-agent | privacy | make-migration``."""
 from __future__ import annotations
 
 import argparse
@@ -129,6 +129,123 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session_and_tracker(settings):
+    from handoff.db import Signals, make_engine, make_session_factory
+    from handoff.tracker_store import TrackerStore
+
+    engine = make_engine(settings.database_url)
+    return engine, make_session_factory(engine, Signals())(), TrackerStore(settings.tracker_store_url)
+
+
+def _lookup(args: argparse.Namespace):
+    from handoff.services.errors import Invalid
+    from handoff.services.privacy import Lookup
+
+    try:
+        return Lookup(sender_id=args.customer, email=args.email, phone=args.phone)
+    except Invalid as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_privacy_export(args: argparse.Namespace) -> int:
+    """Write everything about one customer as JSON (stdout or --out); audited."""
+    import json
+
+    from handoff.services.audit import cli_actor
+    from handoff.services.privacy import export_customer
+
+    settings = _settings()
+    lookup = _lookup(args)
+    engine, session, tracker = _session_and_tracker(settings)
+    with session:
+        document = export_customer(session, lookup, tracker, cli_actor(), settings.secret_key)
+    engine.dispose()
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    if args.out:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in document["counts"].items())
+    tracker_part = document["tracker_store"]
+    print(f"exported {counts}{f' to {args.out}' if args.out else ''}", file=sys.stderr)
+    if tracker_part["status"] != "ok":
+        print(f"tracker store {tracker_part['status']}: {tracker_part['note']}", file=sys.stderr)
+    return 1 if tracker_part["status"] == "error" else 0
+
+
+def cmd_privacy_delete(args: argparse.Namespace) -> int:
+    """Erase one customer from the handoff database (one transaction) and Rasa's tracker store; audited."""
+    from handoff.services.audit import cli_actor
+    from handoff.services.privacy import collect, erase_customer
+
+    settings = _settings()
+    lookup = _lookup(args)
+    engine, session, tracker = _session_and_tracker(settings)
+    with session:
+        if not args.yes:
+            preview = collect(session, lookup, tracker)
+            session.rollback()
+            print("Stored about this customer: " + ", ".join(f"{n} {k.replace('_', ' ')}"
+                                                             for k, n in preview["counts"].items()))
+            if not sys.stdin.isatty():
+                print("error: add --yes to delete without a question", file=sys.stderr)
+                return 1
+            if input(f"Type {lookup.value} to delete all of it: ").strip() != lookup.value:
+                print("Nothing deleted.")
+                return 1
+        report = erase_customer(session, lookup, tracker, cli_actor(), settings.secret_key)
+    engine.dispose()
+    for line in report.lines():
+        print(line)
+    if report.tracker_status == "error":
+        print("The tracker store was not reached: run the same command again once it is.", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_privacy_retention(args: argparse.Namespace) -> int:
+    """Anonymise what is older than --days (default HANDOFF_RETENTION_DAYS); --dry-run only counts."""
+    from handoff.services.audit import cli_actor
+    from handoff.services.retention import describe, run_retention
+
+    settings = _settings()
+    days = args.days if args.days is not None else settings.retention_days
+    if days < 1:
+        print("Retention is off (HANDOFF_RETENTION_DAYS=0): pass --days N to run it once.", file=sys.stderr)
+        return 1
+    engine, session, tracker = _session_and_tracker(settings)
+    with session:
+        report = run_retention(session, days, tracker, cli_actor(), dry_run=args.dry_run)
+    engine.dispose()
+    for line in describe(report):
+        print(line)
+    return 3 if report.tracker_status == "error" else 0
+
+
+def cmd_unlock_agent(args: argparse.Namespace) -> int:
+    """Lift a lockout after too many failed logins (also for the last admin); audited."""
+    from sqlalchemy import select
+
+    from handoff.models import Agent
+    from handoff.services.agents import unlock
+    from handoff.services.audit import cli_actor
+
+    settings = _settings()
+    engine, session, _tracker = _session_and_tracker(settings)
+    with session:
+        agent_id = session.scalar(select(Agent.id).where(Agent.email == args.email.strip().lower()))
+        if agent_id is None:
+            print(f"error: no agent {args.email}", file=sys.stderr)
+            return 1
+        unlock(session, agent_id, cli_actor())
+    engine.dispose()
+    print(f"unlocked {args.email}")
+    return 0
+
+
 def cmd_make_migration(args: argparse.Namespace) -> int:
     from handoff.db import make_engine
     from handoff.schema import make_revision
@@ -159,6 +276,29 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--capacity", type=int, default=3)
     agent.add_argument("--password-env", help="read the password from this environment variable instead of a prompt")
     agent.set_defaults(func=cmd_create_agent)
+    unlock_agent = sub.add_parser("unlock-agent", help="unlock an account locked after failed logins")
+    unlock_agent.add_argument("--email", required=True)
+    unlock_agent.set_defaults(func=cmd_unlock_agent)
+    privacy = sub.add_parser("privacy", help="export or delete one customer's data; retention")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    for name, func, help_text in (
+        ("export", cmd_privacy_export, "everything about one customer as JSON (audited)"),
+        ("delete", cmd_privacy_delete, "erase one customer from the handoff database and the tracker store (audited)"),
+    ):
+        command = privacy_sub.add_parser(name, help=help_text)
+        who = command.add_mutually_exclusive_group(required=True)
+        who.add_argument("--customer", metavar="SENDER_ID", help="the Rasa sender id (conversation id)")
+        who.add_argument("--email", help="an e-mail address the customer left for a callback")
+        who.add_argument("--phone", help="a phone number the customer left for a callback")
+        if name == "export":
+            command.add_argument("--out", help="write to this file (created readable by you only) instead of stdout")
+        else:
+            command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        command.set_defaults(func=func)
+    retention = privacy_sub.add_parser("retention", help="anonymise conversations older than N days now")
+    retention.add_argument("--days", type=int, help="default: HANDOFF_RETENTION_DAYS")
+    retention.add_argument("--dry-run", action="store_true", help="only count what would change")
+    retention.set_defaults(func=cmd_privacy_retention)
     revision = sub.add_parser("make-migration", help="(developers) autogenerate a migration from model changes")
     revision.add_argument("message")
     revision.set_defaults(func=cmd_make_migration)

@@ -9,6 +9,9 @@ from typing import Mapping
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 DEV_API_TOKEN = "dev-handoff-token"
+DEV_PASSWORDS = ("admin-demo", "agent-demo")
+MIN_PRODUCTION_SECRET = 32
+NO_TRACKER_STORE = ("memory", "none")
 
 
 class SettingsError(ValueError):
@@ -17,6 +20,11 @@ class SettingsError(ValueError):
 
 def default_database_url() -> str:
     return f"sqlite:///{REPO_ROOT / 'var' / 'handoff.db'}"
+
+
+def default_tracker_store_url() -> str:
+    """The SQLite tracker store `make run` and the committed endpoints.yml give Rasa."""
+    return f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,12 @@ class Settings:
     callback_retry_minutes: int = 60
     callback_max_attempts: int = 3
     secure_cookies: bool = False
+    tracker_store_url: str | None = None  # Rasa's SQLTrackerStore; None = trackers live only in Rasa's memory
+    retention_days: int = 0  # 0 = keep conversations until deleted by hand
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    lockout_failures: int = 5
+    lockout_minutes: int = 30  # 0 = locked until an admin unlocks the account
 
     @property
     def production(self) -> bool:
@@ -51,7 +65,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
-        """Read HANDOFF_*, DATABASE_URL, RASA_URL, RASA_PUBLIC_URL, RASA_TOKEN and SECRET_KEY; raise on nonsense."""
+        """Read HANDOFF_*, DATABASE_URL, TRACKER_STORE_URL, RASA_URL, RASA_PUBLIC_URL, RASA_TOKEN and SECRET_KEY.
+
+        Raises one SettingsError listing every problem; in production no development secret is accepted.
+        """
         env = os.environ if environ is None else environ
         problems: list[str] = []
         environment = env.get("HANDOFF_ENV", "development").strip() or "development"
@@ -93,8 +110,24 @@ class Settings:
 
         secret_key = text("SECRET_KEY", DEV_SECRET_KEY, required_in_production=True)
         api_token = text("HANDOFF_API_TOKEN", DEV_API_TOKEN, required_in_production=True)
-        if production and secret_key == DEV_SECRET_KEY:
-            problems.append("SECRET_KEY must not be the development default in production")
+        demo_agents = flag("HANDOFF_DEMO_AGENTS", not production)
+        if production:
+            for name, value, default in (("SECRET_KEY", secret_key, DEV_SECRET_KEY),
+                                         ("HANDOFF_API_TOKEN", api_token, DEV_API_TOKEN)):
+                if not env.get(name, "").strip():
+                    continue  # reported as missing above
+                if value == default:
+                    problems.append(f"{name} must not be the development default in production")
+                elif len(value) < MIN_PRODUCTION_SECRET:
+                    problems.append(f"{name} must be at least {MIN_PRODUCTION_SECRET} characters in production "
+                                    "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+            if demo_agents:
+                problems.append("HANDOFF_DEMO_AGENTS must be 0 in production (the demo logins are public)")
+            for name in ("HANDOFF_DEMO_ADMIN_PASSWORD", "HANDOFF_DEMO_AGENT_PASSWORD"):
+                if env.get(name, "").strip() in DEV_PASSWORDS:
+                    problems.append(f"{name} must not be a demo password in production")
+            if env.get("RASA_TOKEN", "").strip() in (DEV_SECRET_KEY, DEV_API_TOKEN):
+                problems.append("RASA_TOKEN must not be a development default in production")
         languages = tuple(
             lang.strip().lower() for lang in env.get("HANDOFF_LANGUAGES", "de,en").split(",") if lang.strip()
         )
@@ -108,6 +141,10 @@ class Settings:
         except Exception:  # noqa: BLE001 - any failure means the name is unusable
             problems.append(f"BUSINESS_TIMEZONE={timezone!r} is not a known time zone")
 
+        tracker_store_url = text("TRACKER_STORE_URL", default_tracker_store_url())
+        if tracker_store_url.lower() in NO_TRACKER_STORE:
+            tracker_store_url = None
+
         settings = cls(
             database_url=text("DATABASE_URL", default_database_url()),
             secret_key=secret_key,
@@ -116,7 +153,7 @@ class Settings:
             rasa_token=text("RASA_TOKEN", None),
             rasa_public_url=(text("RASA_PUBLIC_URL", None) or text("RASA_URL", "http://localhost:5005") or "").rstrip("/"),
             api_token=api_token,
-            demo_agents=flag("HANDOFF_DEMO_AGENTS", not production),
+            demo_agents=demo_agents,
             demo_admin_email=text("HANDOFF_DEMO_ADMIN_EMAIL", cls.demo_admin_email).lower(),
             demo_admin_password=text("HANDOFF_DEMO_ADMIN_PASSWORD", cls.demo_admin_password),
             demo_agent_email=text("HANDOFF_DEMO_AGENT_EMAIL", cls.demo_agent_email).lower(),
@@ -128,6 +165,12 @@ class Settings:
             callback_retry_minutes=integer("HANDOFF_CALLBACK_RETRY_MINUTES", cls.callback_retry_minutes, 1),
             callback_max_attempts=integer("HANDOFF_CALLBACK_MAX_ATTEMPTS", cls.callback_max_attempts, 1),
             secure_cookies=flag("HANDOFF_SECURE_COOKIES", production),
+            tracker_store_url=tracker_store_url,
+            retention_days=integer("HANDOFF_RETENTION_DAYS", 180 if production else 0),
+            session_idle_minutes=integer("HANDOFF_SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
+            session_max_hours=integer("HANDOFF_SESSION_MAX_HOURS", cls.session_max_hours, 1),
+            lockout_failures=integer("HANDOFF_LOCKOUT_FAILURES", cls.lockout_failures, 1),
+            lockout_minutes=integer("HANDOFF_LOCKOUT_MINUTES", cls.lockout_minutes),
         )
         if problems:
             raise SettingsError("Invalid handoff settings:\n  " + "\n  ".join(problems))

@@ -1,4 +1,4 @@
-"""The background thread of a serving process: outbox delivery, auto-assignment, housekeeping."""
+"""The background thread of a serving process: outbox delivery, auto-assignment, housekeeping, retention."""
 from __future__ import annotations
 
 import logging
@@ -12,11 +12,14 @@ from handoff.models import ConsoleEvent, IdempotencyRecord, utcnow
 from handoff.outbox import Transport, deliver_due
 from handoff.services.agents import prune_login_attempts
 from handoff.services.assignment import auto_assign
+from handoff.services.retention import describe, run_retention
+from handoff.tracker_store import TrackerStore
 
 logger = logging.getLogger(__name__)
 
 ASSIGN_EVERY = 3.0
 HOUSEKEEPING_EVERY = 600.0
+RETENTION_EVERY = 3600.0  # and once right after start
 
 
 class Worker:
@@ -29,6 +32,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._last_assign = 0.0
         self._last_housekeeping = 0.0
+        self._last_retention: float | None = None
 
     def start(self) -> "Worker":
         self._thread = threading.Thread(target=self._run, name="handoff-worker", daemon=True)
@@ -65,6 +69,9 @@ class Worker:
         if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
             self._last_housekeeping = now
             self.housekeeping()
+        if settings.retention_days and (self._last_retention is None or now - self._last_retention >= RETENTION_EVERY):
+            self._last_retention = now
+            self.retention()
 
     def housekeeping(self) -> None:
         cutoff = utcnow() - timedelta(days=2)
@@ -73,3 +80,12 @@ class Worker:
             session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - timedelta(days=7)))
             session.commit()
             prune_login_attempts(session)
+
+    def retention(self) -> None:
+        """Anonymise what is older than HANDOFF_RETENTION_DAYS (see handoff.services.retention)."""
+        settings = self.state.settings
+        with self.state.session_factory() as session:
+            report = run_retention(session, settings.retention_days, TrackerStore(settings.tracker_store_url))
+        if report.changed or report.tracker_status == "error":
+            for line in describe(report):
+                logger.info("retention (%d days): %s", settings.retention_days, line)

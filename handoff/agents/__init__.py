@@ -16,10 +16,6 @@ from .security import csrf_ok, csrf_token, load_agent, safe_next, wants_json
 bp = Blueprint("agents", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 PUBLIC_ENDPOINTS = {"agents.login", "agents.static"}
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
 
 
 @bp.before_request
@@ -44,8 +40,7 @@ def _guard():
 
 @bp.after_request
 def _headers(response):
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Frame-Options"] = "DENY"
+    # Content-Security-Policy and the other security headers: handoff.headers, for the whole app.
     if request.endpoint != "agents.static":
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -120,4 +115,4 @@ def not_found_unless(value):
     return value
 
 
-from handoff.agents import admin, auth, callbacks, conversations, queue, stream  # noqa: E402,F401
+from handoff.agents import admin, auth, callbacks, conversations, privacy, queue, stream  # noqa: E402,F401

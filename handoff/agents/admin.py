@@ -1,4 +1,4 @@
-"""Admin pages: agents, business hours and holidays, canned responses."""
+"""Admin pages: agents (and unlocking them), business hours and holidays, canned responses."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -11,7 +11,7 @@ from handoff.models import Agent, BusinessHours, CannedResponse, Holiday, utcnow
 from handoff.services import agents as agent_service
 from handoff.services import canned as canned_service
 from handoff.services import hours as hours_service
-from handoff.services.agents import AgentForm
+from handoff.services.agents import AgentForm, Lockout
 from handoff.services.errors import Invalid
 
 
@@ -34,7 +34,18 @@ def _agent_form() -> AgentForm:
 @admin_required
 def admin_agents():
     agents = db().scalars(select(Agent).order_by(Agent.active.desc(), Agent.display_name)).all()
-    return render_template("agents/admin_agents.html", agents=agents, languages=state().settings.languages)
+    settings = state().settings
+    lockout, now = Lockout(settings.lockout_failures, settings.lockout_minutes), utcnow()
+    locked = {a.id for a in agents if lockout.remaining(a, now) is not None}
+    return render_template("agents/admin_agents.html", agents=agents, languages=settings.languages, locked=locked)
+
+
+@bp.post("/admin/agents/<int:agent_id>/unlock")
+@admin_required
+def admin_unlock_agent(agent_id: int):
+    agent = agent_service.unlock(db(), agent_id, g.agent)
+    flash(f"{agent.display_name} can log in again.", "info")
+    return redirect(url_for("agents.admin_agents"))
 
 
 @bp.post("/admin/agents")

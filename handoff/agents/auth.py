@@ -5,9 +5,9 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 
 from handoff.agents import back, bp
 from handoff.agents.security import log_in, safe_next
-from handoff.extensions import db
+from handoff.extensions import db, state
 from handoff.services import agents as agent_service
-from handoff.services.agents import TooManyAttempts
+from handoff.services.agents import AccountLocked, Lockout, TooManyAttempts
 
 
 def client_ip() -> str:
@@ -21,13 +21,21 @@ def login():
     if request.method == "GET":
         return render_template("agents/login.html", next=next_url, email="")
     email = request.form.get("email", "")
+    settings = state().settings
+    lockout = Lockout(settings.lockout_failures, settings.lockout_minutes)
     try:
-        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_ip())
+        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_ip(), lockout=lockout)
     except TooManyAttempts as exc:
         minutes = max(1, round(exc.retry_after / 60))
-        flash(f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.", "error")
+        later = f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
+        if isinstance(exc, AccountLocked):
+            message = ("Too many failed attempts: this account is locked. An admin can unlock it"
+                       + (f", or {later}." if exc.retry_after else "."))
+        else:
+            message = f"Too many failed attempts from this address. {later.capitalize()}."
+        flash(message, "error")
         response = render_template("agents/login.html", next=next_url, email=email)
-        return response, 429, {"Retry-After": str(exc.retry_after)}
+        return response, 429, ({"Retry-After": str(exc.retry_after)} if exc.retry_after else {})
     if agent is None:
         flash("Wrong e-mail or password.", "error")
         return render_template("agents/login.html", next=next_url, email=email), 401

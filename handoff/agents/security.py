@@ -1,13 +1,14 @@
-"""Console security: who is logged in, CSRF tokens, admin-only pages, safe redirects."""
+"""Console security: who is logged in (with session expiry), CSRF tokens, admin-only pages, safe redirects."""
 from __future__ import annotations
 
 import functools
 import hmac
 import secrets
+import time
 
-from flask import abort, g, request, session
+from flask import abort, flash, g, request, session
 
-from handoff.extensions import db
+from handoff.extensions import db, state
 from handoff.models import Agent
 
 
@@ -24,15 +25,48 @@ def csrf_ok() -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
+SEEN_EVERY = 30  # seconds: how often the idle clock in the cookie is moved on
+
+
+def _is_activity() -> bool:
+    """A person did something; the event stream and the console's background refreshes do not count."""
+    if request.endpoint == "agents.events":
+        return False
+    return not (request.method == "GET" and request.headers.get("X-Requested-With") == "fetch")
+
+
+def _expired(now: int) -> bool:
+    settings = state().settings
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return True
+    return now - login_at > settings.session_max_hours * 3600 or now - seen_at > settings.session_idle_minutes * 60
+
+
+def _log_out_here() -> None:
+    csrf = session.get("csrf")
+    session.clear()
+    if csrf:
+        session["csrf"] = csrf  # the login form on the next page still works
+
+
 def load_agent() -> Agent | None:
-    """The logged-in agent, if the session is valid and the account still active and unchanged."""
+    """The logged-in agent, if the session is valid, not expired (absolute and idle limits from the
+    settings), and the account still active and unchanged."""
     agent_id = session.get("agent_id")
     if not isinstance(agent_id, int):
         return None
+    now = int(time.time())
+    if _expired(now):
+        _log_out_here()
+        flash("Your session expired; please log in again.", "info")
+        return None
     agent = db().get(Agent, agent_id)
     if agent is None or not agent.active or session.get("ver") != agent.session_version:
-        session.pop("agent_id", None)
+        _log_out_here()
         return None
+    if _is_activity() and now - session["seen_at"] >= SEEN_EVERY:
+        session["seen_at"] = now
     return agent
 
 
@@ -42,6 +76,7 @@ def log_in(agent: Agent) -> None:
     session["agent_id"] = agent.id
     session["ver"] = agent.session_version
     session["csrf"] = secrets.token_urlsafe(32)
+    session["login_at"] = session["seen_at"] = int(time.time())
 
 
 def current_agent() -> Agent:

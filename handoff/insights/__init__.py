@@ -103,10 +103,7 @@ api.before_request(_guard)
 
 @pages.after_request
 def _headers(response):
-    from handoff.agents import CSP
-
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Frame-Options"] = "DENY"
+    # Content-Security-Policy and the other security headers: handoff.headers, for the whole app.
     response.headers["Cache-Control"] = "no-store"
     return response
 

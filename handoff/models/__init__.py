@@ -1,4 +1,5 @@
 """SQLAlchemy models of the handoff service, in Chatwoot's vocabulary plus callbacks."""
+from .audit import AUDIT_ACTIONS, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .callbacks import CALLBACK_STATUSES, OPEN_CALLBACK_STATUSES, CallbackEvent, CallbackRequest
 from .conversations import ACTIVE_STATUSES, REASONS, STATUSES, Conversation, Message, SatisfactionRating
@@ -17,6 +18,8 @@ from .people import PRESENCES, ROLES, Agent, Contact, LoginAttempt
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "AUDIT_ACTIONS",
+    "AuditEvent",
     "BotEvent",
     "EVENT_TYPES",
     "FAQ_ACTIONS",

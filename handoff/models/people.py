@@ -38,6 +38,8 @@ class Agent(Base):
     last_seen_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
     session_version: Mapped[int] = mapped_column(default=1)
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")  # in a row, reset on success
+    locked_at: Mapped[datetime | None]  # set after too many failed logins; cleared by an admin or by time
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversations: Mapped[list["Conversation"]] = relationship(back_populates="assignee")

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from handoff.models import PRESENCES, ROLES, Agent, LoginAttempt, utcnow
 
+from . import audit
 from .errors import Conflict, Invalid, NotFound
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,6 +27,29 @@ class TooManyAttempts(Exception):
     def __init__(self, retry_after: int):
         super().__init__(f"too many failed logins; retry in {retry_after} s")
         self.retry_after = retry_after
+
+
+class AccountLocked(TooManyAttempts):
+    """Too many failed logins in a row: locked until an admin unlocks it or ``retry_after`` seconds pass.
+
+    ``retry_after`` is 0 when only an admin can unlock. Unknown addresses answer the same way, so the
+    message does not tell whether an account exists.
+    """
+
+
+@dataclass(frozen=True)
+class Lockout:
+    failures: int = 5  # failed logins in a row that lock the account
+    minutes: int = 30  # 0 = until an admin unlocks
+
+    def remaining(self, agent: Agent, now: datetime) -> int | None:
+        """Seconds until the lock ends by itself (0 = never), or None when the account is not locked."""
+        if agent.locked_at is None:
+            return None
+        if not self.minutes:
+            return 0
+        left = int((agent.locked_at + timedelta(minutes=self.minutes) - now).total_seconds())
+        return left + 1 if left > 0 else None
 
 
 @dataclass(frozen=True)
@@ -106,26 +130,34 @@ def set_password(session: Session, agent: Agent, password: str) -> None:
     session.commit()
 
 
-def authenticate(session: Session, email: str, password: str, ip: str, now: datetime | None = None) -> Agent | None:
-    """The agent for these credentials, None when wrong; raises TooManyAttempts when rate-limited."""
+def authenticate(session: Session, email: str, password: str, ip: str, now: datetime | None = None,
+                 lockout: Lockout = Lockout()) -> Agent | None:
+    """The agent for these credentials, None when wrong; raises TooManyAttempts when rate-limited
+    (per address, from one IP) and AccountLocked after ``lockout.failures`` wrong passwords in a row."""
     now = now or utcnow()
     email = (email or "").strip().lower()[:254]
+    agent = session.scalar(select(Agent).where(Agent.email == email))
+    if agent is not None and agent.locked_at is not None:
+        remaining = lockout.remaining(agent, now)
+        if remaining is not None:
+            raise AccountLocked(remaining)
+        agent.locked_at, agent.failed_logins = None, 0  # the lock ran out
     since = now - LOGIN_WINDOW
     failed = select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.success.is_(False), LoginAttempt.created_at >= since
     )
-    by_email = session.scalar(failed.where(LoginAttempt.email == email)) or 0
     by_ip = session.scalar(failed.where(LoginAttempt.ip == ip)) or 0
-    if by_email >= MAX_FAILURES_PER_EMAIL or by_ip >= MAX_FAILURES_PER_IP:
+    # Known accounts lock (below); unknown addresses are limited the same way, so both look alike.
+    by_email = (session.scalar(failed.where(LoginAttempt.email == email)) or 0) if agent is None else 0
+    if by_ip >= MAX_FAILURES_PER_IP or by_email >= min(MAX_FAILURES_PER_EMAIL, lockout.failures):
         oldest = session.scalar(
             select(func.min(LoginAttempt.created_at)).where(
                 LoginAttempt.success.is_(False), LoginAttempt.created_at >= since,
                 (LoginAttempt.email == email) | (LoginAttempt.ip == ip),
             )
         )
-        retry = int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1
-        raise TooManyAttempts(max(retry, 1))
-    agent = session.scalar(select(Agent).where(Agent.email == email))
+        retry = max(int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1, 1)
+        raise TooManyAttempts(retry) if by_ip >= MAX_FAILURES_PER_IP else AccountLocked(retry)
     ok = check_password_hash(agent.password_hash if agent else _DUMMY_HASH, password or "")
     ok = ok and agent is not None and agent.active
     session.add(LoginAttempt(email=email, ip=ip[:64], success=ok, created_at=now))
@@ -133,8 +165,28 @@ def authenticate(session: Session, email: str, password: str, ip: str, now: date
         session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.success.is_(False)))
         agent.presence = "online"
         agent.last_seen_at = now
+        agent.failed_logins = 0
+    elif agent is not None:
+        agent.failed_logins += 1
+        if agent.failed_logins >= lockout.failures:
+            agent.locked_at = now
+            audit.record(session, "account_locked", "system", agent.email, {"failed_logins": agent.failed_logins},
+                         note="too many failed logins in a row", now=now)
     session.commit()
     return agent if ok else None
+
+
+def unlock(session: Session, agent_id: int, actor: Agent | str, now: datetime | None = None) -> Agent:
+    """Lift a lockout (and the address's failed-login count); audited."""
+    agent = session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("no such agent")
+    was = agent.failed_logins
+    agent.locked_at, agent.failed_logins = None, 0
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == agent.email, LoginAttempt.success.is_(False)))
+    audit.record(session, "account_unlocked", actor, agent.email, {"failed_logins": was}, now=now)
+    session.commit()
+    return agent
 
 
 def set_presence(session: Session, agent: Agent, presence: str, now: datetime | None = None) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.settings import DEV_API_TOKEN, Settings, SettingsError
+from handoff.settings import DEV_API_TOKEN, DEV_SECRET_KEY, Settings, SettingsError
 
 
 @pytest.fixture
@@ -35,13 +35,43 @@ def test_production_needs_real_secrets():
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"HANDOFF_ENV": "production"})
     assert "SECRET_KEY" in str(caught.value) and "HANDOFF_API_TOKEN" in str(caught.value)
-    settings = Settings.from_env({"HANDOFF_ENV": "production", "SECRET_KEY": "s" * 32, "HANDOFF_API_TOKEN": "t"})
+    settings = Settings.from_env({"HANDOFF_ENV": "production", "SECRET_KEY": "s" * 32, "HANDOFF_API_TOKEN": "t" * 32})
     assert settings.demo_agents is False and settings.secure_cookies is True
+    assert settings.retention_days == 180
+
+
+def test_production_refuses_every_development_default_at_once():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({
+            "HANDOFF_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY, "HANDOFF_API_TOKEN": DEV_API_TOKEN,
+            "HANDOFF_DEMO_AGENTS": "1", "HANDOFF_DEMO_ADMIN_PASSWORD": "admin-demo",
+        })
+    message = str(caught.value)
+    assert "SECRET_KEY must not be the development default" in message
+    assert "HANDOFF_API_TOKEN must not be the development default" in message
+    assert "HANDOFF_DEMO_AGENTS must be 0" in message and "HANDOFF_DEMO_ADMIN_PASSWORD" in message
+    with pytest.raises(SettingsError, match="SECRET_KEY must be at least 32 characters"):
+        Settings.from_env({"HANDOFF_ENV": "production", "SECRET_KEY": "short", "HANDOFF_API_TOKEN": "t" * 32})
+
+
+def test_privacy_and_session_settings():
+    settings = Settings.from_env({})
+    assert settings.retention_days == 0 and settings.tracker_store_url.endswith("var/tracker.db")
+    assert (settings.session_idle_minutes, settings.session_max_hours) == (60, 12)
+    assert (settings.lockout_failures, settings.lockout_minutes) == (5, 30)
+    settings = Settings.from_env({
+        "HANDOFF_RETENTION_DAYS": "30", "TRACKER_STORE_URL": "memory", "HANDOFF_SESSION_IDLE_MINUTES": "5",
+        "HANDOFF_SESSION_MAX_HOURS": "2", "HANDOFF_LOCKOUT_FAILURES": "3", "HANDOFF_LOCKOUT_MINUTES": "0",
+    })
+    assert settings.retention_days == 30 and settings.tracker_store_url is None
+    assert (settings.session_idle_minutes, settings.session_max_hours) == (5, 2)
+    assert (settings.lockout_failures, settings.lockout_minutes) == (3, 0)
 
 
 @pytest.mark.parametrize("name, value", [
     ("HANDOFF_DEMO_AGENTS", "maybe"), ("HANDOFF_PRESENCE_TIMEOUT", "soon"), ("HANDOFF_PRESENCE_TIMEOUT", "1"),
-    ("BUSINESS_TIMEZONE", "Mars/Olympus"), ("HANDOFF_ENV", "staging"),
+    ("BUSINESS_TIMEZONE", "Mars/Olympus"), ("HANDOFF_ENV", "staging"), ("HANDOFF_RETENTION_DAYS", "-1"),
+    ("HANDOFF_LOCKOUT_FAILURES", "0"), ("HANDOFF_SESSION_IDLE_MINUTES", "never"),
 ])
 def test_nonsense_fails_fast_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):

@@ -1,0 +1,71 @@
+"""Admin pages for privacy: look a customer up, download everything about them, erase them; the audit log."""
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+
+from handoff.agents import bp
+from handoff.agents.security import admin_required
+from handoff.extensions import db, state
+from handoff.models import utcnow
+from handoff.services import audit
+from handoff.services import privacy as privacy_service
+from handoff.services.errors import Invalid
+from handoff.tracker_store import TrackerStore
+
+KINDS = ("sender_id", "email", "phone")
+
+
+def _lookup(values) -> privacy_service.Lookup | None:
+    kind, value = values.get("kind", "sender_id"), (values.get("value") or "").strip()
+    if not value:
+        return None
+    if kind not in KINDS:
+        raise Invalid("look customers up by sender id, e-mail or phone")
+    if len(value) > 255:
+        raise Invalid("that is too long for a customer id, e-mail or phone number")
+    return privacy_service.Lookup(**{kind: value})
+
+
+def _tracker() -> TrackerStore:
+    return TrackerStore(state().settings.tracker_store_url)
+
+
+@bp.get("/admin/privacy")
+@admin_required
+def admin_privacy():
+    lookup = _lookup(request.args)
+    preview = privacy_service.collect(db(), lookup, _tracker()) if lookup else None
+    db().rollback()
+    return render_template(
+        "agents/admin_privacy.html", lookup=lookup, kind=request.args.get("kind", "sender_id"),
+        value=request.args.get("value", ""), preview=preview, audit_log=audit.recent(db()),
+        settings=state().settings, tracker=_tracker().describe(),
+    )
+
+
+@bp.get("/admin/privacy/export")
+@admin_required
+def admin_privacy_export():
+    lookup = _lookup(request.args)
+    if lookup is None:
+        raise Invalid("name the customer to export")
+    settings = state().settings
+    document = privacy_service.export_customer(db(), lookup, _tracker(), g.agent, settings.secret_key)
+    filename = f"customer-export-{utcnow():%Y%m%d-%H%M%S}.json"
+    return Response(json.dumps(document, ensure_ascii=False, indent=2, default=str), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/admin/privacy/delete")
+@admin_required
+def admin_privacy_delete():
+    lookup = _lookup(request.form)
+    if lookup is None:
+        raise Invalid("name the customer to delete")
+    if request.form.get("confirm", "").strip() != lookup.value:
+        raise Invalid("type the customer's id, e-mail or phone again to confirm the deletion")
+    report = privacy_service.erase_customer(db(), lookup, _tracker(), g.agent, state().settings.secret_key)
+    flash("Deleted. " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info")
+    return redirect(url_for("agents.admin_privacy"))
