@@ -208,6 +208,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not model.exists():
             parser.error(f"no trained model at {model}: run `make train` first")
         base = Path(tempfile.mkdtemp(prefix="nordnet-load-"))
+        base.chmod(0o755)  # the postgres user must reach its cluster directory
         secrets = fresh_secrets()
         stack = ProdStack(proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
                           handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,

@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgresql]
 def prod() -> ProdStack:
     model = train()
     base = Path(tempfile.mkdtemp(prefix="nordnet-prod-"))
+    base.chmod(0o755)  # the postgres user must reach its cluster directory
     secrets = fresh_secrets()
     stack = ProdStack(
         proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
