@@ -200,7 +200,8 @@ class ErasureReport:
         return lines
 
 
-def _scrub_transcript(transcript: list[Any] | None) -> list[Any] | None:
+def scrub_transcript(transcript: list[Any] | None) -> list[Any] | None:
+    """The bot's transcript with every text replaced by the marker; roles and times stay."""
     if not transcript:
         return transcript
     scrubbed = []
@@ -231,7 +232,7 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
         if callback.status in OPEN_CALLBACK_STATUSES:
             callback.status, callback.closed_at, callback.retry_at = "cancelled", now, None
         callback.contact_value, callback.sender_id = MARKER, pseudonym
-        callback.transcript = _scrub_transcript(callback.transcript)
+        callback.transcript = scrub_transcript(callback.transcript)
         for event in callback.events:
             if event.note:
                 event.note = MARKER

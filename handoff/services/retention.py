@@ -25,7 +25,7 @@ from handoff.models import (
 from handoff.tracker_store import TrackerStore, TrackerStoreUnavailable
 
 from . import audit
-from .privacy import ERASED_PREFIX, MARKER, _scrub_transcript, scrub_contact, tracker_status
+from .privacy import ERASED_PREFIX, MARKER, scrub_transcript, scrub_contact, tracker_status
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, 
     if not dry_run:
         for callback in callbacks:
             callback.contact_value = MARKER
-            callback.transcript = _scrub_transcript(callback.transcript)
+            callback.transcript = scrub_transcript(callback.transcript)
         session.execute(update(CallbackEvent).where(
             CallbackEvent.callback_id.in_([c.id for c in callbacks]), CallbackEvent.note.is_not(None)
         ).values(note=MARKER).execution_options(synchronize_session=False))
@@ -154,5 +154,6 @@ def describe(report: RetentionReport) -> list[str]:
         lines.append(f"tracker store: {'would delete' if report.dry_run else 'deleted'} {report.tracker_events} "
                      f"event(s) older than {report.cutoff.isoformat()}")
     else:
-        lines.append(f"tracker store: {report.tracker_status}" + (f" ({report.tracker_note})" if report.tracker_note else ""))
+        note = f" ({report.tracker_note})" if report.tracker_note else ""
+        lines.append(f"tracker store: {report.tracker_status}{note}")
     return lines

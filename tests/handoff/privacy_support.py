@@ -73,10 +73,11 @@ def make_customer(api, session, agent: Agent, sender_id: str, name: str, phone: 
         f"{sender_id}:callback:1.0", sender_id=sender_id, channel="socketio", contact=phone,
         transcript=[{"role": "user", "text": f"call me about {secret}", "timestamp": time.time() - 30, "kb": None}]))
     assert response.status_code == 201, response.get_json()
-    assert api.post("/feedback", {"idempotency_key": f"{sender_id}:feedback:1.0", "sender_id": sender_id, "channel": "socketio",
-                                  "language": "en", "entry_id": "router-leds", "helpful": False,
-                                  "question": f"router {secret}"}).status_code == 201
-    assert api.post("/events", {"idempotency_key": f"{sender_id}:kb_decline:1.0", "sender_id": sender_id, "channel": "socketio",
-                                "language": "en", "type": "kb_decline", "question": f"what about {secret}",
-                                "entry_id": None, "confidence": 0.1}).status_code == 201
+    common = {"sender_id": sender_id, "channel": "socketio", "language": "en"}
+    feedback = {**common, "idempotency_key": f"{sender_id}:feedback:1.0", "entry_id": "router-leds", "helpful": False,
+                "question": f"router {secret}"}
+    assert api.post("/feedback", feedback).status_code == 201
+    event = {**common, "idempotency_key": f"{sender_id}:kb_decline:1.0", "type": "kb_decline",
+             "question": f"what about {secret}", "entry_id": None, "confidence": 0.1}
+    assert api.post("/events", event).status_code == 201
     return conversation_id
