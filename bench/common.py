@@ -86,9 +86,11 @@ def write_queries(pairs, path: Path) -> Path:
 
 
 def encoder():
+    """The encoder the product builds with; KB_ENCODER (auto, onnx, onnx-int8, torch) picks the runtime."""
     from knowledge_base.encoder import make_encoder
 
-    return make_encoder()
+    runtime, _, variant = (os.environ.get("KB_ENCODER") or "auto").partition("-")
+    return make_encoder(runtime=runtime, variant=variant or "fp32")
 
 
 BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question
@@ -141,7 +143,11 @@ class CachedEncoder:
 
         self.base = encoder()
         self.model_name = self.base.model_name
-        self.cache = cache or (REPO / "var" / "bench_cache" / f"{self.model_name}.npz")
+        self.model_dir = self.base.model_dir
+        self.runtime = getattr(self.base, "runtime", "custom")
+        # fp32 ONNX and torch give the same vectors (to 1e-6); a quantised encoder has its own cache.
+        suffix = "-int8" if self.runtime.endswith("int8") else ""
+        self.cache = cache or (REPO / "var" / "bench_cache" / f"{self.model_name}{suffix}.npz")
         self.vectors: dict[str, "np.ndarray"] = {}
         if self.cache.is_file():
             data = np.load(self.cache, allow_pickle=False)

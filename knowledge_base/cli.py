@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m knowledge_base",
         description="FAQ knowledge base: build the index from FAQ sources, query it, measure it.",
-        epilog="Environment: FAQ_PATH, KB_INDEX_DIR, KB_MODEL, KB_ANSWER_THRESHOLD, KB_CLARIFY_THRESHOLD.",
+        epilog="Environment: FAQ_PATH, KB_INDEX_DIR, KB_MODEL, KB_ENCODER, KB_ANSWER_THRESHOLD, KB_CLARIFY_THRESHOLD.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
     build.add_argument("--if-changed", action="store_true",
                        help="validate the sources, but keep the index when it already matches them and the model")
+    build.add_argument("--encoder", choices=["auto", "onnx", "onnx-int8", "torch"],
+                       help="how to run the model: ONNX (exported once, fast queries; onnx-int8 quantised), torch, "
+                            "or auto = ONNX when onnxruntime is installed (default: $KB_ENCODER or auto)")
+    build.add_argument("--fine-tune", action="store_true",
+                       help="fine-tune the encoder on the FAQ's own question variants first (contrastive, CPU; "
+                            "minutes per thousand questions); the tuned model is stored with the index")
+    build.add_argument("--epochs", type=float, default=None, help="fine-tuning epochs (default 1)")
     build.set_defaults(run=_build)
 
     query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",
@@ -96,6 +103,8 @@ def _settings(args) -> Settings:
         changes["faq_path"] = Path(args.faq)
     if getattr(args, "index_dir", None):
         changes["index_dir"] = Path(args.index_dir)
+    if getattr(args, "encoder", None):
+        changes["encoder"] = args.encoder
     return settings.with_(**changes) if changes else settings
 
 
@@ -113,10 +122,14 @@ def _build(args) -> int:
         print(f"index in {settings.index_dir} is up to date (same sources and model); not rebuilt")
         return 0
     encode = _encoder(settings)
+    options = {}
+    if args.fine_tune:
+        options["fine_tune"] = {"epochs": args.epochs} if args.epochs else True
     manifest = build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress,
-                           sources=relative_checksums(settings.faq_path))
+                           sources=relative_checksums(settings.faq_path), options=options)
     print(f"index written to {settings.index_dir}: {manifest['rows']} vectors of {manifest['dims']} dims, "
-          f"model {manifest['model']}, {manifest['build_seconds']} s")
+          f"model {manifest['model']}{' (fine-tuned)' if manifest.get('fine_tuned') else ''}, "
+          f"encoder {manifest['encoder']['runtime']}, {manifest['build_seconds']} s")
     return 0
 
 
@@ -134,7 +147,8 @@ def _index_is_current(settings: Settings) -> bool:
 def _encoder(settings: Settings):
     from .encoder import make_encoder
 
-    return make_encoder(settings.model)
+    runtime, _, variant = settings.encoder.partition("-")
+    return make_encoder(settings.model, runtime=runtime, variant=variant or "fp32")
 
 
 def _query(args) -> int:

@@ -65,9 +65,64 @@ def load_model(model_dir: str):
     return SentenceTransformer(model_dir, device="cpu")
 
 
-def make_encoder(model: str | None = None, batch_size: int = 64) -> Encode:
-    """An ``encode`` function over the configured model, returning normalised float32 vectors."""
+def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = "auto",
+                 variant: str = "fp32") -> Encode:
+    """An ``encode`` function over the configured model, returning normalised float32 vectors.
+
+    ``runtime``: ``onnx`` exports the model once (cached, see :mod:`.onnx_encoder`) and runs it with
+    onnxruntime; ``torch`` runs sentence-transformers; ``auto`` takes ONNX when onnxruntime is
+    installed and the export works, else torch. ``variant`` ``int8`` quantises the ONNX weights.
+    """
     model_dir = str(resolve_model_dir(model))
+    if runtime not in ("auto", "onnx", "torch"):
+        raise FAQError(f"unknown encoder runtime {runtime!r}; use auto, onnx or torch")
+    if runtime != "torch":
+        from . import onnx_encoder
+
+        if onnx_encoder.available():
+            try:
+                return onnx_encode_function(onnx_encoder.exported_encoder(model_dir, variant),
+                                            model_fingerprint(Path(model_dir)), model_dir)
+            except FAQError:
+                if runtime == "onnx":
+                    raise
+        elif runtime == "onnx":
+            raise FAQError("the ONNX encoder needs the onnxruntime package; install it or use --encoder torch")
+    return torch_encode_function(model_dir, batch_size)
+
+
+def onnx_encode_function(folder, model_name: str, model_dir: str | None = None) -> Encode:
+    """``encode`` over an exported ONNX encoder folder: one thread for a query, more for batches."""
+    from .onnx_encoder import OnnxEncoder
+
+    sessions: dict = {}
+
+    def encode(texts: list[str], show_progress: bool = False):
+        texts = list(texts)
+        threads = 1 if len(texts) <= 8 else batch_threads()
+        if threads not in sessions:
+            sessions[threads] = OnnxEncoder(folder, threads=threads)
+        return sessions[threads](texts)
+
+    first = OnnxEncoder(folder, threads=1)
+    sessions[1] = first
+    encode.model_dir = model_dir  # type: ignore[attr-defined]
+    encode.model_name = model_name  # type: ignore[attr-defined]
+    encode.onnx_folder = str(folder)  # type: ignore[attr-defined]
+    encode.runtime = f"onnx-{first.variant}"  # type: ignore[attr-defined]
+    return encode
+
+
+def batch_threads() -> int:
+    """Threads for batch encoding: OMP_NUM_THREADS when set (shared machines), else the cores."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        return max(1, min(4, os.cpu_count() or 1))
+
+
+def torch_encode_function(model_dir: str, batch_size: int = 64) -> Encode:
+    """``encode`` through sentence-transformers and torch."""
 
     def encode(texts: list[str], show_progress: bool = False):
         import numpy as np
@@ -88,4 +143,5 @@ def make_encoder(model: str | None = None, batch_size: int = 64) -> Encode:
 
     encode.model_dir = model_dir  # type: ignore[attr-defined]
     encode.model_name = model_fingerprint(Path(model_dir))  # type: ignore[attr-defined]
+    encode.runtime = "torch"  # type: ignore[attr-defined]
     return encode

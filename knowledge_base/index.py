@@ -19,6 +19,8 @@ ENCODE_BATCH = 256
 # trades a little recall for speed.
 ANN_MIN_ROWS = 200_000
 ANN_NPROBE = 16
+ENCODER_DIR = "encoder"  # the ONNX encoder the index was built with, used for queries
+TUNED_MODEL_DIR = "model"  # with `build --fine-tune`: the fine-tuned sentence-transformers model
 
 
 @dataclass
@@ -73,9 +75,27 @@ def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = T
     if not entries:
         raise FAQError("no FAQ entries to index")
     started = time.time()
+    options = options or {}
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    tuning = None
+    if options.get("fine_tune"):
+        tuning = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tune-", dir=index_dir.parent))
+    try:
+        return _build(entries, index_dir, encode, progress, sources, options, started, tuning)
+    finally:
+        if tuning is not None:
+            shutil.rmtree(tuning, ignore_errors=True)
+
+
+def _build(entries, index_dir: Path, encode, progress, sources, options, started, tuning) -> dict:
+    from . import models
+
+    fine_tuned = None
+    if tuning is not None:
+        encode, fine_tuned = _fine_tuned_encoder(entries, encode, tuning, options, progress)
     rows = index_rows(entries)
     vectors = encode_texts(encode, [r.text for r in rows], progress=progress)
-    options = options or {}
     extras = models.train(entries, rows, vectors, encode=encode, progress=progress, options=options)
     ann = None
     if len(rows) >= options.get("ann_min_rows", ANN_MIN_ROWS):
@@ -96,12 +116,18 @@ def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = T
         "build_seconds": None,
         "ann": ann,
         "components": sorted(extras),
+        "encoder": {"runtime": getattr(encode, "runtime", "custom")},
+        "fine_tuned": fine_tuned,
     }
-    index_dir = Path(index_dir)
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.", dir=index_dir.parent))
     try:
         _write_files(staging, entries, rows, vectors, extras)
+        if getattr(encode, "onnx_folder", None):
+            _copy_encoder(Path(encode.onnx_folder), staging / ENCODER_DIR)
+            manifest["encoder"]["folder"] = ENCODER_DIR
+        if tuning is not None:
+            (tuning / "model").rename(staging / TUNED_MODEL_DIR)
+            manifest["encoder"]["model_folder"] = TUNED_MODEL_DIR
         manifest["build_seconds"] = round(time.time() - started, 3)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         _swap_in(staging, index_dir)
@@ -144,6 +170,44 @@ def _write_files(folder: Path, entries, rows, vectors, extras: dict) -> None:
     np.save(folder / "vectors.npy", vectors)
     for name, payload in extras.items():
         payload.save(folder / name)  # the IVF index is saved trained but empty; loading adds the vectors
+
+
+def _fine_tuned_encoder(entries, encode, tuning: Path, options: dict, progress: bool):
+    """Fine-tune the encode function's model on the FAQ (see :mod:`.finetune`); an encoder over the result.
+
+    The manifest keeps naming the base model (what KB_MODEL configures); the fine-tuned copy travels
+    with the index and is what its queries are encoded with.
+    """
+    from . import finetune
+    from .encoder import onnx_encode_function, torch_encode_function
+
+    base_dir = getattr(encode, "model_dir", None)
+    if not base_dir:
+        raise FAQError("fine-tuning needs the encoder's model directory (an encode function from make_encoder)")
+    settings = options["fine_tune"] if isinstance(options["fine_tune"], dict) else {}
+    info = finetune.fine_tune(base_dir, entries, tuning / "model", progress=progress, **settings)
+    info["base_model"] = getattr(encode, "model_name", "custom")
+    runtime = getattr(encode, "runtime", "torch")
+    if runtime.startswith("onnx"):
+        from .onnx_encoder import export
+
+        export(tuning / "model", tuning / ENCODER_DIR, variant=runtime.split("-", 1)[1],
+               sample_texts=[q for e in entries[:16] for q in e.questions[:2]])
+        tuned = onnx_encode_function(tuning / ENCODER_DIR, info["base_model"], str(tuning / "model"))
+    else:
+        tuned = torch_encode_function(str(tuning / "model"))
+        tuned.model_name = info["base_model"]  # type: ignore[attr-defined]
+    return tuned, info
+
+
+def _copy_encoder(source: Path, target: Path) -> None:
+    """The exported encoder goes with the index (hard links when the cache is on the same disk)."""
+    target.mkdir()
+    for file in source.iterdir():
+        try:
+            os.link(file, target / file.name)
+        except OSError:
+            shutil.copyfile(file, target / file.name)
 
 
 def _swap_in(staging: Path, index_dir: Path) -> None:

@@ -1,6 +1,7 @@
 """The loaded knowledge base: search with a confidence and a band, lookup, reload and live edits."""
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import Counter
@@ -14,6 +15,7 @@ from .sources import relative_checksums, validate_entry
 from .types import SUPPORTED_LANGUAGES, Entry, FAQError, Hit, SearchResult
 
 JOURNAL = "live.json"
+QUERY_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -33,6 +35,10 @@ class _State:
     languages_of: dict
     group_rows: dict
     journal: list
+    group_docs: dict = None  # entry id -> positions of its entries (languages), for the lexical signal
+    row_entry: object = None  # row -> entry position, as an array
+    row_is_question: object = None
+    column_of: dict = None  # entry id -> classifier column
 
 
 class KnowledgeBase:
@@ -45,6 +51,7 @@ class KnowledgeBase:
         self._lock = threading.Lock()
         self._stamp = _stamp(settings.index_dir)
         self.scorer = Scorer()
+        self._encode_one = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._encode_one_uncached)
 
     # -- reading ----------------------------------------------------------------------------
     @property
@@ -57,14 +64,25 @@ class KnowledgeBase:
 
     def encode(self, texts: list[str]):
         if self._encode is None:
-            from .encoder import make_encoder
-
-            self._encode = make_encoder(self.settings.model)
+            self._encode = _query_encoder(self.settings, self._state.manifest)
+        if len(texts) == 1:
+            return self._encode_one(texts[0], self._encode)[None, :]
         vectors = self._encode(texts)
         if vectors.shape[1] != self._state.manifest["dims"]:
             raise FAQError(
                 f"the model gives {vectors.shape[1]}-dimensional vectors, the index at {self.settings.index_dir} "
                 f"holds {self._state.manifest['dims']}; rebuild the index with this model")
+        return vectors
+
+    def _encode_one_uncached(self, text: str, encode):
+        """Customers ask the same few questions again and again: their vectors are kept."""
+        vectors = encode([text])
+        if vectors.shape[1] != self._state.manifest["dims"]:
+            raise FAQError(
+                f"the model gives {vectors.shape[1]}-dimensional vectors, the index at {self.settings.index_dir} "
+                f"holds {self._state.manifest['dims']}; rebuild the index with this model")
+        vectors = vectors[0]
+        vectors.flags.writeable = False
         return vectors
 
     def detect_language(self, text: str) -> str:
@@ -276,8 +294,14 @@ def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann,
     for position, row in enumerate(rows):
         group_rows.setdefault(entries[row.entry].id, []).append(position)
     group_rows = {g: np.asarray(r, dtype=np.int64) for g, r in group_rows.items()}
+    group_docs: dict = {}
+    for position, entry in enumerate(entries):
+        group_docs.setdefault(entry.id, []).append(position)
+    column_of = {g: i for i, g in enumerate(classifier.groups)} if classifier is not None else {}
     return _State(manifest, entries, rows, vectors, index, detector, classifier, bm25, ann,
-                  by_key, languages_of, group_rows, list(journal))
+                  by_key, languages_of, group_rows, list(journal), group_docs,
+                  np.asarray([r.entry for r in rows], dtype=np.int64),
+                  np.asarray([r.kind == "q" for r in rows], dtype=bool), column_of)
 
 
 def _apply(state: _State, ops: list, journal: list) -> _State:
@@ -358,6 +382,22 @@ def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
             raise FAQError(
                 f"{settings.index_dir}: index is stale: FAQ source(s) {', '.join(names)} under {faq} changed since the "
                 "index was built; run `python -m knowledge_base build`")
+
+
+def _query_encoder(settings: Settings, manifest: dict):
+    """The encoder stored with the index (ONNX) when onnxruntime is there, else the configured model via torch."""
+    from . import onnx_encoder
+    from .encoder import make_encoder, onnx_encode_function, torch_encode_function
+
+    stored = manifest.get("encoder") or {}
+    folder, tuned = stored.get("folder"), stored.get("model_folder")
+    if folder and (Path(settings.index_dir) / folder / onnx_encoder.META_FILE).is_file() and onnx_encoder.available():
+        return onnx_encode_function(Path(settings.index_dir) / folder, manifest["model"])
+    if tuned:  # fine-tuned at build time: the index's own model, not the configured base model
+        encode = torch_encode_function(str(Path(settings.index_dir) / tuned))
+        encode.model_name = manifest["model"]
+        return encode
+    return make_encoder(settings.model, runtime="torch")
 
 
 def load_knowledge_base(settings: Settings | None = None, encode=None) -> KnowledgeBase:

@@ -24,7 +24,8 @@ def lemmas(texts: list[str], language: str) -> list[list[str]]:
     """Lower-cased lemmas without stop words and punctuation, per text."""
     nlp = _nlp(language)
     out = []
-    for doc in nlp.pipe(texts, batch_size=512):
+    docs = [nlp(texts[0])] if len(texts) == 1 else nlp.pipe(texts, batch_size=512)  # pipe() costs for one
+    for doc in docs:
         out.append([
             (tok.lemma_ or tok.text).lower() for tok in doc
             if not (tok.is_stop or tok.is_punct or tok.is_space) and any(c.isalnum() for c in tok.text)
@@ -74,19 +75,38 @@ class BM25:
                     bag[term] = bag.get(term, 0) + 1
         return cls(doc_terms, languages)
 
-    def scores(self, text: str, language: str) -> dict[int, float]:
-        """Per matching document, its BM25 score divided by the best score the query could reach."""
+    def scores(self, text: str, language: str, docs: list[int] | None = None) -> dict[int, float]:
+        """Per matching document (of ``docs``, default all), its BM25 score divided by the best score the
+        query could reach."""
         terms = set(lemmas([text], language)[0])
         if not terms:
             return {}
         ceiling = sum(self.idf.get(t, 0.0) * (K1 + 1.0) for t in terms)  # a doc holding every term, tf -> inf
         if ceiling <= 0:
             return {}
+        if docs is not None:
+            return self._scores_of(terms, docs, ceiling)
         totals: dict[int, float] = {}
         for term in terms:
             for doc, weight in self.postings.get(term, ()):
                 totals[doc] = totals.get(doc, 0.0) + weight
         return {doc: score / ceiling for doc, score in totals.items()}
+
+    def _scores_of(self, terms: set[str], docs: list[int], ceiling: float) -> dict[int, float]:
+        out = {}
+        for doc in docs:
+            if doc >= len(self.doc_terms):
+                continue
+            bag = self.doc_terms[doc]
+            norm = K1 * (1.0 - B + B * self.lengths[doc] / (self.avg_length or 1.0))
+            total = 0.0
+            for term in terms:
+                tf = bag.get(term)
+                if tf:
+                    total += self.idf[term] * tf * (K1 + 1.0) / (tf + norm)
+            if total:
+                out[doc] = total / ceiling
+        return out
 
     def replace(self, doc: int, texts: list[str] | None, language: str | None) -> None:
         """Change one document (``texts=None`` empties it) and refresh the statistics."""

@@ -47,8 +47,11 @@ class Scorer:
         limit = min(len(state.rows), CANDIDATE_ROWS)
         scores, positions = state.index.search(query[None, :], limit)
         best: dict[str, Candidate] = {}
+        seen = set()
         for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
-            if pos >= 0:
+            # Rows come best first: after an entry's best row only a same-language bonus can still win.
+            if pos >= 0 and (state.rows[pos].entry not in seen or len(state.languages_of) != len(state.entries)):
+                seen.add(state.rows[pos].entry)
                 self._offer(best, state, pos, score, language)
         classifier = state.classifier if self.use_classifier else None
         log_probs = None
@@ -63,14 +66,16 @@ class Scorer:
                         sims = np.where([state.rows[r].kind == "q" for r in rows.tolist()], sims, -1.0)
                     top = int(np.argmax(sims))
                     self._offer(best, state, int(rows[top]), float(sims[top]), language)
-        lexical = {}
-        if self.use_lexical and state.bm25 is not None:
-            for doc, value in state.bm25.scores(text, language).items():
-                group = state.entries[doc].id
-                lexical[group] = max(lexical.get(group, 0.0), value)
         if not best:
             return []
-        column_of = {g: i for i, g in enumerate(classifier.groups)} if log_probs is not None else {}
+        lexical = {}
+        if self.use_lexical and state.bm25 is not None:
+            # Only the candidates need the lexical signal; scoring every document costs more than the rest.
+            docs = {doc: group for group in best for doc in state.group_docs.get(group, ())}
+            for doc, value in state.bm25.scores(text, language, docs=list(docs)).items():
+                group = docs[doc]
+                lexical[group] = max(lexical.get(group, 0.0), value)
+        column_of = state.column_of if log_probs is not None else {}
         for candidate in best.values():
             candidate.evidence = candidate.cosine + self.lexical_weight * lexical.get(candidate.group, 0.0)
             similarity = (candidate.evidence + candidate.bonus) / self.temperature

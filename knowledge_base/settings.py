@@ -11,6 +11,7 @@ from .types import FAQError
 # new FAQ gets sensible behaviour before anyone runs `calibrate`.
 DEFAULT_ANSWER_THRESHOLD = 0.5
 DEFAULT_CLARIFY_THRESHOLD = 0.25
+ENCODERS = ("auto", "onnx", "onnx-int8", "torch")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Settings:
     answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
     clarify_threshold: float = DEFAULT_CLARIFY_THRESHOLD
     check_sources: bool = True  # refuse an index built from other FAQ sources than faq_path holds
+    encoder: str = "auto"  # auto | onnx | onnx-int8 | torch: how build encodes (the index keeps it for queries)
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -49,7 +51,10 @@ class Settings:
             answer_threshold=threshold("KB_ANSWER_THRESHOLD", DEFAULT_ANSWER_THRESHOLD),
             clarify_threshold=threshold("KB_CLARIFY_THRESHOLD", DEFAULT_CLARIFY_THRESHOLD),
             check_sources=(env.get("KB_CHECK_SOURCES", "1") not in ("0", "false", "no")),
+            encoder=env.get("KB_ENCODER") or "auto",
         )
+        if settings.encoder not in ENCODERS:
+            problems.append(f"KB_ENCODER={settings.encoder!r} must be one of {', '.join(ENCODERS)}")
         if settings.clarify_threshold > settings.answer_threshold:
             problems.append("KB_CLARIFY_THRESHOLD must not exceed KB_ANSWER_THRESHOLD")
         if problems:

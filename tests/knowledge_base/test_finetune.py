@@ -1,0 +1,42 @@
+"""`build --fine-tune`: the encoder tuned on the FAQ's own variants travels with the index."""
+import json
+
+import pytest
+
+from knowledge_base import FAQError, Settings, build_index, load_entries, load_knowledge_base
+from knowledge_base.finetune import texts_by_entry
+
+
+def test_pairs_come_from_each_entrys_questions_and_answer(faq_dir):
+    groups = texts_by_entry(load_entries(faq_dir))
+    assert "Where is my order?" in groups["track-order"]
+    assert "Wo ist meine Bestellung?" in groups["track-order"]  # translations are one entry
+    assert all(len(texts) >= 2 for texts in groups.values())
+
+
+@pytest.mark.slow
+def test_fine_tuned_index_loads_records_it_and_answers(faq_dir, tmp_path, encode):
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
+    manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False,
+                           options={"fine_tune": {"epochs": 1, "batch": 4}})
+    tuned = manifest["fine_tuned"]
+    assert tuned["base_model"] == encode.model_name == manifest["model"]
+    assert tuned["steps"] >= 10 and tuned["batch"] == 4
+    assert json.loads((settings.index_dir / "manifest.json").read_text())["fine_tuned"] == tuned
+    assert (settings.index_dir / "model" / "modules.json").is_file()
+    assert (settings.index_dir / "encoder" / "encoder.onnx").is_file()
+    kb = load_knowledge_base(settings)  # checks the base model against the configured one
+    assert kb.search("How can I track my parcel?").hits[0].entry_id == "track-order"
+    assert kb.search("Passwort vergessen").hits[0].entry_id == "reset-password"
+
+
+def test_fine_tuning_needs_a_model_directory(faq_dir, tmp_path):
+    import numpy as np
+
+    def custom(texts, show_progress=False):
+        return np.eye(8, dtype=np.float32)[[len(t) % 8 for t in texts]]
+
+    with pytest.raises(FAQError, match="model directory"):
+        build_index(load_entries(faq_dir), tmp_path / "index", encode=custom, progress=False,
+                    options={"fine_tune": True})
+    assert not list(tmp_path.glob(".index.tune-*"))

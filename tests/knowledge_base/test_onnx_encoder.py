@@ -1,0 +1,76 @@
+"""The ONNX encoder: same vectors and ranking as the torch model, stored with the index, used for queries."""
+import json
+
+import numpy as np
+import pytest
+
+from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
+
+pytest.importorskip("onnxruntime")
+
+TEXTS = ["How do I change my delivery address?", "Wo bleibt mein Paket?", "hi",
+         "my card payment was declined twice although there is money on the account, what now?"]
+
+
+@pytest.fixture(scope="module")
+def torch_encode():
+    from knowledge_base.encoder import make_encoder
+
+    return make_encoder(runtime="torch")
+
+
+def test_onnx_vectors_match_torch_and_rank_the_same(encode, torch_encode):
+    assert encode.runtime == "onnx-fp32"
+    onnx_vectors, torch_vectors = encode(TEXTS), torch_encode(TEXTS)
+    assert onnx_vectors.dtype == np.float32 and onnx_vectors.shape == torch_vectors.shape
+    assert np.allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(onnx_vectors * torch_vectors, axis=1)) > 0.9999
+    # one text at a time (the query path, no padding) gives the same vectors as a padded batch
+    one_by_one = np.concatenate([encode([t]) for t in TEXTS])
+    assert np.allclose(one_by_one, onnx_vectors, atol=1e-5)
+    similarities_onnx = onnx_vectors @ onnx_vectors.T
+    similarities_torch = torch_vectors @ torch_vectors.T
+    assert (np.argsort(-similarities_onnx, axis=1) == np.argsort(-similarities_torch, axis=1)).all()
+
+
+def test_index_keeps_its_onnx_encoder_and_queries_use_it(faq_dir, tmp_path, encode, torch_encode):
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
+    manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False)
+    assert manifest["encoder"] == {"runtime": "onnx-fp32", "folder": "encoder"}
+    assert (settings.index_dir / "encoder" / "encoder.onnx").is_file()
+    assert json.loads((settings.index_dir / "manifest.json").read_text())["encoder"]["folder"] == "encoder"
+    kb = load_knowledge_base(settings)  # no encode given: the action server's way
+    result = kb.search("How can I track my parcel?")
+    assert kb._encode.runtime == "onnx-fp32"
+    assert result.hits[0].entry_id == "track-order"
+    expected = torch_encode(["How can I track my parcel?"])[0]
+    stored = settings.index_dir / "vectors.npy"
+    assert np.load(stored).shape[1] == expected.shape[0]
+    reference = load_knowledge_base(settings, encode=torch_encode).search("How can I track my parcel?")
+    assert [h.entry_id for h in result.hits] == [h.entry_id for h in reference.hits]
+    assert result.hits[0].score == pytest.approx(reference.hits[0].score, abs=1e-4)
+
+
+def test_repeated_query_is_encoded_once(kb):
+    calls = []
+    inner = kb._encode
+
+    def counting(texts, show_progress=False):
+        calls.append(list(texts))
+        return inner(texts)
+
+    kb._encode = counting
+    first = kb.search("Where is my order?")
+    second = kb.search("Where is my order?")
+    assert calls == [["Where is my order?"]]
+    assert [h.entry_id for h in first.hits] == [h.entry_id for h in second.hits]
+
+
+def test_torch_runtime_still_builds_and_loads(faq_dir, tmp_path, torch_encode):
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
+    manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=torch_encode, progress=False)
+    assert manifest["encoder"] == {"runtime": "torch"}
+    assert not (settings.index_dir / "encoder").exists()
+    kb = load_knowledge_base(settings)
+    assert kb.search("Passwort vergessen").hits[0].entry_id == "reset-password"
+    assert kb._encode.runtime == "torch"
