@@ -8,9 +8,17 @@ from handoff.api.validation import Body, json_object
 from handoff.extensions import db, state
 from handoff.models import REASONS
 from handoff.services import escalations
+from handoff.services.errors import NotFound
 from handoff.services.escalations import EscalationRequest
 
 CANCEL_REASONS = ("customer_left", "switched_to_callback")
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger one would overflow the driver (a 500)
+
+
+def _existing_id(conversation_id: int) -> int:
+    if conversation_id > MAX_ID:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation_id
 
 
 def _body(data: dict) -> Body:
@@ -52,7 +60,7 @@ def create_escalation():
 
 @bp.get("/escalations/<int:conversation_id>")
 def get_escalation(conversation_id: int):
-    return jsonify(escalations.status(db(), conversation_id, state().queue_config))
+    return jsonify(escalations.status(db(), _existing_id(conversation_id), state().queue_config))
 
 
 @bp.post("/escalations/<int:conversation_id>/messages")
@@ -62,7 +70,7 @@ def add_message(conversation_id: int):
     text = body.string("text")
     timestamp = body.epoch("timestamp")
     body.check()
-    outcome = escalations.add_customer_message(db(), conversation_id, key, text, timestamp)
+    outcome = escalations.add_customer_message(db(), _existing_id(conversation_id), key, text, timestamp)
     response = jsonify(outcome.body)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -74,4 +82,4 @@ def cancel_escalation(conversation_id: int):
     body = _body(json_object())
     reason = body.string("reason", max_len=32, choices=CANCEL_REASONS)
     body.check()
-    return jsonify(escalations.cancel(db(), conversation_id, reason))
+    return jsonify(escalations.cancel(db(), _existing_id(conversation_id), reason))

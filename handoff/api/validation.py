@@ -21,12 +21,26 @@ class BadJson(ServiceError):
 
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object, or a 400 that says what is wrong with it."""
-    data = request.get_json(force=True, silent=True)
+    try:
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:  # the decoder recurses once per nested [ or {
+        raise BadJson("The body nests arrays or objects too deeply to be read.") from None
     if data is None:
         raise BadJson("The body must be a JSON object (Content-Type: application/json).")
     if not isinstance(data, dict):
         raise BadJson(f"The body must be a JSON object, not a {type(data).__name__}.")
     return data
+
+
+def unstorable_text(value: str) -> str | None:
+    """Why a decoded JSON string cannot be stored (PostgreSQL refuses NUL, UTF-8 lone surrogates), if so."""
+    if "\x00" in value:
+        return "must not contain NUL characters (\\u0000)"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (\\ud800-\\udfff escape without its pair), which is not valid Unicode"
+    return None
 
 
 class Body:
@@ -57,6 +71,10 @@ class Body:
         if not isinstance(value, str):
             self.problem(name, f"must be a string, not {type(value).__name__}")
             return None
+        unstorable = unstorable_text(value)
+        if unstorable:
+            self.problem(name, unstorable)
+            return None
         if not allow_empty and not value.strip():
             self.problem(name, "must not be empty")
             return None
@@ -82,6 +100,8 @@ class Body:
         value = self.data.get(name)
         if value is None and not required:
             return None
+        if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+            value = int(value)  # JSON has one number type: 3.0 is the whole number 3
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(name, "must be a whole number")
             return None
