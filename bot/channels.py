@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot import resilience
+from bot.inbound import RejectedMessage, clean_text, rest_message
 
 logger = logging.getLogger(__name__)
 # Every `rasa run` loads its channels from credentials.yml: a good moment to make a dead action
@@ -187,12 +188,16 @@ class SocketIOInput(InputChannel):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
+            metadata = metadata if isinstance(metadata, dict) else {}
+            text, original_length = clean_text(str(data.get("message") or ""))
+            if original_length is not None:
+                metadata = {**metadata, "truncated_from": original_length}
             message = UserMessage(
-                str(data.get("message") or ""),
+                text,
                 SocketIOOutput(sio, self.bot_message_evt),
                 sender_id,
                 input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else {},
+                metadata=metadata,
             )
             await on_new_message(message)
 
@@ -201,11 +206,34 @@ class SocketIOInput(InputChannel):
 
 class RestInput(_RasaRestInput):
     """Rasa's REST channel (`/webhooks/rest/webhook`), with the same failure handling as the others:
-    a failing tracker or lock store is retried, then the customer gets an honest message."""
+    a failing tracker or lock store is retried, then the customer gets an honest message.
+
+    Bad requests get a JSON 4xx before anything reaches the tracker (bot/inbound.py): the built-in
+    answers a JSON array with a 500 and a missing sender by writing to the conversation "default".
+    """
 
     @classmethod
     def name(cls) -> Text:
         return "rest"
 
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        return clean_text(req.json.get("message") or "")[0]
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()  # a REST client cannot pass itself off as Messenger or the widget
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(resilience.guard(on_new_message))
+        webhook = super().blueprint(resilience.guard(on_new_message))
+
+        @webhook.middleware("request")
+        async def refuse_bad_requests(request: Request) -> Optional[HTTPResponse]:
+            if request.method != "POST":
+                return None
+            try:
+                rest_message(request.body or b"")
+            except RejectedMessage as problem:
+                logger.info("REST webhook request refused (%s): %s", problem.status, problem.message)
+                return response.json(problem.body(), status=problem.status)
+            return None
+
+        return webhook

@@ -31,6 +31,7 @@ from bot.messenger_webhook import Inbound, inbound_events, signature_valid
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+MAX_WEBHOOK_BYTES = 1024 * 1024  # Facebook batches events, each a few hundred bytes; refused before the HMAC
 SEEN_MESSAGE_IDS = 2000  # Messenger redelivers webhooks it thinks failed; answer each message once
 ATTACHMENT_REPLY = {
     "de": "Bilder, Sprachnachrichten und Dateien kann ich leider nicht lesen. Bitte beschreiben Sie Ihr Anliegen in ein paar Worten.",
@@ -95,12 +96,14 @@ class MessengerInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             if self.settings.missing():
                 return response.text("Messenger channel not configured", status=503)
+            if len(request.body or b"") > MAX_WEBHOOK_BYTES:
+                return response.text(f"body larger than {MAX_WEBHOOK_BYTES} bytes", status=413)
             if not signature_valid(self.settings.app_secret, request.body or b"", request.headers.get(SIGNATURE_HEADER)):
                 logger.warning("Messenger webhook POST rejected: missing or wrong %s", SIGNATURE_HEADER)
                 return response.text("invalid signature", status=403)
             try:
                 payload = json.loads(request.body)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, RecursionError):  # ValueError covers bad UTF-8
                 return response.text("invalid JSON", status=400)
             if not isinstance(payload, dict) or payload.get("object") != "page":
                 return response.text("not a page event", status=404)

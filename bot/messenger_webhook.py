@@ -6,6 +6,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from bot.inbound import MAX_SENDER_CHARS, clean_text
+
 
 def signature_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool:
     """`X-Hub-Signature-256: sha256=<hex HMAC of the raw body>`, compared in constant time."""
@@ -30,31 +32,67 @@ def inbound_events(payload: Dict[str, Any]) -> List[Inbound]:
     """Customer messages, quick replies and postbacks; echoes, deliveries, reads and the rest are dropped.
 
     Only `entry[].messaging` is read: events under `standby` belong to another app that has the
-    thread (Messenger's handover protocol), and the bot must stay quiet then.
+    thread (Messenger's handover protocol), and the bot must stay quiet then. Total over any JSON:
+    whatever does not have Messenger's shape is skipped, never an exception (Facebook would retry).
+    Texts are cleaned and cut to MAX_MESSAGE_CHARS (`truncated_from` in the metadata says so).
     """
     events: List[Inbound] = []
-    for entry in payload.get("entry") or []:
-        for event in entry.get("messaging") or []:
-            sender = str((event.get("sender") or {}).get("id") or "")
-            if not sender:
+    for entry in _objects(payload.get("entry")):
+        for event in _objects(entry.get("messaging")):
+            sender = _scalar(_object(event.get("sender")).get("id"))
+            if not sender or len(sender) > MAX_SENDER_CHARS or sender != clean_text(sender)[0]:
                 continue
-            metadata = {"page_id": (event.get("recipient") or {}).get("id"), "timestamp": event.get("timestamp")}
+            metadata: Dict[str, Any] = {
+                "page_id": _scalar(_object(event.get("recipient")).get("id")),
+                "timestamp": event.get("timestamp") if _is_number(event.get("timestamp")) else None,
+            }
             message = event.get("message")
             postback = event.get("postback")
             if isinstance(message, dict):
                 if message.get("is_echo"):
                     continue
-                quick_reply = (message.get("quick_reply") or {}).get("payload")
-                text = quick_reply or message.get("text")
+                quick_reply = _scalar(_object(message.get("quick_reply")).get("payload"))
+                text = quick_reply or _scalar(message.get("text"))
                 attachments = tuple(
-                    f"{a.get('type') or 'file'}: {(a.get('payload') or {}).get('url') or ''}".rstrip(": ")
-                    for a in message.get("attachments") or [] if isinstance(a, dict)
+                    _attachment(a) for a in _objects(message.get("attachments"))
                 )
-                if not text and not attachments:
-                    continue
-                events.append(Inbound(sender, text or None, message.get("mid"), metadata, attachments))
+                message_id = _scalar(message.get("mid"))
             elif isinstance(postback, dict):
-                text = postback.get("payload") or postback.get("title")
-                if text:
-                    events.append(Inbound(sender, str(text), postback.get("mid"), metadata))
+                text = _scalar(postback.get("payload")) or _scalar(postback.get("title"))
+                attachments = ()
+                message_id = _scalar(postback.get("mid"))
+            else:
+                continue
+            if text:
+                text, original_length = clean_text(text)
+                if original_length is not None:
+                    metadata["truncated_from"] = original_length
+            if not (text and text.strip()) and not attachments:
+                continue
+            events.append(Inbound(sender, text if text and text.strip() else None, message_id, metadata, attachments))
     return events
+
+
+def _object(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> List[Dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _scalar(value: Any) -> Optional[str]:
+    """A string or number as text (page-scoped ids arrive as strings, sometimes as numbers); else None."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _attachment(attachment: Dict[str, Any]) -> str:
+    kind = clean_text(_scalar(attachment.get("type")) or "file", 40)[0]
+    url = clean_text(_scalar(_object(attachment.get("payload")).get("url")) or "", 2000)[0]
+    return f"{kind}: {url}".rstrip(": ")

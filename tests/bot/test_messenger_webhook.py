@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.inbound import MAX_MESSAGE_CHARS
 from bot.messenger_webhook import inbound_events, signature_valid
 
 SECRET = "app-secret"
@@ -67,3 +72,75 @@ def test_echoes_deliveries_reads_reactions_and_standby_events_are_ignored():
     )
     body["entry"].append({"id": "page-1", "time": 1, "standby": [event(message={"mid": "m.7", "text": "for the inbox"})]})
     assert inbound_events(body) == []
+
+
+# --- generated input: whatever arrives, a list of clean events or nothing, never an exception --------
+
+FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(st.characters(exclude_categories=())),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=12,
+)
+MAYBE = lambda strategy: st.one_of(strategy, ANY_JSON)  # noqa: E731 - the right shape, or anything
+TEXT = st.text(st.characters(exclude_categories=()), max_size=50) | st.just("x" * 5000)
+MESSENGER_EVENT = st.fixed_dictionaries(
+    {"sender": MAYBE(st.fixed_dictionaries({"id": MAYBE(st.text(max_size=20))}))},
+    optional={
+        "recipient": MAYBE(st.fixed_dictionaries({"id": MAYBE(st.text(max_size=20))})),
+        "timestamp": ANY_JSON,
+        "message": MAYBE(st.fixed_dictionaries({}, optional={
+            "mid": ANY_JSON, "text": MAYBE(TEXT), "is_echo": ANY_JSON,
+            "quick_reply": MAYBE(st.fixed_dictionaries({"payload": MAYBE(TEXT)})),
+            "attachments": MAYBE(st.lists(MAYBE(st.fixed_dictionaries(
+                {"type": ANY_JSON, "payload": MAYBE(st.fixed_dictionaries({"url": ANY_JSON}))})), max_size=3)),
+        })),
+        "postback": MAYBE(st.fixed_dictionaries({}, optional={"payload": MAYBE(TEXT), "title": ANY_JSON, "mid": ANY_JSON})),
+    },
+)
+MESSENGER_PAYLOAD = st.fixed_dictionaries({
+    "object": MAYBE(st.just("page")),
+    "entry": MAYBE(st.lists(MAYBE(st.fixed_dictionaries({"messaging": MAYBE(st.lists(MESSENGER_EVENT, max_size=4))})),
+                            max_size=3)),
+})
+
+
+@FUZZ
+@given(MESSENGER_PAYLOAD)
+def test_any_payload_gives_clean_events_or_none(payload):
+    for found in inbound_events(payload):
+        assert isinstance(found.sender_id, str) and found.sender_id and len(found.sender_id) <= 255
+        assert found.text is None or (isinstance(found.text, str) and found.text.strip())
+        assert found.text is not None or found.attachments
+        if found.text is not None:
+            found.text.encode("utf-8")  # storable: no lone surrogates
+            assert "\x00" not in found.text and len(found.text) <= MAX_MESSAGE_CHARS
+        assert found.message_id is None or isinstance(found.message_id, str)
+        assert all(isinstance(a, str) for a in found.attachments)
+        json.dumps(found.metadata)
+
+
+def test_an_oversized_text_is_cut_and_the_metadata_says_so():
+    [found] = inbound_events(payload(event(message={"mid": "m.9", "text": "ä" * (MAX_MESSAGE_CHARS + 1)})))
+    assert found.text == "ä" * MAX_MESSAGE_CHARS
+    assert found.metadata["truncated_from"] == MAX_MESSAGE_CHARS + 1
+
+
+def test_wrong_types_where_objects_belong_are_skipped():
+    assert inbound_events({"object": "page", "entry": "x"}) == []
+    assert inbound_events({"object": "page", "entry": [1, None, {"messaging": {"sender": "x"}}]}) == []
+    assert inbound_events(payload({"sender": "psid", "message": {"text": "hi"}}, event(message="hi"))) == []
+    [found] = inbound_events(payload(event(message={"mid": 5, "text": 42, "quick_reply": "x"})))
+    assert (found.text, found.message_id) == ("42", "5")
+
+
+@FUZZ
+@given(body=st.binary(max_size=300), header=st.one_of(st.none(), st.text(max_size=80)),
+       secret=st.text(max_size=20))
+def test_signature_check_never_raises_and_accepts_only_the_right_hmac(body, header, secret):
+    right = sign(body, secret)[len("sha256="):]
+    expected = bool(secret) and header is not None and header.startswith("sha256=") and header[7:].strip().lower() == right
+    assert signature_valid(secret, body, header) == expected
+    if secret:
+        assert signature_valid(secret, body, sign(body, secret))

@@ -1,0 +1,79 @@
+"""What the channels do to a customer's message first: clean it, limit it, refuse bad REST bodies clearly."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.inbound import MAX_MESSAGE_CHARS, MAX_REST_BODY_BYTES, RejectedMessage, clean_text, rest_message
+
+FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def test_control_characters_and_lone_surrogates_are_removed_and_the_rest_kept():
+    assert clean_text("a\x00b\x07c\x1b[31md\x7f\te\nf\r") == ("abc[31md\te\nf\r", None)
+    assert clean_text("x\ud800y") == ("x?y", None)
+    assert clean_text("\u202eRTL\u200f 👩‍👩‍👧 ä") == ("\u202eRTL\u200f 👩‍👩‍👧 ä", None)
+
+
+def test_long_text_is_cut_to_the_limit_and_says_how_long_it_was():
+    assert clean_text("x" * (MAX_MESSAGE_CHARS + 5)) == ("x" * MAX_MESSAGE_CHARS, MAX_MESSAGE_CHARS + 5)
+    assert clean_text("x" * MAX_MESSAGE_CHARS) == ("x" * MAX_MESSAGE_CHARS, None)
+
+
+@FUZZ
+@given(st.text(st.characters(exclude_categories=())))
+def test_clean_text_always_gives_storable_text_within_the_limit(text):
+    cleaned, original = clean_text(text, limit=50)
+    kept = "".join(c for c in text if c in "\t\n\r" or not (ord(c) < 32 or c == "\x7f"))
+    kept = kept.encode("utf-8", "replace").decode("utf-8")
+    assert cleaned == kept[:50]
+    assert original == (len(kept) if len(kept) > 50 else None)
+
+
+def test_a_good_rest_body_is_read():
+    got = rest_message(json.dumps({"sender": "u1", "message": "Wo ist mein Paket?", "metadata": {"a": 1}}).encode())
+    assert (got.sender, got.text, got.metadata) == ("u1", "Wo ist mein Paket?", {"a": 1})
+
+
+@pytest.mark.parametrize("body, status, words", [
+    (b"", 400, "JSON"), (b"{", 400, "JSON"), (b"\xff\xfe", 400, "JSON"), (b"[1]", 400, "object"),
+    (b"[" * 100_000 + b"]" * 100_000, 413, "larger"), (b"[" * 30_000 + b"]" * 30_000, 400, "deeply"),
+    (b'{"message": "hi"}', 422, "sender"), (b'{"sender": "", "message": "hi"}', 422, "sender"),
+    (b'{"sender": 5, "message": "hi"}', 422, "sender"), (b'{"sender": "a\\u0000b", "message": "hi"}', 422, "sender"),
+    (json.dumps({"sender": "s" * 256, "message": "hi"}).encode(), 422, "255"),
+    (b'{"sender": "u"}', 422, "message"), (b'{"sender": "u", "message": null}', 422, "message"),
+    (b'{"sender": "u", "message": ["hi"]}', 422, "message"), (b'{"sender": "u", "message": " \\u0000 "}', 422, "empty"),
+    (json.dumps({"sender": "u", "message": "x" * 4001}).encode(), 422, "at most 4000"),
+    (b'{"sender": "u", "message": "hi", "metadata": "x"}', 422, "metadata"),
+    (b'{"sender": "u", "message": "' + b"x" * MAX_REST_BODY_BYTES + b'"}', 413, "larger"),
+])
+def test_bad_rest_bodies_are_refused_with_a_status_and_a_clear_message(body, status, words):
+    with pytest.raises(RejectedMessage) as refused:
+        rest_message(body)
+    assert refused.value.status == status
+    assert words in refused.value.message
+    assert refused.value.body()["error"]["message"] == refused.value.message
+
+
+@FUZZ
+@given(st.one_of(JSON.map(lambda v: json.dumps(v).encode()), st.binary(max_size=200),
+                 st.fixed_dictionaries({"sender": JSON, "message": JSON}, optional={"metadata": JSON})
+                 .map(lambda v: json.dumps(v).encode())))
+def test_any_rest_body_is_read_or_refused_with_a_4xx(body):
+    try:
+        got = rest_message(body)
+    except RejectedMessage as refused:
+        assert 400 <= refused.status < 500 and refused.message
+        return
+    assert got.sender.strip() and got.text.strip() and len(got.text) <= MAX_MESSAGE_CHARS
+    got.text.encode("utf-8")
+    assert isinstance(got.metadata, dict)
