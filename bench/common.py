@@ -109,7 +109,8 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
     started = time.perf_counter()
     build_index(entries, settings.index_dir, encode=encode, progress=progress, options=options)
     build_seconds = time.perf_counter() - started
-    kb = load_knowledge_base(settings, encode=encode)
+    # A fine-tuned index encodes queries with its own tuned encoder (for real, no cache).
+    kb = load_knowledge_base(settings, encode=None if (options or {}).get("fine_tune") else encode)
     outcomes = run_queries(kb, [Query(t, label) for t, label in queries], progress=progress)
     return metrics(outcomes), outcomes, kb, build_seconds
 

@@ -3,7 +3,9 @@
 The training file is split per category: 80 % become the FAQ, 20 % are held out; half of those
 ("dev") was used to choose the scoring constants, the other half ("test") gives the figures here.
 Plain nearest-question search over the same index is printed as the baseline.
-Usage: .venv/bin/python bench/kb_banking77.py [--shots 10] [--no-progress]
+With --fine-tune the index is built with `build --fine-tune` (encoder tuned on the FAQ questions at
+build time; queries then go through the tuned encoder for real).
+Usage: .venv/bin/python bench/kb_banking77.py [--shots 10] [--fine-tune [--epochs 1]] [--no-progress]
 """
 import argparse
 import tempfile
@@ -15,6 +17,8 @@ from common import BASELINE, CachedEncoder, banking77, evaluate, rerun, sample_p
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, nargs="*", default=[0, 10], help="questions per entry (0 = all)")
+    parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
+    parser.add_argument("--epochs", type=float, default=1.0, help="fine-tuning epochs")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     faq_pairs, held = split_per_label(banking77(), 0.2)
@@ -26,9 +30,14 @@ def main() -> None:
         name = f"{shots} per entry" if shots else "all questions"
         with tempfile.TemporaryDirectory() as tmp:
             faq = write_faq(pairs, Path(tmp) / "faq.yml")
-            figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress)
+            options = {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+            figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
+                                               options=options)
             figures.update(build_s=round(build_s, 1), faq_questions=len(pairs), entries=77)
-            show(f"Banking77, {name}, held-out test ({len(test)} queries): knowledge base", figures)
+            if args.fine_tune:
+                figures["fine_tuned"] = kb.manifest["fine_tuned"]
+            title = "knowledge base, encoder fine-tuned at build" if args.fine_tune else "knowledge base"
+            show(f"Banking77, {name}, held-out test ({len(test)} queries): {title}", figures)
             baseline, _ = rerun(kb, test, **BASELINE)
             show(f"Banking77, {name}: baseline (nearest question only)", baseline)
     encode.save()

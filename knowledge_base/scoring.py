@@ -50,7 +50,9 @@ class Scorer:
         seen = set()
         for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
             # Rows come best first: after an entry's best row only a same-language bonus can still win.
-            if pos >= 0 and (state.rows[pos].entry not in seen or len(state.languages_of) != len(state.entries)):
+            if pos < 0 or (state.rows[pos].kind == "a" and not self.use_answers):
+                continue
+            if state.rows[pos].entry not in seen or len(state.languages_of) != len(state.entries):
                 seen.add(state.rows[pos].entry)
                 self._offer(best, state, pos, score, language)
         classifier = state.classifier if self.use_classifier else None
