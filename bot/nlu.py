@@ -12,6 +12,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import detect
+from bot.routing import keeps_intent
 
 # Intents that only ever mean a short social or control move. A longer message that NLU puts
 # here is almost always a real question ("Hi, my router keeps dropping the connection").
@@ -67,7 +68,8 @@ class LanguageDetector(GraphComponent):
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
 class QuestionGuard(GraphComponent, IntentClassifier):
-    """Sends long messages classified as small talk to the knowledge base instead."""
+    """Sends long messages classified as small talk, and "requests" for a person or a call that name
+    neither (bot/routing.py), to the knowledge base instead."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -90,9 +92,13 @@ class QuestionGuard(GraphComponent, IntentClassifier):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = message.get(TEXT) or ""
-            if intent.get("name") not in SMALL_TALK_INTENTS or text.startswith("/"):
+            name = intent.get("name")
+            if text.startswith("/"):
                 continue
-            if len(text.split()) <= self.max_words:
+            if name in SMALL_TALK_INTENTS:
+                if len(text.split()) <= self.max_words:
+                    continue
+            elif keeps_intent(name or "", text):
                 continue
             question = {"name": QUESTION_INTENT, "confidence": 1.0}
             message.set(INTENT, question, add_to_output=True)

@@ -120,13 +120,48 @@ class LocalPostgres:
     def kill(self) -> None:
         """Crash it (SIGKILL to the postmaster): the fault tests use this."""
         pid_file = self.data / "postmaster.pid"
-        if pid_file.exists():
-            pid = int(pid_file.read_text().split()[0])
+        if not pid_file.exists():
+            return
+        pid = int(pid_file.read_text().split()[0])
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        # The orphaned backends notice and exit; the dead postmaster may linger as a zombie when
+        # nobody reaps it (pg_ctl daemonised it), which would make the next start refuse.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self._backends_alive():
+            time.sleep(0.2)
+        if _dead_or_zombie(pid):
+            pid_file.unlink(missing_ok=True)
+
+    def _backends_alive(self) -> bool:
+        marker = str(self.data).encode()
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit() or _dead_or_zombie(int(proc.name)):
+                continue
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            time.sleep(0.5)
+                environ_or_cmd = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"postgres" in environ_or_cmd and (marker in environ_or_cmd or b"postgres:" in environ_or_cmd):
+                if self._belongs_to_us(proc):
+                    return True
+        return False
+
+    def _belongs_to_us(self, proc: Path) -> bool:
+        try:
+            return os.readlink(proc / "cwd") in (str(self.data), str(self.directory))
+        except OSError:
+            return False
+
+
+def _dead_or_zombie(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return any(line.startswith("State:") and "Z" in line.split()[1] for line in status.splitlines())
 
 
 @dataclass
