@@ -74,3 +74,15 @@ def test_torch_runtime_still_builds_and_loads(faq_dir, tmp_path, torch_encode):
     kb = load_knowledge_base(settings)
     assert kb.search("Passwort vergessen").hits[0].entry_id == "reset-password"
     assert kb._encode.runtime == "torch"
+
+
+def test_encoder_setting_chooses_the_runtime(monkeypatch):
+    from knowledge_base import FAQError
+    from knowledge_base.cli import _encoder, _parser
+
+    assert Settings.from_env({"KB_ENCODER": "onnx-int8"}).encoder == "onnx-int8"
+    with pytest.raises(FAQError, match="KB_ENCODER"):
+        Settings.from_env({"KB_ENCODER": "tensorflow"})
+    assert _encoder(Settings(encoder="torch")).runtime == "torch"
+    args = _parser().parse_args(["build", "--encoder", "onnx-int8", "--fine-tune", "--epochs", "2"])
+    assert (args.encoder, args.fine_tune, args.epochs) == ("onnx-int8", True, 2.0)
