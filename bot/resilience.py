@@ -53,7 +53,29 @@ def install() -> None:
             return [BotUttered(text, {}, {"utter_action": RESPONSE_NAME})]
 
     RemoteAction.run = run  # type: ignore[method-assign]
+    _make_tracker_store_failures_visible()
     _installed = True
+
+
+def _make_tracker_store_failures_visible() -> None:
+    """Rasa's FailSafeTrackerStore answers a failing retrieve with "no tracker" and a failing save
+    by keeping the tracker in one server's memory: the customer would silently start over with an
+    empty conversation, and with several Rasa servers the history would split. Let the error
+    through instead; `guard` retries it and, if the store stays down, tells the customer."""
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    async def retrieve(self, sender_id):  # type: ignore[no-untyped-def]
+        return await self._tracker_store.retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, sender_id):  # type: ignore[no-untyped-def]
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+
+    async def save(self, tracker):  # type: ignore[no-untyped-def]
+        await self._tracker_store.save(tracker)
+
+    FailSafeTrackerStore.retrieve = retrieve  # type: ignore[method-assign]
+    FailSafeTrackerStore.retrieve_full_tracker = retrieve_full_tracker  # type: ignore[method-assign]
+    FailSafeTrackerStore.save = save  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------------- the channels' side

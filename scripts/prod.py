@@ -134,6 +134,8 @@ class LocalPostgres:
             time.sleep(0.2)
         if _dead_or_zombie(pid):
             pid_file.unlink(missing_ok=True)
+            for stale in self.sockets.glob(f".s.PGSQL.{self.port}*"):
+                stale.unlink(missing_ok=True)
 
     def _backends_alive(self) -> bool:
         marker = str(self.data).encode()

@@ -34,7 +34,7 @@ def prod() -> ProdStack:
     stack = ProdStack(
         proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
         handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,
-        durable=False, env=dict(secrets), log_dir=base / "logs",
+        env=dict(secrets), log_dir=base / "logs",  # durable: a crash must not lose commits
     )
     try:
         stack.start(model, timeout=300)
@@ -59,9 +59,16 @@ class Customer:
         return [m["text"] for m in response.json() if m.get("text")]
 
     def user_messages(self) -> List[str]:
-        tracker = requests.get(f"{self.base_url}/conversations/{self.sender}/tracker",
-                               params={"token": self.token}, timeout=60).json()
-        return [e["text"] for e in tracker["events"] if e.get("event") == "user"]
+        # After a database restart a server's first query may find a dead pooled connection (an
+        # error the HTTP API reports as 500; SQLAlchemy then renews the pool): ask again.
+        for _ in range(4):
+            response = requests.get(f"{self.base_url}/conversations/{self.sender}/tracker",
+                                    params={"token": self.token}, timeout=60)
+            if response.status_code == 200:
+                break
+            time.sleep(0.5)
+        assert response.status_code == 200, response.text[:300]
+        return [e["text"] for e in response.json()["events"] if e.get("event") == "user"]
 
 
 def customer(prod: ProdStack) -> Customer:
