@@ -6,7 +6,7 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from handoff.models import ConsoleEvent, IdempotencyRecord, utcnow
 from handoff.outbox import Transport, deliver_due
@@ -14,6 +14,8 @@ from handoff.services.agents import prune_login_attempts
 from handoff.services.assignment import auto_assign
 from handoff.services.retention import describe, run_retention
 from handoff.tracker_store import TrackerStore
+
+RETENTION_LOCK_KEY = 0x6E6F7264  # pg advisory lock id for retention runs
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +83,26 @@ class Worker:
             session.commit()
             prune_login_attempts(session)
 
+    def _retention_run(self, settings):
+        with self.state.session_factory() as session:
+            return run_retention(session, settings.retention_days, TrackerStore(settings.tracker_store_url))
+
     def retention(self) -> None:
         """Anonymise what is older than HANDOFF_RETENTION_DAYS (see handoff.services.retention)."""
         settings = self.state.settings
-        with self.state.session_factory() as session:
-            report = run_retention(session, settings.retention_days, TrackerStore(settings.tracker_store_url))
+        engine = self.state.engine
+        if engine.dialect.name == "postgresql":
+            # Several gunicorn workers run this thread: one retention run at a time, cluster-wide.
+            with engine.connect() as lock:
+                if not lock.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": RETENTION_LOCK_KEY}).scalar():
+                    return
+                try:
+                    report = self._retention_run(settings)
+                finally:
+                    lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": RETENTION_LOCK_KEY})
+                    lock.commit()
+        else:
+            report = self._retention_run(settings)
         if report.changed or report.tracker_status == "error":
             for line in describe(report):
                 logger.info("retention (%d days): %s", settings.retention_days, line)

@@ -150,3 +150,21 @@ def test_cli_retention(settings, backend):
     dry = run("--days", "30", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "would anonymise 0 messages" in dry.stdout and "would delete 0 event(s)" in dry.stdout
+
+
+def test_only_one_worker_process_runs_retention_at_a_time(state, session, old_and_new, backend):
+    if backend != "postgresql":
+        pytest.skip("the cluster-wide lock is PostgreSQL's advisory lock")
+    from sqlalchemy import text
+
+    from handoff.worker import RETENTION_LOCK_KEY
+
+    with state.engine.connect() as other_worker:
+        other_worker.execute(text("SELECT pg_advisory_lock(:k)"), {"k": RETENTION_LOCK_KEY})
+        Worker(state, transport=object()).retention()
+        assert "OLGA-SECRET" in everything_as_text(session)  # skipped: someone else is at it
+        other_worker.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": RETENTION_LOCK_KEY})
+        other_worker.commit()
+    Worker(state, transport=object()).retention()
+    session.expire_all()
+    assert "OLGA-SECRET" not in everything_as_text(session)
