@@ -86,11 +86,11 @@ def write_queries(pairs, path: Path) -> Path:
 
 
 def encoder():
-    """The encoder the product builds with; KB_ENCODER (auto, onnx, onnx-int8, torch) picks the runtime."""
-    from knowledge_base.encoder import make_encoder
+    """The encoder `build` uses; KB_ENCODER (auto, onnx, onnx-int8, torch) picks another runtime."""
+    from knowledge_base.cli import _encoder
+    from knowledge_base.settings import Settings
 
-    runtime, _, variant = (os.environ.get("KB_ENCODER") or "auto").partition("-")
-    return make_encoder(runtime=runtime, variant=variant or "fp32")
+    return _encoder(Settings(encoder=os.environ.get("KB_ENCODER") or "auto"))
 
 
 BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question

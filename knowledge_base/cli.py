@@ -44,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--if-changed", action="store_true",
                        help="validate the sources, but keep the index when it already matches them and the model")
     build.add_argument("--encoder", choices=["auto", "onnx", "onnx-int8", "torch"],
-                       help="how to run the model: ONNX (exported once, fast queries; onnx-int8 quantised), torch, "
-                            "or auto = ONNX when onnxruntime is installed (default: $KB_ENCODER or auto)")
+                       help="how to run the model: onnx (exported once, exact), onnx-int8 (quantised, faster), torch, "
+                            "or auto = onnx-int8 when onnxruntime is installed, else torch "
+                            "(default: $KB_ENCODER or auto)")
     build.add_argument("--fine-tune", action="store_true",
                        help="fine-tune the encoder on the FAQ's own question variants first (contrastive, CPU; "
                             "minutes per thousand questions); the tuned model is stored with the index")
@@ -148,7 +149,9 @@ def _encoder(settings: Settings):
     from .encoder import make_encoder
 
     runtime, _, variant = settings.encoder.partition("-")
-    return make_encoder(settings.model, runtime=runtime, variant=variant or "fp32")
+    # auto: int8 ONNX, which keeps a query under 10 ms on a busy 2-core machine at no measured accuracy
+    # cost (bench/README.md); `--encoder onnx` gives the model's exact vectors.
+    return make_encoder(settings.model, runtime=runtime, variant=variant or ("int8" if runtime == "auto" else "fp32"))
 
 
 def _query(args) -> int:

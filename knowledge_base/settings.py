@@ -24,7 +24,8 @@ class Settings:
     answer_threshold: float = DEFAULT_ANSWER_THRESHOLD
     clarify_threshold: float = DEFAULT_CLARIFY_THRESHOLD
     check_sources: bool = True  # refuse an index built from other FAQ sources than faq_path holds
-    encoder: str = "auto"  # auto | onnx | onnx-int8 | torch: how build encodes (the index keeps it for queries)
+    encoder: str = "auto"  # auto (= onnx-int8 if onnxruntime is there) | onnx | onnx-int8 | torch: how build
+    # encodes; the index keeps the encoder for its queries
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":

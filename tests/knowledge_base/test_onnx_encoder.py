@@ -86,3 +86,13 @@ def test_encoder_setting_chooses_the_runtime(monkeypatch):
     assert _encoder(Settings(encoder="torch")).runtime == "torch"
     args = _parser().parse_args(["build", "--encoder", "onnx-int8", "--fine-tune", "--epochs", "2"])
     assert (args.encoder, args.fine_tune, args.epochs) == ("onnx-int8", True, 2.0)
+
+
+def test_cli_default_encoder_is_quantised_onnx_and_ranks_like_torch(torch_encode):
+    from knowledge_base.cli import _encoder
+
+    quantised = _encoder(Settings())
+    assert quantised.runtime == "onnx-int8"
+    vectors, reference = quantised(TEXTS), torch_encode(TEXTS)
+    assert np.min(np.sum(vectors * reference, axis=1)) > 0.95
+    assert (np.argmax(vectors @ reference.T, axis=1) == np.arange(len(TEXTS))).all()
