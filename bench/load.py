@@ -17,6 +17,7 @@ Figures: messages per second, latency p50 / p95 / p99 / max per message, failure
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import random
 import statistics
@@ -37,6 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.resilience import MESSAGES  # noqa: E402 - plain module, no Rasa import at module level
+
+TECHNICAL_PROBLEM = set(MESSAGES.values())
 SMALL_TALK = {"en": ["hello", "thanks!", "what can you do?"], "de": ["hallo", "danke!", "was kannst du?"]}
 
 
@@ -114,7 +118,9 @@ def verify(conversation: Conversation, tracker: dict) -> List[str]:
         problems.append(f"customer messages in the tracker {user_texts!r} != sent {conversation.messages!r}")
         return problems
     for index, (said, received) in enumerate(zip(turns, conversation.replies)):
-        if not received:
+        if any(text in TECHNICAL_PROBLEM for text in received):
+            problems.append(f"message {index} ({conversation.messages[index]!r}) got the technical-problem reply")
+        elif not received:
             problems.append(f"message {index} ({conversation.messages[index]!r}) got no reply")
         elif said != received:
             problems.append(f"message {index}: tracker says {said!r}, customer received {received!r}")
@@ -210,6 +216,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         base = Path(tempfile.mkdtemp(prefix="nordnet-load-"))
         base.chmod(0o755)  # the postgres user must reach its cluster directory
         secrets = fresh_secrets()
+        from scripts.stack import build_kb
+
+        build_kb({**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})  # var/kb_index, if the FAQ changed
         stack = ProdStack(proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
                           handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,
                           env=dict(secrets), log_dir=base / "logs")

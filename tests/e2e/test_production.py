@@ -6,6 +6,8 @@ always gets a clear message, no message is lost, and the conversation carries on
 """
 from __future__ import annotations
 
+import os
+import subprocess
 import tempfile
 import threading
 import time
@@ -19,7 +21,7 @@ import requests
 from bench.load import run_load
 from bot.resilience import MESSAGES as TECHNICAL_PROBLEM
 from scripts.prod import LocalRedis, ProdStack, fresh_secrets
-from scripts.stack import free_port, train
+from scripts.stack import PYTHON, ROOT, free_port, train
 from tests.e2e.conftest import faq_answer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgresql]
@@ -31,6 +33,10 @@ def prod() -> ProdStack:
     base = Path(tempfile.mkdtemp(prefix="nordnet-prod-"))
     base.chmod(0o755)  # the postgres user must reach its cluster directory
     secrets = fresh_secrets()
+    index = base / "kb_index"
+    subprocess.run([str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"], cwd=ROOT, check=True,
+                   env={**os.environ, "KB_INDEX_DIR": str(index), "HF_HUB_OFFLINE": "1"})
+    secrets["KB_INDEX_DIR"] = str(index)
     stack = ProdStack(
         proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
         handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,
