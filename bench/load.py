@@ -20,6 +20,7 @@ import argparse
 import os
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -229,6 +230,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             servers = [stack.rasa_url(i) for i in range(len(stack.rasa_ports))]
             figures = run_load(servers, args.conversations, args.messages, args.concurrency,
                                secrets["RASA_TOKEN"], args.seed)
+        if figures["conversations_with_problems"] == 0:
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print(f"logs kept in {base / 'logs'}")
     print_report(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

@@ -7,6 +7,7 @@ always gets a clear message, no message is lost, and the conversation carries on
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -51,6 +52,7 @@ def prod() -> ProdStack:
     stack.secrets = secrets  # type: ignore[attr-defined]
     yield stack
     stack.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 class Customer:
