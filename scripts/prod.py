@@ -24,16 +24,14 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from scripts.stack import PYTHON, RASA, ROOT, VAR, Stack, build_kb, log, train, wait_http, write_endpoints
+from scripts.stack import (
+    PYTHON, RASA, ROOT, VAR, Stack, build_kb, log, start_process, stop_processes, train, wait_http, write_endpoints,
+)
 
 SECRET_NAMES = ("SECRET_KEY", "HANDOFF_API_TOKEN", "RASA_TOKEN", "HANDOFF_ADMIN_PASSWORD")
 ADMIN_EMAIL = "admin@nordnet.example"
@@ -315,14 +313,7 @@ class ProdStack:
         return env
 
     def _start(self, name: str, command: List[str], env: Dict[str, str]) -> subprocess.Popen:
-        output = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT if output else None, start_new_session=True)
-        self.processes[name] = process
-        return process
+        return start_process(self.processes, name, command, env, self.log_dir)
 
     # -- services (each can be started again after a fault test killed it)
 
@@ -411,21 +402,7 @@ class ProdStack:
             raise RuntimeError(f"cannot create the admin account: {(result.stderr or result.stdout).strip()[-400:]}")
 
     def stop(self, timeout: float = 20.0) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + timeout
-        for name, process in self.processes.items():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log(f"{name} did not stop in time; killing it")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_processes(self.processes, timeout)
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:

@@ -140,6 +140,43 @@ def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = No
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def start_process(
+    processes: Dict[str, subprocess.Popen], name: str, command: List[str], env: Dict[str, str],
+    log_dir: Optional[Path],
+) -> subprocess.Popen:
+    """Start `command` in its own process group (so stopping it stops its children), logging to
+    `log_dir/<name>.log` when given, and register it under `name`."""
+    output = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        output = open(log_dir / f"{name}.log", "ab")
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
+        start_new_session=True,
+    )
+    processes[name] = process
+    return process
+
+
+def stop_processes(processes: Dict[str, subprocess.Popen], timeout: float) -> None:
+    """SIGTERM every process group, wait up to `timeout` in all, SIGKILL what is left."""
+    for process in processes.values():
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + timeout
+    for name, process in processes.items():
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log(f"{name} did not stop in time; killing it")
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    processes.clear()
+
+
 @dataclass
 class Stack:
     """The three processes on given ports, with a shared environment."""
@@ -176,16 +213,7 @@ class Stack:
         return env
 
     def _start(self, name: str, command: List[str], env: Dict[str, str]) -> subprocess.Popen:
-        output = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,
-        )
-        self.processes[name] = process
-        return process
+        return start_process(self.processes, name, command, env, self.log_dir)
 
     def start(self, model: Path, timeout: float = 180.0) -> "Stack":
         env = self.environment()
@@ -243,21 +271,7 @@ class Stack:
             log(f"warm-up request failed ({exc}); the first question will be slower")
 
     def stop(self, timeout: float = 15.0) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + timeout
-        for name, process in self.processes.items():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log(f"{name} did not stop in time; killing it")
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
+        stop_processes(self.processes, timeout)
 
     def __enter__(self) -> "Stack":
         return self

@@ -23,6 +23,7 @@ from handoff.services.agents import AgentForm, create_agent
 from handoff.services.hours import get_service_settings
 from handoff.settings import Settings
 from handoff.suggestions import Suggestion, Suggestions
+from scripts.prod import pg_bindir
 
 from tests.handoff.support import API_TOKEN, PASSWORD, FakeRasa, escalation_body, free_port
 
@@ -42,14 +43,6 @@ def pytest_terminal_summary(terminalreporter):
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
-def _pg_bindir() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
-            return candidate
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found else None
-
-
 @dataclass
 class PostgresCluster:
     url: str | None = None
@@ -63,7 +56,7 @@ class PostgresCluster:
 @pytest.fixture(scope="session")
 def postgres_cluster():
     """A throwaway cluster (initdb + pg_ctl, as the postgres user when running as root)."""
-    bindir = _pg_bindir()
+    bindir = pg_bindir()
     if bindir is None:
         cluster = PostgresCluster(reason="initdb/pg_ctl not found (apt-get install postgresql)")
         yield cluster
