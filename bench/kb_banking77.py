@@ -18,7 +18,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shots", type=int, nargs="*", default=[0, 10], help="questions per entry (0 = all)")
     parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
-    parser.add_argument("--epochs", type=float, default=1.0, help="fine-tuning epochs")
+    parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     faq_pairs, held = split_per_label(banking77(), 0.2)

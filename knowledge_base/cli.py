@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--fine-tune", action="store_true",
                        help="fine-tune the encoder on the FAQ's own question variants first (contrastive, CPU; "
                             "minutes per thousand questions); the tuned model is stored with the index")
-    build.add_argument("--epochs", type=float, default=None, help="fine-tuning epochs (default 1)")
+    build.add_argument("--epochs", type=float, default=None, help="fine-tuning passes over the FAQ texts (default: 1 to 8, fewer the larger the FAQ)")
     build.set_defaults(run=_build)
 
     query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",

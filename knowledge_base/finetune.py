@@ -1,10 +1,14 @@
-"""Optional build step: fine-tune the encoder on the FAQ's own question variants (contrastive, CPU).
+"""Optional build step: fine-tune the encoder on the FAQ's own question variants (CPU, minutes).
 
 Each step takes ``batch`` different entries, two texts of each (two questions, or a question and the
-answer), and teaches the model that the two belong together and apart from the other entries'
-texts (in-batch negatives, symmetric cross-entropy as in MultipleNegativesRankingLoss). Drawing one
-pair per entry keeps an entry's own variants out of its negatives (SetFit-style pairs without the
-false negatives of random batches).
+answer), and optimises two losses on the same forward pass:
+- contrastive: the two texts belong together and apart from the other entries' texts (in-batch
+  negatives, symmetric cross-entropy as in MultipleNegativesRankingLoss); drawing one pair per entry
+  keeps an entry's own variants out of its negatives;
+- classification: every text's cosine to one prototype per entry (initialised at the entry's mean
+  vector, trained with it) as the logits of a softmax over the entries.
+On the Banking77 dev split with 10 questions per entry (bench/kb_tune.py, var/exp runs noted in
+bench/README.md) both together beat either alone; the prototypes are thrown away afterwards.
 """
 from __future__ import annotations
 
@@ -15,10 +19,18 @@ from pathlib import Path
 from .types import Entry, FAQError
 
 BATCH = 32
-EPOCHS = 1.0
-LEARNING_RATE = 2e-5
+LEARNING_RATE = 5e-5
+PROTOTYPE_LEARNING_RATE = 1e-2
 SCALE = 20.0   # cosine -> logit, as sentence-transformers' MultipleNegativesRankingLoss
 MIN_STEPS = 10
+# Default length: small FAQs need several passes, large ones one (dev: Banking77 10 per entry best at
+# about 8 passes at 5e-5; 16 passes at 1e-4 overfit); capped so a build stays in minutes.
+TARGET_TEXTS = 6000
+MAX_EPOCHS = 8.0
+
+
+def default_epochs(texts: int) -> float:
+    return max(1.0, min(MAX_EPOCHS, TARGET_TEXTS / max(1, texts)))
 
 
 def texts_by_entry(entries: list[Entry]) -> dict[str, list[str]]:
@@ -29,7 +41,7 @@ def texts_by_entry(entries: list[Entry]) -> dict[str, list[str]]:
     return {g: list(dict.fromkeys(t)) for g, t in groups.items() if len(set(t)) >= 2}
 
 
-def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float = EPOCHS, batch: int = BATCH,
+def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float | None = None, batch: int = BATCH,
               learning_rate: float = LEARNING_RATE, progress: bool = False, seed: int = 0) -> dict:
     """Fine-tune a copy of the model in ``model_dir`` and save it to ``out_dir``; returns what was done."""
     import torch
@@ -43,14 +55,25 @@ def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float = EPOCHS, 
         raise FAQError("fine-tuning needs at least two entries with two texts (questions or answer) each")
     names = sorted(groups)
     batch = max(2, min(batch, len(names)))
-    questions = sum(len(t) for t in groups.values())
-    steps = max(MIN_STEPS, int(epochs * questions / batch))
+    texts = sum(len(t) for t in groups.values())
+    epochs = epochs or default_epochs(texts)
+    steps = max(MIN_STEPS, int(epochs * texts / (2 * batch)))  # a step sees 2 * batch texts
     torch.manual_seed(seed)
     rng = random.Random(seed)
     threads = torch.get_num_threads()
     torch.set_num_threads(batch_threads())
     model = SentenceTransformer(str(model_dir), device="cpu")
-    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+    with torch.no_grad():
+        model.eval()
+        centroids = torch.stack([
+            torch.nn.functional.normalize(
+                model.encode(groups[g], convert_to_tensor=True, normalize_embeddings=True).mean(0), dim=-1)
+            for g in tqdm(names, desc="fine-tuning: entry prototypes", unit="entry", disable=not progress)])
+    prototypes = torch.nn.Parameter(centroids.clone())
+    column = {g: i for i, g in enumerate(names)}
+    optimiser = torch.optim.AdamW([
+        {"params": model.parameters(), "lr": learning_rate, "weight_decay": 0.01},
+        {"params": [prototypes], "lr": PROTOTYPE_LEARNING_RATE, "weight_decay": 0.0}])
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps))
@@ -67,10 +90,15 @@ def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float = EPOCHS, 
         for _ in tqdm(range(steps), desc="fine-tuning", unit="step", disable=not progress):
             chosen = rng.sample(names, batch)
             anchors, positives = zip(*[rng.sample(groups[g], 2) for g in chosen])
-            similarity = embed(list(anchors)) @ embed(list(positives)).T * SCALE
+            vectors = embed(list(anchors) + list(positives))
+            first, second = vectors[:len(chosen)], vectors[len(chosen):]
+            similarity = first @ second.T * SCALE
             target = torch.arange(len(chosen))
-            loss = (torch.nn.functional.cross_entropy(similarity, target)
-                    + torch.nn.functional.cross_entropy(similarity.T, target)) / 2
+            contrastive = (torch.nn.functional.cross_entropy(similarity, target)
+                           + torch.nn.functional.cross_entropy(similarity.T, target)) / 2
+            logits = vectors @ torch.nn.functional.normalize(prototypes, dim=-1).T * SCALE
+            labels = torch.tensor([column[g] for g in chosen] * 2)
+            loss = contrastive + torch.nn.functional.cross_entropy(logits, labels)
             loss.backward()
             optimiser.step()
             schedule.step()

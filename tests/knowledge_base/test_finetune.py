@@ -40,3 +40,11 @@ def test_fine_tuning_needs_a_model_directory(faq_dir, tmp_path):
         build_index(load_entries(faq_dir), tmp_path / "index", encode=custom, progress=False,
                     options={"fine_tune": True})
     assert not list(tmp_path.glob(".index.tune-*"))
+
+
+def test_small_faqs_get_more_passes_than_large_ones():
+    from knowledge_base.finetune import MAX_EPOCHS, default_epochs
+
+    assert default_epochs(50) == MAX_EPOCHS
+    assert default_epochs(100_000) == 1.0
+    assert MAX_EPOCHS > default_epochs(1500) > default_epochs(4000) > 1.0

@@ -1,0 +1,76 @@
+"""Choose the scoring constants on development splits only (never on the figures the other benches report).
+
+Builds each development FAQ once and re-ranks its dev queries under a grid of scorer settings:
+- Banking77, all questions and 10 per entry: the "dev" half of the held-out 20 % (kb_banking77.py reports on the other half);
+- CLINC150: 10 training questions per intent taken out of the FAQ + the 100 oos_train questions
+  (kb_clinc150.py reports on val + oos_val).
+Prints top-1 (and CLINC's in-scope accuracy / out-of-scope recall at the default thresholds) per setting.
+Usage: .venv/bin/python bench/kb_tune.py [--only b77|b77-10|clinc] [--grid midpoint=0.45,0.41 ...] [--fine-tune]
+"""
+import argparse
+import itertools
+import json
+import tempfile
+from pathlib import Path
+
+from common import (CachedEncoder, banking77, clinc150, evaluate, rerun, sample_per_label, split_per_label,
+                    write_faq)
+
+from knowledge_base import scoring
+
+GRID = {
+    "similarity_weight": [None, 0.05, 0.1, 0.2, 0.35, 0.5],  # None = the adaptive default
+    "lexical_weight": [0.0, 0.1, 0.2, 0.4],
+}
+
+
+def splits():
+    faq_pairs, held = split_per_label(banking77(), 0.2)
+    dev, _test = split_per_label(held, 0.5)
+    yield "b77", faq_pairs, dev
+    yield "b77-10", sample_per_label(faq_pairs, 10), dev
+    data = clinc150()
+    faq_pairs, held = split_per_label(data["train"], 10)
+    yield "clinc", faq_pairs, held + data["oos_train"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["b77", "b77-10", "clinc"], nargs="*")
+    parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
+                        help="search these Scorer arguments instead of the default grid (none = adaptive)")
+    parser.add_argument("--fine-tune", action="store_true")
+    parser.add_argument("--epochs", type=float, default=None)
+    args = parser.parse_args()
+    grid = GRID
+    if args.grid:
+        grid = {}
+        for item in args.grid:
+            key, _, values = item.partition("=")
+            grid[key] = [None if v == "none" else float(v) for v in values.split(",")]
+    encode = CachedEncoder()
+    for name, faq_pairs, dev in splits():
+        if args.only and name not in args.only:
+            continue
+        encode.warm([t for t, _ in faq_pairs + dev])
+        with tempfile.TemporaryDirectory() as tmp:
+            faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
+            options = {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+            _, _, kb, build_s = evaluate(faq, dev, encode, keep_dir=Path(tmp), options=options, progress=False)
+            print(f"== {name}: {len(faq_pairs)} FAQ questions, {len(dev)} dev queries, build {build_s:.0f} s", flush=True)
+            rows = []
+            for values in itertools.product(*grid.values()):
+                setting = dict(zip(grid, values))
+                figures, _ = rerun(kb, dev, **setting)
+                rows.append((setting, figures))
+                print(json.dumps({**setting, "top1": figures["top1_accuracy"],
+                                  "in_scope": figures["in_scope_accuracy"], "oos_recall": figures["oos_recall"]}),
+                      flush=True)
+            best = max(rows, key=lambda r: (r[1]["in_scope_accuracy"], r[1]["top1_accuracy"]))
+            current = {"similarity_weight": "adaptive", "lexical_weight": scoring.LEXICAL_WEIGHT}
+            print(f"best on {name}: {json.dumps(best[0])} -> {json.dumps(best[1])}; current constants {current}", flush=True)
+    encode.save()
+
+
+if __name__ == "__main__":
+    main()
