@@ -17,6 +17,8 @@ from common import (CachedEncoder, banking77, clinc150, evaluate, rerun, sample_
                     write_faq)
 
 from knowledge_base import scoring
+from knowledge_base.evaluate import metrics
+from knowledge_base.settings import DEFAULT_ANSWER_THRESHOLD
 
 GRID = {
     "similarity_weight": [None, 0.05, 0.1, 0.2, 0.35, 0.5],  # None = the adaptive default
@@ -66,6 +68,11 @@ def main() -> None:
                 print(json.dumps({**setting, "top1": figures["top1_accuracy"],
                                   "in_scope": figures["in_scope_accuracy"], "oos_recall": figures["oos_recall"]}),
                       flush=True)
+            _, outcomes = rerun(kb, dev)
+            for clarify in (0.1, 0.15, 0.2, 0.25, 0.3):
+                figures = metrics(outcomes, DEFAULT_ANSWER_THRESHOLD, clarify)
+                print(json.dumps({"default scorer, clarify_threshold": clarify, "in_scope": figures["in_scope_accuracy"],
+                                  "oos_recall": figures["oos_recall"]}), flush=True)
             best = max(rows, key=lambda r: (r[1]["in_scope_accuracy"], r[1]["top1_accuracy"]))
             current = {"similarity_weight": "adaptive", "lexical_weight": scoring.LEXICAL_WEIGHT}
             print(f"best on {name}: {json.dumps(best[0])} -> {json.dumps(best[1])}; current constants {current}", flush=True)
