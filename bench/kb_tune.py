@@ -21,7 +21,7 @@ from knowledge_base.evaluate import metrics
 from knowledge_base.settings import DEFAULT_ANSWER_THRESHOLD
 
 GRID = {
-    "similarity_weight": [None, 0.05, 0.1, 0.2, 0.35, 0.5],  # None = the adaptive default
+    "similarity_weight": [0.05, 0.1, 0.2, 0.35, 0.5],
     "lexical_weight": [0.0, 0.1, 0.2, 0.4],
 }
 
@@ -74,7 +74,7 @@ def main() -> None:
                 print(json.dumps({"default scorer, clarify_threshold": clarify, "in_scope": figures["in_scope_accuracy"],
                                   "oos_recall": figures["oos_recall"]}), flush=True)
             best = max(rows, key=lambda r: (r[1]["in_scope_accuracy"], r[1]["top1_accuracy"]))
-            current = {"similarity_weight": "adaptive", "lexical_weight": scoring.LEXICAL_WEIGHT}
+            current = {"similarity_weight": scoring.SIMILARITY_WEIGHT, "lexical_weight": scoring.LEXICAL_WEIGHT}
             print(f"best on {name}: {json.dumps(best[0])} -> {json.dumps(best[1])}; current constants {current}", flush=True)
     encode.save()
 

@@ -6,13 +6,7 @@ from dataclasses import dataclass
 
 # Chosen on development splits (bench/), never on the figures reported:
 TEMPERATURE = 0.05          # cosine -> logit scale for similarity evidence
-# Weight of the similarity logits beside the classifier: with few questions per entry the classifier
-# has little to learn from and the nearest question says more; with many, the classifier knows better.
-# Dev splits (bench/kb_tune.py): Banking77 10 per entry best at 0.35 (+1.2 pts over 0.05), CLINC150
-# (90 per entry) at 0.05-0.1 (0.35 costs 0.3 pts in-scope and 6 pts out-of-scope recall).
-SIMILARITY_WEIGHT_FEW = 0.35   # at FEW_QUESTIONS questions per entry or fewer (the usual FAQ)
-SIMILARITY_WEIGHT_MANY = 0.05  # at MANY_QUESTIONS or more
-FEW_QUESTIONS, MANY_QUESTIONS = 10, 30
+SIMILARITY_WEIGHT = 0.05    # weight of the similarity logits when the classifier is present
 LEXICAL_WEIGHT = 0.2        # BM25 (normalised 0..1) in cosine units
 SAME_LANGUAGE_BONUS = 0.03  # prefer a match in the customer's language among near-equal ones
 IN_SCOPE_MIDPOINT = 0.45    # cosine at which a query is as likely in scope as not
@@ -35,11 +29,11 @@ class Candidate:
 class Scorer:
     """Fuses the signals of one snapshot into ranked candidates with confidences."""
 
-    def __init__(self, temperature=TEMPERATURE, similarity_weight=None, lexical_weight=LEXICAL_WEIGHT,
+    def __init__(self, temperature=TEMPERATURE, similarity_weight=SIMILARITY_WEIGHT, lexical_weight=LEXICAL_WEIGHT,
                  midpoint=IN_SCOPE_MIDPOINT, slope=IN_SCOPE_SLOPE, use_classifier=True, use_lexical=True,
                  use_answers=True):
         self.temperature = temperature
-        self.similarity_weight = similarity_weight  # None: from the questions per entry (similarity_weight_for)
+        self.similarity_weight = similarity_weight
         self.lexical_weight = lexical_weight
         self.midpoint = midpoint
         self.slope = slope
@@ -84,16 +78,13 @@ class Scorer:
                 group = docs[doc]
                 lexical[group] = max(lexical.get(group, 0.0), value)
         column_of = state.column_of if log_probs is not None else {}
-        weight = self.similarity_weight
-        if weight is None:
-            weight = similarity_weight_for(state.questions_per_entry)
         for candidate in best.values():
             candidate.evidence = candidate.cosine + self.lexical_weight * lexical.get(candidate.group, 0.0)
             similarity = (candidate.evidence + candidate.bonus) / self.temperature
             if log_probs is not None and candidate.group in column_of:
-                candidate.logit = float(log_probs[column_of[candidate.group]]) + weight * similarity
+                candidate.logit = float(log_probs[column_of[candidate.group]]) + self.similarity_weight * similarity
             elif log_probs is not None:
-                candidate.logit = float(np.median(log_probs)) + weight * similarity
+                candidate.logit = float(np.median(log_probs)) + self.similarity_weight * similarity
             else:
                 candidate.logit = similarity
         ranked = sorted(best.values(), key=lambda c: c.logit, reverse=True)
@@ -119,10 +110,3 @@ class Scorer:
         current = best.get(entry.id)
         if current is None or score + bonus > current.cosine + current.bonus:
             best[entry.id] = Candidate(entry.id, pos, float(score), float(score), bonus)
-
-
-def similarity_weight_for(questions_per_entry: float) -> float:
-    """The similarity weight for an FAQ with this median number of questions per entry (linear in between)."""
-    share = (questions_per_entry - FEW_QUESTIONS) / (MANY_QUESTIONS - FEW_QUESTIONS)
-    share = min(1.0, max(0.0, share))
-    return (1.0 - share) * SIMILARITY_WEIGHT_FEW + share * SIMILARITY_WEIGHT_MANY
