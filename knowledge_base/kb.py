@@ -39,6 +39,7 @@ class _State:
     row_entry: object = None  # row -> entry position, as an array
     row_is_question: object = None
     column_of: dict = None  # entry id -> classifier column
+    questions_per_entry: float = 1.0  # median over entry groups, sets how much the nearest question weighs
 
 
 class KnowledgeBase:
@@ -298,10 +299,12 @@ def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann,
     for position, entry in enumerate(entries):
         group_docs.setdefault(entry.id, []).append(position)
     column_of = {g: i for i, g in enumerate(classifier.groups)} if classifier is not None else {}
+    questions = [sum(rows[r].kind == "q" for r in group.tolist()) for group in group_rows.values()]
+    questions_per_entry = float(np.median(questions)) if questions else 1.0
     return _State(manifest, entries, rows, vectors, index, detector, classifier, bm25, ann,
                   by_key, languages_of, group_rows, list(journal), group_docs,
                   np.asarray([r.entry for r in rows], dtype=np.int64),
-                  np.asarray([r.kind == "q" for r in rows], dtype=bool), column_of)
+                  np.asarray([r.kind == "q" for r in rows], dtype=bool), column_of, questions_per_entry)
 
 
 def _apply(state: _State, ops: list, journal: list) -> _State:

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 # Chosen on development splits (bench/), never on the figures reported:
 TEMPERATURE = 0.05          # cosine -> logit scale for similarity evidence
-SIMILARITY_WEIGHT = 0.05    # weight of the similarity logits when the classifier is present
+# Weight of the similarity logits beside the classifier. For the confidence it is fixed (the bands'
+# thresholds were chosen with it). For the ranking it follows the FAQ's shape: with few questions per
+# entry the classifier has little to learn from and the nearest question says more; with many, the
+# classifier knows better. Dev splits (bench/kb_tune.py): Banking77 10 per entry best at 0.35 (+1.2 pts
+# over 0.05), CLINC150 (90 per entry) at 0.05-0.1.
+SIMILARITY_WEIGHT = 0.05       # for the confidence, and for the ranking of FAQs with MANY_QUESTIONS or more
+SIMILARITY_WEIGHT_FEW = 0.35   # for the ranking of FAQs with FEW_QUESTIONS questions per entry or fewer
+FEW_QUESTIONS, MANY_QUESTIONS = 10, 30
 LEXICAL_WEIGHT = 0.2        # BM25 (normalised 0..1) in cosine units
 SAME_LANGUAGE_BONUS = 0.03  # prefer a match in the customer's language among near-equal ones
 IN_SCOPE_MIDPOINT = 0.45    # cosine at which a query is as likely in scope as not
@@ -22,18 +29,18 @@ class Candidate:
     cosine: float     # cosine of the query with that row
     evidence: float   # cosine plus lexical support, for ranking
     bonus: float = 0.0  # same-language preference, used for ranking only
-    logit: float = 0.0
+    logit: float = 0.0       # ranking score
     confidence: float = 0.0
 
 
 class Scorer:
     """Fuses the signals of one snapshot into ranked candidates with confidences."""
 
-    def __init__(self, temperature=TEMPERATURE, similarity_weight=SIMILARITY_WEIGHT, lexical_weight=LEXICAL_WEIGHT,
+    def __init__(self, temperature=TEMPERATURE, similarity_weight=None, lexical_weight=LEXICAL_WEIGHT,
                  midpoint=IN_SCOPE_MIDPOINT, slope=IN_SCOPE_SLOPE, use_classifier=True, use_lexical=True,
                  use_answers=True):
         self.temperature = temperature
-        self.similarity_weight = similarity_weight
+        self.similarity_weight = similarity_weight  # for the ranking; None: follows the questions per entry
         self.lexical_weight = lexical_weight
         self.midpoint = midpoint
         self.slope = slope
@@ -78,23 +85,32 @@ class Scorer:
                 group = docs[doc]
                 lexical[group] = max(lexical.get(group, 0.0), value)
         column_of = state.column_of if log_probs is not None else {}
+        weight = self.similarity_weight
+        if weight is None:
+            weight = similarity_weight_for(state.questions_per_entry)
+        confidence_logits = {}
         for candidate in best.values():
             candidate.evidence = candidate.cosine + self.lexical_weight * lexical.get(candidate.group, 0.0)
             similarity = (candidate.evidence + candidate.bonus) / self.temperature
-            if log_probs is not None and candidate.group in column_of:
-                candidate.logit = float(log_probs[column_of[candidate.group]]) + self.similarity_weight * similarity
-            elif log_probs is not None:
-                candidate.logit = float(np.median(log_probs)) + self.similarity_weight * similarity
-            else:
-                candidate.logit = similarity
-        ranked = sorted(best.values(), key=lambda c: c.logit, reverse=True)
-        top = ranked[0].logit
-        weights = [math.exp(c.logit - top) for c in ranked]
-        total = sum(weights)
-        in_scope = self.in_scope(ranked[0].cosine)  # lexical overlap alone says little about scope
-        for candidate, weight in zip(ranked, weights):
-            candidate.confidence = in_scope * weight / total
-        return ranked
+            if log_probs is None:
+                candidate.logit = confidence_logits[candidate.group] = similarity
+                continue
+            if candidate.group in column_of:
+                learned = float(log_probs[column_of[candidate.group]])
+            else:  # added live after the classifier was trained
+                learned = float(np.median(log_probs))
+            candidate.logit = learned + weight * similarity
+            confidence_logits[candidate.group] = learned + SIMILARITY_WEIGHT * similarity
+        # Confidence: the fixed-weight fusion, so that the bands mean the same on every FAQ; the scope
+        # comes from the cosine of the entry that fusion puts first.
+        top = max(confidence_logits.values())
+        weights = {g: math.exp(v - top) for g, v in confidence_logits.items()}
+        total = sum(weights.values())
+        first = max(best.values(), key=lambda c: confidence_logits[c.group])
+        in_scope = self.in_scope(first.cosine)  # lexical overlap alone says little about scope
+        for candidate in best.values():
+            candidate.confidence = in_scope * weights[candidate.group] / total
+        return sorted(best.values(), key=lambda c: c.logit, reverse=True)
 
     def in_scope(self, cosine: float) -> float:
         """How likely the query is covered by the FAQ at all, from the top entry's cosine."""
@@ -110,3 +126,10 @@ class Scorer:
         current = best.get(entry.id)
         if current is None or score + bonus > current.cosine + current.bonus:
             best[entry.id] = Candidate(entry.id, pos, float(score), float(score), bonus)
+
+
+def similarity_weight_for(questions_per_entry: float) -> float:
+    """The ranking's similarity weight for an FAQ with this median number of questions per entry."""
+    share = (questions_per_entry - FEW_QUESTIONS) / (MANY_QUESTIONS - FEW_QUESTIONS)
+    share = min(1.0, max(0.0, share))
+    return (1.0 - share) * SIMILARITY_WEIGHT_FEW + share * SIMILARITY_WEIGHT
