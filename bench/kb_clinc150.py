@@ -5,7 +5,8 @@ plus the 100 out-of-scope validation questions (never used for tuning).
 Calibrated: 10 questions per intent are taken out of the FAQ and, with the 100 out-of-scope
 training questions, form the calibration set for `calibrate`; the thresholds it picks are then
 measured on the same validation queries.
-Usage: .venv/bin/python bench/kb_clinc150.py [--precision 0.95] [--keep 0.99] [--only default|calibrated]
+With --fine-tune the index is built with `build --fine-tune` (queries then go through the tuned encoder).
+Usage: .venv/bin/python bench/kb_clinc150.py [--precision 0.95] [--keep 0.99] [--only default|calibrated] [--fine-tune]
 """
 import argparse
 import tempfile
@@ -21,6 +22,8 @@ def main() -> None:
     parser.add_argument("--precision", type=float, default=0.95)
     parser.add_argument("--keep", type=float, default=0.99)
     parser.add_argument("--only", choices=["default", "calibrated"], help="run one part only")
+    parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
+    parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     data = clinc150()
@@ -37,9 +40,12 @@ def main() -> None:
 def default_thresholds(data, test, encode, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(data["train"], Path(tmp) / "faq.yml")
-        figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress)
+        figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
+                                           options=_options(args))
         figures.update(build_s=round(build_s, 1))
-        show("CLINC150, full FAQ, default thresholds (val + oos_val)", figures)
+        if args.fine_tune:
+            figures["fine_tuned"] = kb.manifest["fine_tuned"]
+        show(f"CLINC150, full FAQ, default thresholds (val + oos_val){_title(args)}", figures)
         baseline, _ = rerun(kb, test, use_classifier=False, use_lexical=False, use_answers=False)
         show("CLINC150, full FAQ, baseline nearest question, default thresholds", baseline)
 
@@ -49,13 +55,22 @@ def calibrated_thresholds(data, test, encode, args) -> None:
     calibration = held + data["oos_train"]
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
-        _, outcomes, kb, _ = evaluate(faq, calibration, encode, keep_dir=Path(tmp), progress=not args.no_progress)
+        _, outcomes, kb, _ = evaluate(faq, calibration, encode, keep_dir=Path(tmp), progress=not args.no_progress,
+                                      options=_options(args))
         chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
         show(f"CLINC150, calibrate --precision {args.precision} --keep {args.keep} on 1,500 held-out + 100 oos_train",
              dict(chosen, calibration_set=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])))
         _, test_outcomes = rerun(kb, test)
         figures = metrics(test_outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])
-        show("CLINC150, FAQ minus calibration questions, calibrated thresholds (val + oos_val)", figures)
+        show(f"CLINC150, FAQ minus calibration questions, calibrated thresholds (val + oos_val){_title(args)}", figures)
+
+
+def _options(args):
+    return {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+
+
+def _title(args) -> str:
+    return ", encoder fine-tuned at build" if args.fine_tune else ""
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ def test_fine_tuned_index_loads_records_it_and_answers(faq_dir, tmp_path, encode
     kb = load_knowledge_base(settings)  # checks the base model against the configured one
     assert kb.search("How can I track my parcel?").hits[0].entry_id == "track-order"
     assert kb.search("Passwort vergessen").hits[0].entry_id == "reset-password"
+    # The tuned encoder draws every question towards some entry; the scope threshold moves with it.
+    assert kb.search("What is the capital of Mongolia?").band == "decline"
+    assert kb.search("Wie hoch ist der Eiffelturm?").band == "decline"
 
 
 def test_fine_tuning_needs_a_model_directory(faq_dir, tmp_path):

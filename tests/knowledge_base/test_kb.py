@@ -40,6 +40,30 @@ def test_clear_question_is_answered_and_unrelated_one_declined(kb):
     assert kb.search("What is the capital of Mongolia?").band == "decline"
 
 
+@pytest.mark.parametrize("text", ["How can I track my parcel?", "I want to stop my subscription",
+                                  "What is the capital of Mongolia?", "Wie ändere ich meine Adresse?"])
+def test_confidence_and_band_do_not_depend_on_how_the_ranking_weighs_similarity(kb, text):
+    """Ranking may lean on the nearest question (few questions per entry); the bands must mean the same."""
+    from knowledge_base.scoring import Scorer
+
+    results = []
+    for weight in (0.05, 0.35, 1.0):
+        kb.scorer = Scorer(similarity_weight=weight)
+        results.append(kb.search(text, k=5))
+    kb.scorer = Scorer()
+    per_entry = [{h.entry_id: h.confidence for h in r.hits} for r in results]
+    assert per_entry[1] == pytest.approx(per_entry[0])
+    assert per_entry[2] == pytest.approx(per_entry[0])
+    assert results[0].band == results[1].band == results[2].band
+
+
+def test_ranking_leans_on_the_nearest_question_when_entries_have_few():
+    from knowledge_base.scoring import SIMILARITY_WEIGHT, SIMILARITY_WEIGHT_FEW, similarity_weight_for
+
+    assert similarity_weight_for(2) == similarity_weight_for(10) == SIMILARITY_WEIGHT_FEW
+    assert similarity_weight_for(100) == SIMILARITY_WEIGHT < similarity_weight_for(20) < SIMILARITY_WEIGHT_FEW
+
+
 def test_score_is_the_cosine_of_normalised_vectors(kb, encode):
     """Pins the metric: a hit's score equals the cosine between query and matched question."""
     text = "where can I follow my parcel"
