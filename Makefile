@@ -52,6 +52,12 @@ web/node_modules/.installed: web/package.json web/package-lock.json web/build.mj
 	@cd web && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The copied bundle is not in git: copied again if it went missing (e.g. `git clean -x`) while
+# node_modules stayed.
+WEBCHAT_BUNDLE = handoff/web/static/webchat/webchat.js
+$(WEBCHAT_BUNDLE): web/node_modules/.installed
+	@test -f $@ || (cd web && node build.mjs)
+
 # PostgreSQL (tests against a real server) and Chromium (browser tests) from Debian's packages.
 system-packages:
 	@missing=""; \
@@ -73,15 +79,15 @@ train: venvs
 validate: venvs
 	$(VENV_RASA)/bin/rasa data validate --data data/nlu data/rules data/stories --domain domain.yml --config config.yml
 
-run: venvs web/node_modules/.installed
+run: venvs $(WEBCHAT_BUNDLE)
 	@mkdir -p var
 	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m scripts.stack run
 
-run-prod: venvs system-packages web/node_modules/.installed
+run-prod: venvs system-packages $(WEBCHAT_BUNDLE)
 	@mkdir -p var/prod
 	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m scripts.prod run
 
-test: venvs system-packages web/node_modules/.installed
+test: venvs system-packages $(WEBCHAT_BUNDLE)
 	@mkdir -p var
 	$(VENV)/bin/python -m scripts.stack train
 	HF_HUB_OFFLINE=1 HANDOFF_REQUIRE_POSTGRES=1 $(VENV)/bin/python -m pytest
