@@ -93,6 +93,11 @@ def encoder():
     return _encoder(Settings(encoder=os.environ.get("KB_ENCODER") or "auto"))
 
 
+def fine_tune_options(args) -> dict | None:
+    """`build --fine-tune [--epochs N]` as build options, from a bench's --fine-tune/--epochs arguments."""
+    return {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+
+
 BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question
 
 

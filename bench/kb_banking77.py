@@ -11,7 +11,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from common import BASELINE, CachedEncoder, banking77, evaluate, rerun, sample_per_label, show, split_per_label, write_faq
+from common import (BASELINE, CachedEncoder, banking77, evaluate, fine_tune_options, rerun, sample_per_label, show,
+                    split_per_label, write_faq)
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
         name = f"{shots} per entry" if shots else "all questions"
         with tempfile.TemporaryDirectory() as tmp:
             faq = write_faq(pairs, Path(tmp) / "faq.yml")
-            options = {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+            options = fine_tune_options(args)
             figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
                                                options=options)
             figures.update(build_s=round(build_s, 1), faq_questions=len(pairs), entries=77)

@@ -12,7 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from common import CachedEncoder, clinc150, evaluate, rerun, show, split_per_label, write_faq
+from common import CachedEncoder, clinc150, evaluate, fine_tune_options, rerun, show, split_per_label, write_faq
 
 from knowledge_base.evaluate import calibrate, metrics
 
@@ -41,7 +41,7 @@ def default_thresholds(data, test, encode, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(data["train"], Path(tmp) / "faq.yml")
         figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
-                                           options=_options(args))
+                                           options=fine_tune_options(args))
         figures.update(build_s=round(build_s, 1))
         if args.fine_tune:
             figures["fine_tuned"] = kb.manifest["fine_tuned"]
@@ -56,17 +56,13 @@ def calibrated_thresholds(data, test, encode, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
         _, outcomes, kb, _ = evaluate(faq, calibration, encode, keep_dir=Path(tmp), progress=not args.no_progress,
-                                      options=_options(args))
+                                      options=fine_tune_options(args))
         chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
         show(f"CLINC150, calibrate --precision {args.precision} --keep {args.keep} on 1,500 held-out + 100 oos_train",
              dict(chosen, calibration_set=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])))
         _, test_outcomes = rerun(kb, test)
         figures = metrics(test_outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])
         show(f"CLINC150, FAQ minus calibration questions, calibrated thresholds (val + oos_val){_title(args)}", figures)
-
-
-def _options(args):
-    return {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
 
 
 def _title(args) -> str:

@@ -13,8 +13,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from common import (CachedEncoder, banking77, clinc150, evaluate, rerun, sample_per_label, split_per_label,
-                    write_faq)
+from common import (CachedEncoder, banking77, clinc150, evaluate, fine_tune_options, rerun, sample_per_label,
+                    split_per_label, write_faq)
 
 from knowledge_base import scoring
 from knowledge_base.evaluate import metrics
@@ -57,7 +57,7 @@ def main() -> None:
         encode.warm([t for t, _ in faq_pairs + dev])
         with tempfile.TemporaryDirectory() as tmp:
             faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
-            options = {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+            options = fine_tune_options(args)
             _, outcomes, kb, build_s = evaluate(faq, dev, encode, keep_dir=Path(tmp), options=options, progress=False)
             print(f"== {name}: {len(faq_pairs)} FAQ questions, {len(dev)} dev queries, build {build_s:.0f} s", flush=True)
             rows = []

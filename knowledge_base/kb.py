@@ -299,12 +299,12 @@ def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann,
     for position, entry in enumerate(entries):
         group_docs.setdefault(entry.id, []).append(position)
     column_of = {g: i for i, g in enumerate(classifier.groups)} if classifier is not None else {}
-    questions = [sum(rows[r].kind == "q" for r in group.tolist()) for group in group_rows.values()]
+    is_question = np.asarray([r.kind == "q" for r in rows], dtype=bool)
+    questions = [int(is_question[group].sum()) for group in group_rows.values()]
     questions_per_entry = float(np.median(questions)) if questions else 1.0
     return _State(manifest, entries, rows, vectors, index, detector, classifier, bm25, ann,
                   by_key, languages_of, group_rows, list(journal), group_docs,
-                  np.asarray([r.entry for r in rows], dtype=np.int64),
-                  np.asarray([r.kind == "q" for r in rows], dtype=bool), column_of, questions_per_entry)
+                  np.asarray([r.entry for r in rows], dtype=np.int64), is_question, column_of, questions_per_entry)
 
 
 def _apply(state: _State, ops: list, journal: list) -> _State:

@@ -118,7 +118,7 @@ class Scorer:
             candidate.confidence = in_scope * weights[candidate.group] / total
         return sorted(best.values(), key=lambda c: c.logit, reverse=True)
 
-    def in_scope(self, cosine: float, midpoint: float = IN_SCOPE_MIDPOINT) -> float:
+    def in_scope(self, cosine: float, midpoint: float) -> float:
         """How likely the query is covered by the FAQ at all, from the top entry's cosine."""
         z = (cosine - midpoint) / self.slope
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -28,7 +28,7 @@ def test_fine_tuned_index_loads_records_it_and_answers(faq_dir, tmp_path, encode
     kb = load_knowledge_base(settings)  # checks the base model against the configured one
     assert kb.search("How can I track my parcel?").hits[0].entry_id == "track-order"
     assert kb.search("Passwort vergessen").hits[0].entry_id == "reset-password"
-    # The tuned encoder draws every question towards some entry; the scope threshold moves with it.
+    # Unrelated questions are still declined with the tuned encoder (its index moves the scope midpoint).
     assert kb.search("What is the capital of Mongolia?").band == "decline"
     assert kb.search("Wie hoch ist der Eiffelturm?").band == "decline"
 
