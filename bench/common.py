@@ -85,12 +85,13 @@ def write_queries(pairs, path: Path) -> Path:
     return path
 
 
-def encoder():
-    """The encoder `build` uses; KB_ENCODER (auto, onnx, onnx-int8, torch) picks another runtime."""
+def encoder(model: str | None = None):
+    """The encoder `build` uses (of ``model``, a model directory, or the packaged one); KB_ENCODER (auto,
+    onnx, onnx-int8, torch) picks another runtime."""
     from knowledge_base.cli import _encoder
     from knowledge_base.settings import Settings
 
-    return _encoder(Settings(encoder=os.environ.get("KB_ENCODER") or "auto"))
+    return _encoder(Settings(encoder=os.environ.get("KB_ENCODER") or "auto", model=model))
 
 
 def fine_tune_options(args) -> dict | None:
@@ -144,10 +145,10 @@ class CachedEncoder:
     """The packaged model's encode function with a vector cache on disk, so repeated benchmark runs
     skip re-encoding the same development texts (the vectors are the model's own)."""
 
-    def __init__(self, cache: Path | None = None):
+    def __init__(self, cache: Path | None = None, model: str | None = None):
         import numpy as np
 
-        self.base = encoder()
+        self.base = encoder(model)
         self.model_name = self.base.model_name
         self.model_dir = self.base.model_dir
         self.runtime = getattr(self.base, "runtime", "custom")

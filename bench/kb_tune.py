@@ -6,18 +6,23 @@ Builds each development FAQ once and re-ranks its dev queries under a grid of sc
   (kb_clinc150.py reports on val + oos_val).
 Prints top-1 (and CLINC's in-scope accuracy / out-of-scope recall at the default thresholds) per setting.
 Usage: .venv/bin/python bench/kb_tune.py [--only b77|b77-10|clinc] [--grid midpoint=0.45,0.41 ...] [--fine-tune]
+A fine-tuned encoder takes minutes to tens of minutes to train; `--fine-tune --save-model DIR` keeps it and
+`--only NAME --model DIR` searches the grid with it again without training (it was tuned on that split's FAQ).
 """
 import argparse
 import itertools
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
-from common import (CachedEncoder, banking77, clinc150, evaluate, fine_tune_options, rerun, sample_per_label,
+from common import (REPO, CachedEncoder, banking77, clinc150, evaluate, fine_tune_options, rerun, sample_per_label,
                     split_per_label, write_faq)
 
 from knowledge_base import scoring
 from knowledge_base.evaluate import metrics
+from knowledge_base.index import TUNED_MODEL_DIR
+from knowledge_base.onnx_encoder import weights_digest
 from knowledge_base.settings import DEFAULT_ANSWER_THRESHOLD
 
 GRID = {
@@ -43,14 +48,28 @@ def main() -> None:
                         help="search these Scorer arguments instead of the default grid")
     parser.add_argument("--fine-tune", action="store_true")
     parser.add_argument("--epochs", type=float, default=None)
+    parser.add_argument("--save-model", type=Path, metavar="DIR",
+                        help="with --fine-tune: keep each split's tuned encoder in DIR/<split>")
+    parser.add_argument("--model", type=Path, metavar="DIR",
+                        help="encode with this model directory (e.g. saved by --save-model for the split named by --only) "
+                             "instead of the packaged one; the grid's midpoint then defaults to the fine-tuned one")
     args = parser.parse_args()
+    if args.model and (not args.only or len(args.only) != 1 or args.fine_tune):
+        parser.error("--model needs exactly one --only split (the one the model was tuned on) and no --fine-tune")
+    if args.save_model and not args.fine_tune:
+        parser.error("--save-model needs --fine-tune")
     grid = GRID
     if args.grid:
         grid = {}
         for item in args.grid:
             key, _, values = item.partition("=")
             grid[key] = [float(v) for v in values.split(",")]
-    encode = CachedEncoder()
+    if args.model:  # cached under the weights' own hash: tuned copies share file names and sizes
+        encode = CachedEncoder(model=str(args.model),
+                               cache=REPO / "var" / "bench_cache" / f"{args.model.name}-{weights_digest(args.model)}.npz")
+    else:
+        encode = CachedEncoder()
+    defaults = {"midpoint": scoring.IN_SCOPE_MIDPOINT + scoring.FINE_TUNED_SCOPE_SHIFT} if args.model else {}
     for name, faq_pairs, dev in splits():
         if args.only and name not in args.only:
             continue
@@ -59,15 +78,22 @@ def main() -> None:
             faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
             options = fine_tune_options(args)
             _, outcomes, kb, build_s = evaluate(faq, dev, encode, keep_dir=Path(tmp), options=options, progress=False)
+            if args.save_model:
+                target = args.save_model / name
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.copytree(Path(tmp) / "index" / TUNED_MODEL_DIR, target)
+                print(f"tuned encoder kept in {target} (use it with --only {name} --model {target})", flush=True)
             print(f"== {name}: {len(faq_pairs)} FAQ questions, {len(dev)} dev queries, build {build_s:.0f} s", flush=True)
             rows = []
             for values in itertools.product(*grid.values()):
                 setting = dict(zip(grid, values))
-                figures, _ = rerun(kb, dev, **setting)
+                figures, _ = rerun(kb, dev, **{**defaults, **setting})
                 rows.append((setting, figures))
                 print(json.dumps({**setting, "top1": figures["top1_accuracy"],
                                   "in_scope": figures["in_scope_accuracy"], "oos_recall": figures["oos_recall"]}),
                       flush=True)
+            if args.model:  # the index does not know its encoder was tuned: score as a tuned index would
+                _, outcomes = rerun(kb, dev, **defaults)
             for clarify in (0.1, 0.15, 0.2, 0.25, 0.3):  # outcomes of the build's own (default) scorer
                 figures = metrics(outcomes, DEFAULT_ANSWER_THRESHOLD, clarify)
                 print(json.dumps({"default scorer, clarify_threshold": clarify, "in_scope": figures["in_scope_accuracy"],
