@@ -154,7 +154,12 @@ class CachedEncoder:
         self.runtime = getattr(self.base, "runtime", "custom")
         # fp32 ONNX and torch give the same vectors (to 1e-6); a quantised encoder has its own cache.
         suffix = "-int8" if self.runtime.endswith("int8") else ""
-        self.cache = cache or (REPO / "var" / "bench_cache" / f"{self.model_name}{suffix}.npz")
+        name = self.model_name
+        if model:  # e.g. tuned copies, which share file names and sizes: named by the weights' own hash
+            from knowledge_base.onnx_encoder import weights_digest
+
+            name = f"{Path(model).name}-{weights_digest(Path(model))}"
+        self.cache = cache or (REPO / "var" / "bench_cache" / f"{name}{suffix}.npz")
         self.vectors: dict[str, "np.ndarray"] = {}
         if self.cache.is_file():
             data = np.load(self.cache, allow_pickle=False)

@@ -16,13 +16,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import (REPO, CachedEncoder, banking77, clinc150, evaluate, fine_tune_options, rerun, sample_per_label,
+from common import (CachedEncoder, banking77, clinc150, evaluate, fine_tune_options, rerun, sample_per_label,
                     split_per_label, write_faq)
 
 from knowledge_base import scoring
 from knowledge_base.evaluate import metrics
 from knowledge_base.index import TUNED_MODEL_DIR
-from knowledge_base.onnx_encoder import weights_digest
 from knowledge_base.settings import DEFAULT_ANSWER_THRESHOLD
 
 GRID = {
@@ -64,11 +63,7 @@ def main() -> None:
         for item in args.grid:
             key, _, values = item.partition("=")
             grid[key] = [float(v) for v in values.split(",")]
-    if args.model:  # cached under the weights' own hash: tuned copies share file names and sizes
-        encode = CachedEncoder(model=str(args.model),
-                               cache=REPO / "var" / "bench_cache" / f"{args.model.name}-{weights_digest(args.model)}.npz")
-    else:
-        encode = CachedEncoder()
+    encode = CachedEncoder(model=str(args.model) if args.model else None)
     defaults = {"midpoint": scoring.IN_SCOPE_MIDPOINT + scoring.FINE_TUNED_SCOPE_SHIFT} if args.model else {}
     for name, faq_pairs, dev in splits():
         if args.only and name not in args.only:

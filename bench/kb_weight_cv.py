@@ -16,11 +16,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-from common import REPO, CachedEncoder
+from common import CachedEncoder
 from kb_tune import splits
 
 from knowledge_base.models import train_classifier
-from knowledge_base.onnx_encoder import weights_digest
 from knowledge_base.scoring import TEMPERATURE
 
 WEIGHTS = [0.05, 0.1, 0.2, 0.35, 0.7, 1.0, 2.0, 4.0]
@@ -49,11 +48,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, metavar="DIR", help="a model directory instead of the packaged one")
     parser.add_argument("--folds", type=int, default=5)
     args = parser.parse_args()
-    if args.model:
-        encode = CachedEncoder(model=str(args.model),
-                               cache=REPO / "var" / "bench_cache" / f"{args.model.name}-{weights_digest(args.model)}.npz")
-    else:
-        encode = CachedEncoder()
+    encode = CachedEncoder(model=str(args.model) if args.model else None)
     for name, faq_pairs, dev in splits():
         if args.only and name not in args.only:
             continue
