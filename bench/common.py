@@ -142,8 +142,9 @@ def show(title: str, figures: dict) -> None:
 
 
 class CachedEncoder:
-    """The packaged model's encode function with a vector cache on disk, so repeated benchmark runs
-    skip re-encoding the same development texts (the vectors are the model's own)."""
+    """The encode function of the packaged model (or of ``model``, a model directory) with a vector cache
+    on disk, so repeated benchmark runs skip re-encoding the same development texts (the vectors are the
+    model's own)."""
 
     def __init__(self, cache: Path | None = None, model: str | None = None):
         import numpy as np
