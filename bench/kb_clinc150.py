@@ -9,6 +9,7 @@ With --fine-tune the index is built with `build --fine-tune` (queries then go th
 Usage: .venv/bin/python bench/kb_clinc150.py [--precision 0.95] [--keep 0.99] [--only default|calibrated] [--fine-tune]
 """
 import argparse
+import os
 import tempfile
 from pathlib import Path
 
@@ -24,11 +25,13 @@ def main() -> None:
     parser.add_argument("--only", choices=["default", "calibrated"], help="run one part only")
     parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
     parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
+    parser.add_argument("--model", default=os.environ.get("KB_MODEL") or None, metavar="DIR",
+                        help="sentence-transformers model directory (default: $KB_MODEL, else the packaged MiniLM)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     data = clinc150()
     test = data["val"] + data["oos_val"]
-    encode = CachedEncoder()
+    encode = CachedEncoder(model=args.model)
     encode.warm([t for t, _ in data["train"] + test + data["oos_train"]])
     if args.only != "calibrated":
         default_thresholds(data, test, encode, args)

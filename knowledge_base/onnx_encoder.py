@@ -59,6 +59,9 @@ def exported_encoder(model_dir, variant: str = "fp32", sample_texts: list[str] |
     folder = cache_root() / f"{model_dir.name}-{weights_digest(model_dir)}-{variant}"
     if (folder / META_FILE).is_file():
         return folder
+    refused = folder.with_name(folder.name + ".refused")  # an export that failed its check, and why
+    if refused.is_file():
+        raise FAQError(refused.read_text(encoding="utf-8"))
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
@@ -68,6 +71,10 @@ def exported_encoder(model_dir, variant: str = "fp32", sample_texts: list[str] |
             staging.rename(folder)
         except OSError:  # another process exported it meanwhile
             shutil.rmtree(staging, ignore_errors=True)
+    except FAQError as exc:  # e.g. int8 weights that move this model's vectors too far: not tried again
+        shutil.rmtree(staging, ignore_errors=True)
+        refused.write_text(str(exc), encoding="utf-8")
+        raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -96,3 +96,33 @@ def test_cli_default_encoder_is_quantised_onnx_and_ranks_like_torch(torch_encode
     vectors, reference = quantised(TEXTS), torch_encode(TEXTS)
     assert np.min(np.sum(vectors * reference, axis=1)) > 0.95
     assert (np.argmax(vectors @ reference.T, axis=1) == np.arange(len(TEXTS))).all()
+
+
+def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_again(tmp_path, monkeypatch,
+                                                                                      caplog, encode):
+    import shutil
+
+    from knowledge_base import onnx_encoder
+    from knowledge_base.encoder import make_encoder, resolve_model_dir
+    from knowledge_base.types import FAQError
+
+    model_dir = resolve_model_dir(None)
+    exact = onnx_encoder.exported_encoder(model_dir, "fp32")  # the session's export
+    monkeypatch.setenv("KB_ENCODER_CACHE", str(tmp_path))
+    shutil.copytree(exact, tmp_path / exact.name)
+    # A model whose int8 vectors stray too far (all-mpnet-base-v2: cosine 0.82) stands in as an
+    # impossible agreement threshold; the int8 export itself runs for real.
+    monkeypatch.setitem(onnx_encoder.MIN_COSINE, "int8", 1.01)
+    with caplog.at_level("WARNING"):
+        fallback = make_encoder(runtime="auto", variant="int8")
+    assert fallback.runtime == "onnx-fp32"
+    assert "disagrees with the model" in caplog.text and "falling back to exact ONNX" in caplog.text
+    assert np.min(np.sum(fallback(TEXTS) * encode(TEXTS), axis=1)) > 0.9999
+
+    def no_second_export(*args, **kwargs):
+        raise AssertionError("a refused export is not tried again")
+
+    monkeypatch.setattr(onnx_encoder, "export", no_second_export)
+    with pytest.raises(FAQError, match="disagrees with the model"):
+        make_encoder(runtime="onnx", variant="int8")  # asked for int8 explicitly: the reason, no fallback
+    assert make_encoder(runtime="auto", variant="int8").runtime == "onnx-fp32"
