@@ -13,7 +13,7 @@ measured, + encoding time at that throughput. Queries are always encoded for rea
 The build part runs at the priority it is started with (start it under `nice`), the query part is
 raised back to normal priority (when allowed) and reports the machine's load average next to it.
 Usage: nice -n 19 .venv/bin/python bench/kb_speed.py [--sizes 10000 100000] [--queries 300]
-(KB_ENCODER=onnx-int8 or torch in the environment measures queries with that encoder.)
+(KB_ENCODER=onnx-int8 or torch in the environment measures queries with that encoder, KB_MODEL=DIR another model.)
 Each size runs in its own process so that the memory figure is its own.
 """
 import argparse
@@ -48,11 +48,14 @@ def questions(n: int) -> tuple[list[str], dict[str, tuple[str, str]]]:
 class BaseVectors:
     """Vectors for the synthetic base without encoding 100k texts (see the module docstring)."""
 
-    def __init__(self, parts, model_name):
+    def __init__(self, parts, model_name, model=None):
         from common import REPO, CachedEncoder
 
         # the model's fp32 vectors whatever KB_ENCODER says: only the query path is being timed with it
-        self.cache = CachedEncoder(REPO / "var" / "bench_cache" / f"{model_name}.npz")
+        if model:  # KB_MODEL: the other benches' cache of that model
+            self.cache = CachedEncoder(model=model)
+        else:
+            self.cache = CachedEncoder(REPO / "var" / "bench_cache" / f"{model_name}.npz")
         self.parts = parts
         self.model_name = model_name
         self.seconds_faked = 0.0
@@ -85,14 +88,15 @@ def run_size(size: int, n_queries: int, ann: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         faq = Path(tmp) / "faq.yml"
         faq.write_text(yaml.safe_dump({"language": "en", "entries": entries}, width=1000), encoding="utf-8")
-        encode = encoder()  # KB_ENCODER=onnx-int8 measures the quantised encoder
+        model = os.environ.get("KB_MODEL") or None
+        encode = encoder(model)  # KB_ENCODER=onnx-int8 measures the quantised encoder, KB_MODEL another model
         encode(["warm up"])
         sample = texts[-1000:]
         started = time.perf_counter()
         for start in range(0, len(sample), 256):
             encode(sample[start:start + 256])
         throughput = len(sample) / (time.perf_counter() - started)
-        base_vectors = BaseVectors(parts, encode.model_name)
+        base_vectors = BaseVectors(parts, encode.model_name, model)
         base_vectors.cache.warm([t for pair in parts.values() for t in pair] + [t for t in texts if t not in parts])
         settings = Settings(faq_path=faq, index_dir=Path(tmp) / "index", check_sources=False)
         started = time.perf_counter()

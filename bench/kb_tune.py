@@ -7,7 +7,8 @@ Builds each development FAQ once and re-ranks its dev queries under a grid of sc
 Prints top-1 (and CLINC's in-scope accuracy / out-of-scope recall at the default thresholds) per setting.
 Usage: .venv/bin/python bench/kb_tune.py [--only b77|b77-10|clinc] [--grid midpoint=0.45,0.41 ...] [--fine-tune]
 A fine-tuned encoder takes minutes to tens of minutes to train; `--fine-tune --save-model DIR` keeps it and
-`--only NAME --model DIR` searches the grid with it again without training (it was tuned on that split's FAQ).
+`--only NAME --model DIR` searches the grid with it again without training (it was tuned on that split's FAQ);
+`--fine-tune --model DIR` tunes that model instead of the packaged one.
 """
 import argparse
 import itertools
@@ -51,10 +52,12 @@ def main() -> None:
                         help="with --fine-tune: keep each split's tuned encoder in DIR/<split>")
     parser.add_argument("--model", type=Path, metavar="DIR",
                         help="encode with this model directory (e.g. saved by --save-model for the split named by --only) "
-                             "instead of the packaged one; the grid's midpoint then defaults to the fine-tuned one")
+                             "instead of the packaged one; the grid's midpoint then defaults to the fine-tuned one. "
+                             "With --fine-tune: the base model to tune (e.g. var/models/all-mpnet-base-v2)")
     args = parser.parse_args()
-    if args.model and (not args.only or len(args.only) != 1 or args.fine_tune):
-        parser.error("--model needs exactly one --only split (the one the model was tuned on) and no --fine-tune")
+    tuned_model = args.model and not args.fine_tune  # a model tuned before, on the split named by --only
+    if tuned_model and (not args.only or len(args.only) != 1):
+        parser.error("--model without --fine-tune needs exactly one --only split (the one the model was tuned on)")
     if args.save_model and not args.fine_tune:
         parser.error("--save-model needs --fine-tune")
     grid = GRID
@@ -64,7 +67,7 @@ def main() -> None:
             key, _, values = item.partition("=")
             grid[key] = [float(v) for v in values.split(",")]
     encode = CachedEncoder(model=str(args.model) if args.model else None)
-    defaults = {"midpoint": scoring.IN_SCOPE_MIDPOINT + scoring.FINE_TUNED_SCOPE_SHIFT} if args.model else {}
+    defaults = {"midpoint": scoring.IN_SCOPE_MIDPOINT + scoring.FINE_TUNED_SCOPE_SHIFT} if tuned_model else {}
     for name, faq_pairs, dev in splits():
         if args.only and name not in args.only:
             continue
@@ -87,7 +90,7 @@ def main() -> None:
                 print(json.dumps({**setting, "top1": figures["top1_accuracy"],
                                   "in_scope": figures["in_scope_accuracy"], "oos_recall": figures["oos_recall"]}),
                       flush=True)
-            if args.model:  # the index does not know its encoder was tuned: score as a tuned index would
+            if tuned_model:  # the index does not know its encoder was tuned: score as a tuned index would
                 _, outcomes = rerun(kb, dev, **defaults)
             for clarify in (0.1, 0.15, 0.2, 0.25, 0.3):  # outcomes of the build's own (default) scorer
                 figures = metrics(outcomes, DEFAULT_ANSWER_THRESHOLD, clarify)
