@@ -3,7 +3,8 @@
 One short query through torch costs 12-20 ms on this machine, mostly framework overhead; the same
 graph through onnxruntime (single thread, fused attention/LayerNorm) costs a few ms, and the query
 path then imports neither torch nor sentence-transformers. The export is checked against the torch
-model on sample texts and is dropped (torch stays in use) when they disagree.
+model on sample texts and is refused when they disagree (remembered in the cache as ``*.refused``); the
+``auto`` encoder then falls back from int8 to the exact export, and from that to torch.
 """
 from __future__ import annotations
 
