@@ -45,16 +45,36 @@ def resolve_model_dir(model: str | None) -> Path:
 
 
 def model_fingerprint(model_dir: Path) -> str:
-    """A name for the model that changes when its files change: directory name + hash of configs and weight sizes."""
-    digest = hashlib.sha256()
-    for name in sorted(p.name for p in model_dir.iterdir() if p.is_file()):
-        file = model_dir / name
-        if file.suffix in (".json", ".txt"):
-            digest.update(name.encode() + file.read_bytes())
-        else:
-            digest.update(f"{name}:{file.stat().st_size}".encode())
+    """A name for the model that changes when any of its files changes: directory name + hash of the contents.
+
+    A retrained model copied over the old one keeps its file names, sizes and configs; only the weights'
+    bytes tell them apart, and an index built with the old one must be refused.
+    """
+    model_dir = Path(model_dir)
     name = model_dir.name if model_dir.name != "model" else model_dir.parent.name
-    return f"{name}@{digest.hexdigest()[:12]}"
+    return f"{name}@{files_digest(model_dir)[:12]}"
+
+
+def files_digest(model_dir: Path) -> str:
+    """SHA-256 over a model directory's files (relative names and contents), hashed once per process and file state."""
+    model_dir = Path(model_dir)
+    files = sorted(p for p in model_dir.rglob("*") if p.is_file())
+    state = []
+    for file in files:
+        stat = file.stat()
+        state.append((str(file.relative_to(model_dir)), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+    return _files_digest(str(model_dir.resolve()), tuple(state))
+
+
+@functools.lru_cache(maxsize=16)
+def _files_digest(folder: str, state: tuple) -> str:
+    digest = hashlib.sha256()
+    for name, *_ in state:
+        digest.update(name.encode())
+        with open(Path(folder) / name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=4)

@@ -8,7 +8,6 @@ model on sample texts and is refused when they disagree (remembered in the cache
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -37,13 +36,9 @@ def cache_root() -> Path:
 
 def weights_digest(model_dir: Path) -> str:
     """A hash of the model's files (weights included), so a fine-tuned copy never reuses a stale export."""
-    digest = hashlib.sha256()
-    for file in sorted(p for p in Path(model_dir).rglob("*") if p.is_file()):
-        digest.update(str(file.relative_to(model_dir)).encode())
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]
+    from .encoder import files_digest
+
+    return files_digest(Path(model_dir))[:16]
 
 
 def available() -> bool:

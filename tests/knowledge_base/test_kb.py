@@ -131,3 +131,28 @@ def test_reload_picks_up_a_rebuilt_index(kb, built, encode, faq_dir):
     assert kb.reload_if_changed() is True
     assert kb.search("what are your opening hours", k=1).hits[0].entry_id == "opening-hours"
     assert kb.reload_if_changed() is False
+
+
+def test_refuses_index_when_the_models_weights_are_replaced_in_place(faq_dir, tmp_path):
+    """A retrained model copied over the old one keeps names, sizes and configs; only its bytes differ."""
+    import shutil
+
+    from knowledge_base import Settings
+    from knowledge_base.encoder import make_encoder, model_fingerprint, resolve_model_dir
+
+    model = tmp_path / "support-model"
+    shutil.copytree(resolve_model_dir(None), model)
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=str(model), check_sources=False)
+    build_index(load_entries(faq_dir), settings.index_dir, encode=make_encoder(str(model), runtime="torch"),
+                progress=False)
+    assert load_knowledge_base(settings).search("Where is my order?").hits[0].entry_id == "track-order"
+    before = model_fingerprint(model)
+
+    weights = model / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # same file, same size: one weight changed
+    weights.write_bytes(bytes(data))
+
+    assert model_fingerprint(model) != before
+    with pytest.raises(FAQError, match="built with model .*support-model@.* configured model is .*support-model@"):
+        load_knowledge_base(settings)
