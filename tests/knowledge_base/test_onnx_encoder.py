@@ -116,7 +116,8 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
     with caplog.at_level("WARNING"):
         fallback = make_encoder(runtime="auto", variant="int8")
     assert fallback.runtime == "onnx-fp32"
-    assert "disagrees with the model" in caplog.text and "falling back to exact ONNX" in caplog.text
+    assert "int8 ONNX export disagrees with the model" in caplog.text and "falling back to exact ONNX" in caplog.text
+    assert "--encoder onnx runs the exact export" in caplog.text and "--encoder torch" not in caplog.text
     assert np.min(np.sum(fallback(TEXTS) * encode(TEXTS), axis=1)) > 0.9999
 
     def no_second_export(*args, **kwargs):
