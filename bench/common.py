@@ -110,7 +110,9 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
 
     entries = load_entries(faq)
     folder = keep_dir or Path(tempfile.mkdtemp(prefix="kb-bench-"))
-    settings = Settings.from_env().with_(faq_path=faq, index_dir=folder / "index", check_sources=False,
+    # The configured model is the encoder's: a fine-tuned index is checked against the base model it was tuned from.
+    model = str(encode.model_dir) if getattr(encode, "model_dir", None) else None
+    settings = Settings.from_env().with_(faq_path=faq, index_dir=folder / "index", check_sources=False, model=model,
                                          **(settings_changes or {}))
     started = time.perf_counter()
     build_index(entries, settings.index_dir, encode=encode, progress=progress, options=options)
