@@ -60,6 +60,17 @@ class ValidateCallbackForm(FormValidationAction):
         method, value = contact
         return {"callback_contact": value, "callback_contact_method": method}
 
+    async def extract_callback_window(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A time in the request itself ("ruf mich heute zwischen 17 und 18 Uhr zurück") fills the window at once."""
+        if tracker.get_slot("callback_window") or tracker.get_slot("requested_slot"):
+            return {}
+        text = (tracker.latest_message or {}).get("text") or ""
+        if text.startswith("/") or parse_window(text, now_in_business_zone()) is None:
+            return {}
+        return {"callback_window": text}
+
     def validate_callback_window(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:

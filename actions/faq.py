@@ -47,6 +47,8 @@ def offer_choices(
         for c in candidates[:CLARIFY_OPTIONS]
     ]
     buttons.append({"title": label("none_of_these", language), "payload": "/none_of_these"})
+    # A list of guesses is not an answer: the way to a person stays one click away.
+    buttons.append({"title": label("talk_to_person", language), "payload": "/request_human"})
     dispatcher.utter_message(response=response, buttons=buttons)
 
 

@@ -95,3 +95,33 @@ def rest_message(body: bytes) -> RestMessage:
     if metadata is not None and not isinstance(metadata, dict):
         raise RejectedMessage(422, "validation_error", "metadata must be an object if given.")
     return RestMessage(sender, text, metadata or {})
+
+
+# What a customer may send as "/intent{...}": exactly the payloads of the buttons the bot shows them, with the
+# entities those buttons carry. Anything else that starts with "/" (`/agent_message{...}`, `/agent_joined`,
+# `/handoff_ended`, `/restart`, ...) is an internal intent that only the handoff service may trigger, through
+# Rasa's token-protected HTTP API: from a customer it is plain text.
+CUSTOMER_PAYLOADS = {
+    "affirm": (), "deny": (), "none_of_these": (), "request_human": (), "request_callback": (),
+    "feedback_helpful": (), "feedback_not_helpful": (), "choose_entry": ("entry_id",), "satisfaction": ("score",),
+}
+_PAYLOAD = re.compile(r"^/([a-z_]+)(\{.*\})?$", re.DOTALL)
+
+
+def customer_text(text: str) -> str:
+    """The text as a customer may send it: a button payload stays one, any other "/intent" becomes plain text."""
+    if not (text or "").lstrip().startswith("/"):
+        return text
+    match = _PAYLOAD.match(text)
+    if match is not None and match.group(1) in CUSTOMER_PAYLOADS:
+        allowed = CUSTOMER_PAYLOADS[match.group(1)]
+        if match.group(2) is None:
+            return text
+        try:
+            entities = json.loads(match.group(2))
+        except ValueError:
+            entities = None
+        if isinstance(entities, dict) and set(entities) <= set(allowed) and all(
+                isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= 200 for v in entities.values()):
+            return text
+    return text.lstrip().lstrip("/").lstrip() or text.strip()

@@ -1,45 +1,37 @@
-"""Tell German from English in short customer messages, without models or dependencies."""
+"""German or English for the Rasa side: the project's one detector (common.language) with the FAQ's neutral words."""
 from __future__ import annotations
 
-import re
+import functools
+import os
+from pathlib import Path
 from typing import Optional, Tuple
 
-_GERMAN = frozenset(
-    """ich du sie er es wir ihr mein meine meinen meiner mir mich dich dir ihnen ist sind bin
-    bist war habe hast hat haben nicht kein keine keinen und oder aber der die das den dem des
-    ein eine einen einem einer wie wo was wer warum wieso weshalb wann welche welcher welches
-    kann können kannst könnte möchte möchten will wollen muss müssen soll darf bitte danke
-    hallo moin servus tschüss tschüs ja nein doch mit für auf aus bei nach von vom zum zur im
-    ins am auch noch schon nur jetzt heute morgen gestern geht gibt mehr sehr gut schlecht
-    mal man sich über unter wenn dass weil ob hier da dort meinem meines euer eure unser
-    unsere wurde wird werden funktioniert kaputt rechnung vertrag kündigen kündigung
-    bestellung lieferung störung umzug mitarbeiter mensch rückruf gerne gern""".split()
-)
-_ENGLISH = frozenset(
-    """i you he she it we they my mine me your yours our is are am was were be been have has had
-    not no yes and or but the a an how what where who why when which can could would should will
-    shall may might must please thanks thank hello hey bye goodbye with for on from at by of to
-    in into about also still already only now today tomorrow yesterday does do did doesn't
-    don't isn't can't won't there here this that these those want need get got more very good
-    bad working broken invoice bill contract cancel cancellation order delivery fault moving
-    agent human person callback call back speak talk someone anyone""".split()
-)
-_WORD = re.compile(r"[a-zäöüß']+")
-_UMLAUT = re.compile(r"[äöüß]")
+from common.language import detect as _detect
+from common.language import neutral_words
+
+
+@functools.lru_cache(maxsize=1)
+def faq_neutral_words() -> frozenset:
+    """Names and product words both languages' FAQ entries use ("NordNet", "Router"): no evidence either way."""
+    import yaml
+
+    folder = Path(os.environ.get("FAQ_PATH") or "data/faq")
+    files = sorted(folder.glob("*.yml")) + sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]
+    texts: dict = {}
+    for file in files:
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        for entry in data.get("entries") or []:
+            if not isinstance(entry, dict):
+                continue
+            language = str(entry.get("language") or data.get("language") or "")
+            texts.setdefault(language, []).extend(
+                [str(q) for q in entry.get("questions") or []] + [str(entry.get("answer") or "")])
+    return frozenset(neutral_words(texts))
 
 
 def detect(text: str) -> Tuple[Optional[str], float]:
-    """Return ("de"|"en"|None, confidence). None when the text gives no clear evidence."""
-    lowered = (text or "").lower()
-    words = _WORD.findall(lowered)
-    german = sum(word in _GERMAN for word in words) + 2 * len(_UMLAUT.findall(lowered))
-    english = sum(word in _ENGLISH for word in words)
-    if german == english:
-        return None, 0.0
-    total = german + english
-    winner = "de" if german > english else "en"
-    margin = abs(german - english)
-    # One marker word against none is enough ("danke", "thanks"); otherwise want a clear margin.
-    if min(german, english) > 0 and margin < 2:
-        return None, 0.0
-    return winner, round(max(german, english) / total, 3)
+    """("de"|"en"|None, confidence). None when the text gives no clear evidence."""
+    return _detect(text, faq_neutral_words())

@@ -12,7 +12,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import detect
-from bot.routing import keeps_intent
+from bot.routing import keeps_intent, promoted_intent
 
 # Intents that only ever mean a short social or control move. A longer message that NLU puts
 # here is almost always a real question ("Hi, my router keeps dropping the connection").
@@ -69,7 +69,8 @@ class LanguageDetector(GraphComponent):
 )
 class QuestionGuard(GraphComponent, IntentClassifier):
     """Sends long messages classified as small talk, and "requests" for a person or a call that name
-    neither (bot/routing.py), to the knowledge base instead."""
+    neither (bot/routing.py), to the knowledge base instead; and messages that ask for a person or a call in
+    so many words to request_human / request_callback, whatever the classifier said."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -95,18 +96,24 @@ class QuestionGuard(GraphComponent, IntentClassifier):
             name = intent.get("name")
             if text.startswith("/"):
                 continue
+            promoted = promoted_intent(name or "", text)
+            if promoted is not None:
+                self._set(message, promoted)
+                continue
             if name in SMALL_TALK_INTENTS:
                 if len(text.split()) <= self.max_words:
                     continue
             elif keeps_intent(name or "", text):
                 continue
-            question = {"name": QUESTION_INTENT, "confidence": 1.0}
-            message.set(INTENT, question, add_to_output=True)
-            ranking = [question] + [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != QUESTION_INTENT
-            ]
-            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            self._set(message, QUESTION_INTENT)
         return messages
+
+    @staticmethod
+    def _set(message: Message, name: str) -> None:
+        chosen = {"name": name, "confidence": 1.0}
+        message.set(INTENT, chosen, add_to_output=True)
+        ranking = [chosen] + [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
     def process_training_data(self, training_data: Any) -> Any:
         return training_data

@@ -15,6 +15,8 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Sequence
 
+from bot.inbound import customer_text
+
 logger = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -115,6 +117,8 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]], delays: Sequence[floa
     install()  # every channel guarded also makes a dead action server visible
 
     async def handle(message: Any) -> Any:
+        # Customers' "/intent" texts: only their own buttons' payloads (bot/inbound.py); the rest is text.
+        message.text = customer_text(message.text) if isinstance(message.text, str) else message.text
         output = message.output_channel
         sent = 0
         original_send = output.send_response

@@ -83,3 +83,88 @@ def keeps_intent(intent: str, text: str) -> bool:
     if intent == "request_callback":
         return names_a_call(text)
     return True
+
+
+# --- Requests the intent classifier missed ---------------------------------------------------------------
+# The classifier learns requests for a person from a few hundred phrases; customers find other words
+# ("this bot is useless, get me a person", "Verbinde mich bitte mit dem Support"). A message that names a
+# person (or a call) AND asks for one in so many words is a request, whatever the classifier said.
+# Person words that mean a person to talk to and little else ("people", "service", "support" as a verb do not).
+_A_PERSON = re.compile(
+    r"\b(humans?|human being|(?:a|an|one|real|actual|live|living|single) person|agents?|operators?|representatives?|"
+    r"reps?|employees?|staff(?: member)?|consultants?|advisors?|advisers?|supervisors?|managers?|"
+    r"customer (?:service|support|care)|support (?:team|staff|agent|desk)|(?:the|your|a|to) support|live (?:chat|agent|support)|"
+    r"someone real|somebody real|(?:einer|eine|einen|mit einer) person|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
+    r"berater(?:in)?|kundenberater(?:in)?|kundenservice|kundendienst|kundenbetreuung|servicekraft|"
+    r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|(?:dem|den|zum|mit dem|ans?) support|"
+    r"support-?team|echte[nmrs]? person|richtige[nmrs]? person|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
+    re.IGNORECASE,
+)
+_ASK = re.compile(
+    r"\b(get me|give me|gimme|put me (?:through|in touch)|connect(?: me)?(?: to| with)?|transfer(?: me)?|"
+    r"hand me over|escalate|i (?:want|need)|i(?: would|'d|’d) (?:like|prefer)|let me (?:talk|speak|chat)|"
+    r"(?:can|could|may) i (?:talk|speak|chat|get|have)|is there (?:a|an|any)|are there any|"
+    r"(?:talk|speak|chat) (?:to|with)|an actual|a real|"
+    r"ich (?:will|möchte|moechte|mag|hätte gerne?|haette gerne?|brauche|würde gerne?|wuerde gerne?)|"
+    r"gib mir|geben sie mir|hol(?:en sie)? mir|verbinde\w*|verbunden|durchstellen|weiterleit\w*|übernehm\w*|"
+    r"(?:kann|könnte|koennte|darf) ich (?:mit|einen|eine|bitte)|gibt es (?:hier |da |bei euch |bei ihnen )?(?:auch )?"
+    r"(?:einen|eine|jemand)|(?:mit|einen?|eine[mn]?) (?:echten|richtigen|menschlichen|lebendigen)|sprechen|reden|"
+    r"chatten|please|pls|plz|bitte|now|jetzt|sofort)\b",
+    re.IGNORECASE,
+)
+# Asking about a contact channel (number, hours, address, prices) is a question the FAQ answers; so is a
+# question about the bot itself, and stopping a callback is a cancellation.
+_NOT_A_REQUEST = re.compile(
+    r"\b(number|hotline|opening hours|address|nummer|rufnummer|öffnungszeiten|erreichbar|adresse|cost|costs|"
+    r"price|kostet|kosten|preis|gebühr|how much|wie viel|are you|you are|be a|am i|bist du|sind sie ein)\b|"
+    r"^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
+_CANCELS = re.compile(r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*)\b",
+                      re.IGNORECASE)
+_NOT_A_BOT = re.compile(
+    r"\b((?:don't|dont|do not|no|not) (?:want )?(?:to )?(?:talk|speak|chat)? ?(?:to |with )?(?:a |the |this |your )?(?:chat)?bot|"
+    r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot)\b", re.IGNORECASE)
+_WHO_ASKS = re.compile(r"^\s*(?:who|wer|wem|wen)\b[^.?!]*[.?!]\s*", re.IGNORECASE)  # "Who can I talk to? ..."
+# Being called back, with the customer as the one called: "ruf mich zurück", "call me back", "Rückruf bitte".
+_CALL_ME = re.compile(
+    r"\b(call me|ring me|phone me|call us|e-?mail me|write me an? e-?mail|get back to me|contact me|by phone|"
+    r"(?:a|the) (?:phone )?call (?:instead|back)|prefer (?:a )?(?:phone )?call|"
+    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns) (?:\w+ ){0,6}(?:zurückrufen|zurueckrufen|anrufen|anruft|"
+    r"zurück|zurueck|an)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
+    r"telefonisch (?:melden|kontaktieren)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
+    r"kontaktier\w* (?:sie |du )?mich|(?:schreib\w*|schicken sie) (?:sie )?mir (?:lieber )?(?:eine )?e-?mail)",
+    re.IGNORECASE)
+
+
+def asks_for_person(text: str) -> bool:
+    """A message that both names a person to talk to and asks for one ("Verbinde mich mit dem Support")."""
+    if _ABOUT_A_PERSON.search(text):
+        if not _WHO_ASKS.search(text):
+            return False  # "who is your supervisor"
+        text = _WHO_ASKS.sub("", text)  # "Who can I talk to about this? I need an actual person."
+    if not text.strip() or _NOT_A_REQUEST.search(text):
+        return False
+    if _NOT_A_BOT.search(text) or (_SOMEONE.search(text) and _TALK.search(text) and _ASK.search(text)):
+        return True
+    if not _A_PERSON.search(text):
+        return False
+    return bool(_ASK.search(text)) or len(text.split()) <= 4  # "menschlicher Mitarbeiter", "live support agent"
+
+
+def asks_for_call(text: str) -> bool:
+    """A message that asks to be called (or written to) back."""
+    if _NOT_A_REQUEST.search(text) or _CANCELS.search(text) or _CALL_ME_NAME.search(text):
+        return False
+    if re.search(r"\b(refer to me as|nenn(?:e|en sie)? mich|call me an?)\b", text, re.IGNORECASE):
+        return False
+    return bool(_CALL_ME.search(text))
+
+
+def promoted_intent(intent: str, text: str) -> str | None:
+    """request_callback / request_human when the words ask for one but the classifier said otherwise."""
+    if intent in ("request_human", "request_callback") or text.startswith("/"):
+        return None
+    if asks_for_call(text):
+        return "request_callback"
+    if asks_for_person(text):
+        return "request_human"
+    return None

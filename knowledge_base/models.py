@@ -24,13 +24,13 @@ def groups_of(entries: list[Entry]) -> list[str]:
 
 
 class _LanguagePayload:
-    def __init__(self, extra: dict[str, set[str]]):
-        self.extra = extra
+    def __init__(self, texts_by_language: dict[str, list[str]]):
+        self.texts_by_language = texts_by_language
 
     def save(self, path: Path) -> None:
         from .language import LanguageDetector
 
-        LanguageDetector.save(path, self.extra)
+        LanguageDetector.save(path, self.texts_by_language)
 
 
 class SparseFeatures:
@@ -233,18 +233,12 @@ def train_classifier(vectors, labels, n_groups: int, texts: list[str] | None = N
                       dense_scale)
 
 
-def faq_vocabulary(entries: list[Entry]) -> dict[str, set[str]]:
-    """Words that appear in the FAQ's entries of exactly one language."""
-    words: dict[str, set[str]] = {}
+def texts_by_language(entries: list[Entry]) -> dict[str, list[str]]:
+    """The FAQ's questions and answers per language (the language detector learns its neutral words from them)."""
+    texts: dict[str, list[str]] = {}
     for entry in entries:
-        bag = words.setdefault(entry.language, set())
-        for text in entry.questions + [entry.answer]:
-            bag.update(w for w in _WORD.findall(text.lower()) if len(w) > 2)
-    only = {}
-    for language, bag in words.items():
-        others = set().union(*(b for lang, b in words.items() if lang != language))
-        only[language] = bag - others
-    return only
+        texts.setdefault(entry.language, []).extend(entry.questions + [entry.answer])
+    return texts
 
 
 def train(entries: list[Entry], rows, vectors, encode=None, progress: bool = False, options: dict | None = None) -> dict:
@@ -252,7 +246,7 @@ def train(entries: list[Entry], rows, vectors, encode=None, progress: bool = Fal
     from .lexical import BM25
 
     options = options or {}
-    parts: dict = {"language.json": _LanguagePayload(faq_vocabulary(entries))}
+    parts: dict = {"language.json": _LanguagePayload(texts_by_language(entries))}
     if options.get("lexical", True):
         parts["lexical.json"] = BM25.build([e.questions + [e.answer] for e in entries], [e.language for e in entries])
     groups = groups_of(entries)

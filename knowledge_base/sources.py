@@ -140,11 +140,15 @@ def _yaml_entry(file: Path, position: int, raw, default_language, problems: list
         return None
     line = raw.pop("__line__", None)
     entry_id = raw.get("id")
-    name = f"entry {entry_id!r}" if entry_id not in (None, "") else f"entry #{position}"
+    name = f"entry {entry_id!r}" if isinstance(entry_id, str) and entry_id else f"entry #{position}"
     where = f"{file}:{line}: {name}"
     before = len(problems)
     if entry_id is None or not str(entry_id).strip() or isinstance(entry_id, (dict, list)):
         problems.append(f"{where}: missing id")
+    elif not isinstance(entry_id, str):
+        # YAML reads yes/no/on/off as booleans and 42 or 1e3 as numbers: `id: yes` would become the entry True.
+        kind = "yes/no (a boolean)" if isinstance(entry_id, bool) else "a number"
+        problems.append(f"{where}: id {entry_id!r} is read as {kind}, not text; put it in quotes (id: \"...\")")
     unknown = sorted(set(raw) - ENTRY_FIELDS)
     if unknown:
         problems.append(f"{where}: unknown field(s) {', '.join(map(repr, unknown))} (allowed: {', '.join(sorted(ENTRY_FIELDS))})")

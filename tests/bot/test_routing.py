@@ -48,3 +48,35 @@ def test_names_and_other_peoples_calls_are_not_callback_requests(text):
 
 def test_other_intents_pass_untouched():
     assert keeps_intent("greet", "hello") and keeps_intent("ask_question", "agent")
+
+
+# --- Requests the classifier missed are promoted (issue 17) ---
+from bot.routing import promoted_intent  # noqa: E402
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("this bot is useless, get me a person", "request_human"),
+    ("Who can I talk to about this? I need an actual person.", "request_human"),
+    ("Verbinde mich bitte mit dem Support", "request_human"),
+    ("Ich will keinen Bot, ich will einen Menschen", "request_human"),
+    ("Bitte rufen Sie mich heute zwischen 17 und 18 Uhr zurück.", "request_callback"),
+    ("can you call me back tomorrow morning?", "request_callback"),
+])
+def test_requests_in_unseen_words_are_promoted(text, intent):
+    assert promoted_intent("ask_question", text) == intent
+    assert promoted_intent("frustration", text) == intent
+
+
+@pytest.mark.parametrize("text", [
+    "What is the number of your hotline?", "Was kostet ein Anruf bei der Hotline?", "who is your supervisor",
+    "are you a real person?", "please cancel my callback", "Rückruf bitte stornieren", "Can you write me a poem?",
+    "Can someone help me unblock my PIN?", "please call me Tom", "Why can't anyone call me on my landline?",
+    "Wie ändere ich meine Lieferadresse?",
+])
+def test_questions_cancellations_and_names_are_not_promoted(text):
+    assert promoted_intent("ask_question", text) is None
+
+
+def test_intents_the_classifier_already_chose_and_payloads_stay():
+    assert promoted_intent("request_human", "call me back") is None
+    assert promoted_intent("ask_question", "/request_human") is None

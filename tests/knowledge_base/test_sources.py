@@ -112,3 +112,27 @@ def test_unknown_field_is_a_problem(tmp_path):
 def test_checksums_are_relative_to_the_folder(tmp_path):
     write(tmp_path / "a.yml", "language: en\nentries: []\n")
     assert list(relative_checksums(tmp_path)) == ["a.yml"]
+
+
+def test_ids_yaml_reads_as_booleans_or_numbers_are_refused_with_file_and_line(tmp_path):
+    # `id: yes` would silently become the entry True, `id: 42` the entry 42: analytics and eval labels break.
+    write(tmp_path / "faq.yml", """\
+language: en
+entries:
+  - id: yes
+    questions: [Q]
+    answer: A
+  - id: 42
+    questions: [R]
+    answer: B
+  - id: "no"
+    questions: [S]
+    answer: C
+""")
+    with pytest.raises(FAQError) as caught:
+        load_entries(tmp_path)
+    problems = caught.value.problems
+    assert len(problems) == 2
+    assert f"{tmp_path / 'faq.yml'}:3: entry #1: id True is read as yes/no" in problems[0]
+    assert f"{tmp_path / 'faq.yml'}:6: entry #2: id 42 is read as a number" in problems[1]
+    assert all("quotes" in p for p in problems)
