@@ -60,6 +60,17 @@ class ValidateCallbackForm(FormValidationAction):
         method, value = contact
         return {"callback_contact": value, "callback_contact_method": method}
 
+    async def extract_callback_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A number or address in the request itself ("Rückruf bitte, 040 9876543") is not asked for again."""
+        if tracker.get_slot("callback_contact") or tracker.get_slot("requested_slot"):
+            return {}
+        text = (tracker.latest_message or {}).get("text") or ""
+        if text.startswith("/") or normalise_contact(text) is None:
+            return {}
+        return {"callback_contact": text}
+
     async def extract_callback_window(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:

@@ -112,12 +112,13 @@ _ASK = re.compile(
     r"chatten|please|pls|plz|bitte|now|jetzt|sofort)\b",
     re.IGNORECASE,
 )
-# Asking about a contact channel (number, hours, address, prices) is a question the FAQ answers; so is a
-# question about the bot itself, and stopping a callback is a cancellation.
+# Asking about a contact channel (number, hours, address) or a price is a question the FAQ answers; so is a
+# question about the bot itself, or why something does not work. Stopping a callback is a cancellation.
+_ABOUT_CONTACT = re.compile(r"\b(number|hotline|opening hours|address|nummer|rufnummer|öffnungszeiten|erreichbar|"
+                            r"adresse)\b", re.IGNORECASE)
 _NOT_A_REQUEST = re.compile(
-    r"\b(number|hotline|opening hours|address|nummer|rufnummer|öffnungszeiten|erreichbar|adresse|cost|costs|"
-    r"price|kostet|kosten|preis|gebühr|how much|wie viel|are you|you are|be a|am i|bist du|sind sie ein)\b|"
-    r"^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
+    r"\b(cost|costs|price|kostet|kosten|preis|gebühr|how much|wie viel|are you|you are|be a|am i|bist du|"
+    r"sind sie ein)\b|^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
 _CANCELS = re.compile(r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*)\b",
                       re.IGNORECASE)
 _NOT_A_BOT = re.compile(
@@ -126,7 +127,7 @@ _NOT_A_BOT = re.compile(
 _WHO_ASKS = re.compile(r"^\s*(?:who|wer|wem|wen)\b[^.?!]*[.?!]\s*", re.IGNORECASE)  # "Who can I talk to? ..."
 # Being called back, with the customer as the one called: "ruf mich zurück", "call me back", "Rückruf bitte".
 _CALL_ME = re.compile(
-    r"\b(call me|ring me|phone me|call us|e-?mail me|write me an? e-?mail|get back to me|contact me|by phone|"
+    r"\b(call me|ring me|phoned? me|call us|(?:someone|somebody|jemand) (?:\w+ ){0,3}(?:call|phone|ring)\w* me|e-?mail me|write me an? e-?mail|get back to me|contact me|by phone|"
     r"(?:a|the) (?:phone )?call (?:instead|back)|prefer (?:a )?(?:phone )?call|"
     r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns) (?:\w+ ){0,6}(?:zurückrufen|zurueckrufen|anrufen|anruft|"
     r"zurück|zurueck|an)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
@@ -141,7 +142,7 @@ def asks_for_person(text: str) -> bool:
         if not _WHO_ASKS.search(text):
             return False  # "who is your supervisor"
         text = _WHO_ASKS.sub("", text)  # "Who can I talk to about this? I need an actual person."
-    if not text.strip() or _NOT_A_REQUEST.search(text):
+    if not text.strip() or _NOT_A_REQUEST.search(text) or _ABOUT_CONTACT.search(text):
         return False
     if _NOT_A_BOT.search(text) or (_SOMEONE.search(text) and _TALK.search(text) and _ASK.search(text)):
         return True
@@ -160,8 +161,9 @@ def asks_for_call(text: str) -> bool:
 
 
 def promoted_intent(intent: str, text: str) -> str | None:
-    """request_callback / request_human when the words ask for one but the classifier said otherwise."""
-    if intent in ("request_human", "request_callback") or text.startswith("/"):
+    """request_callback / request_human, with full confidence, when the words ask for one: whatever the
+    classifier said, and however unsure it was (an unsure request would become nlu_fallback)."""
+    if text.startswith("/"):
         return None
     if asks_for_call(text):
         return "request_callback"

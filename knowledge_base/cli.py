@@ -139,6 +139,12 @@ def _build(args) -> int:
     if args.if_changed and _index_is_current(settings):
         print(f"index in {settings.index_dir} is up to date (same sources and model); not rebuilt")
         return 0
+    if args.fine_tune:
+        from . import e5
+
+        if e5.is_e5(settings.model) or e5.is_ensemble(settings.model):
+            raise FAQError(f"--fine-tune trains a sentence-transformers model; the default encoder includes {e5.NAME}, "
+                           "a 4-bit engine without one: set KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune")
     encode = _encoder(settings)
     options = {}
     if args.fine_tune:

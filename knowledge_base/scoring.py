@@ -58,6 +58,8 @@ class Scorer:
 
         limit = min(len(state.rows), CANDIDATE_ROWS)
         scores, positions = state.index.search(query[None, :], limit)
+        shift, scale = cosine_scale(state.manifest)
+        scores = (scores - shift) / scale
         best: dict[str, Candidate] = {}
         seen = set()
         for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
@@ -75,7 +77,7 @@ class Scorer:
                 group = classifier.groups[column]
                 if group not in best and group in state.group_rows:
                     rows = state.group_rows[group]
-                    sims = state.vectors[rows] @ query
+                    sims = (state.vectors[rows] @ query - shift) / scale
                     if not self.use_answers:
                         sims = np.where([state.rows[r].kind == "q" for r in rows.tolist()], sims, -1.0)
                     top = int(np.argmax(sims))
@@ -132,6 +134,13 @@ class Scorer:
         current = best.get(entry.id)
         if current is None or score + bonus > current.cosine + current.bonus:
             best[entry.id] = Candidate(entry.id, pos, float(score), float(score), bonus)
+
+
+def cosine_scale(manifest: dict) -> tuple[float, float]:
+    """(shift, scale) that maps the index's encoder's cosines onto the scale the constants here were chosen on
+    (multilingual-e5's cosines are compressed into ~0.7-1.0; see knowledge_base/e5.py)."""
+    shift, scale = (manifest.get("encoder") or {}).get("cosine_scale") or (0.0, 1.0)
+    return float(shift), float(scale) or 1.0
 
 
 def similarity_weight_for(questions_per_entry: float) -> float:

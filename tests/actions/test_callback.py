@@ -102,3 +102,23 @@ def test_cancel_during_the_form_stops_it(handoff):
     events, messages = run(ActionCancel(), make_tracker("abbrechen", intent="cancel", active_loop="callback_form"))
     assert responses(messages) == ["utter_callback_form_cancelled"]
     assert events == [{"event": "active_loop", "timestamp": None, "name": None}, {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None}]
+
+
+def _extract(method: str, tracker) -> dict:
+    import asyncio
+
+    return asyncio.run(getattr(ValidateCallbackForm(), method)(CollectingDispatcher(), tracker, {}))
+
+
+def test_a_request_that_names_a_time_and_a_number_fills_both_when_the_form_starts():
+    tracker = make_tracker("Rückruf bitte, Festnetz 040 9876543, morgen ab 14 Uhr", intent="request_callback")
+    assert _extract("extract_callback_contact", tracker) == {"callback_contact": tracker.latest_message["text"]}
+    assert _extract("extract_callback_window", tracker) == {"callback_window": tracker.latest_message["text"]}
+
+
+def test_a_plain_request_or_an_answer_to_another_question_fills_nothing():
+    assert _extract("extract_callback_window", make_tracker("Bitte rufen Sie mich zurück", intent="request_callback")) == {}
+    assert _extract("extract_callback_contact", make_tracker("call me back please", intent="request_callback")) == {}
+    # Once the form asks for something, the slot mappings take the customer's answer as usual.
+    asked = make_tracker("morgen ab 14 Uhr", intent="inform", slots={"requested_slot": "callback_contact"})
+    assert _extract("extract_callback_window", asked) == {}

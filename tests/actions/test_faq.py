@@ -88,8 +88,9 @@ def test_thumbs_down_offers_the_next_best_candidates_and_none_of_these(use_kb, h
 
     assert responses(messages) == ["utter_kb_other_candidates"]
     titles = [b["title"] for b in messages[0]["buttons"]]
-    assert titles == ["My internet is not working", "None of these"]
+    assert titles == ["My internet is not working", "None of these", "Talk to a person"]
     assert messages[0]["buttons"][0]["payload"] == '/choose_entry{"entry_id": "internet-down"}'
+    assert messages[0]["buttons"][-1]["payload"] == "/request_human"
     assert handoff.feedback[0]["helpful"] is False
     assert slot_events(events) == {"miss_count": 1, "pending_offer": "negative_feedback"}
 

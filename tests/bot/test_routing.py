@@ -77,6 +77,9 @@ def test_questions_cancellations_and_names_are_not_promoted(text):
     assert promoted_intent("ask_question", text) is None
 
 
-def test_intents_the_classifier_already_chose_and_payloads_stay():
-    assert promoted_intent("request_human", "call me back") is None
+def test_an_unsure_request_is_made_sure_and_payloads_stay():
+    # The classifier's own request_human at 0.56 would fall to nlu_fallback (threshold 0.6): the words decide.
+    assert promoted_intent("request_human", "This bot is useless, get me an agent") == "request_human"
+    assert promoted_intent("request_human", "Can someone call me back tomorrow?") == "request_callback"
+    assert promoted_intent("ask_question", "Rückruf bitte, Festnetz 040 9876543, ab 14 Uhr erreichbar") == "request_callback"
     assert promoted_intent("ask_question", "/request_human") is None

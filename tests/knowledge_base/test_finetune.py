@@ -15,8 +15,12 @@ def test_pairs_come_from_each_entrys_questions_and_answer(faq_dir):
 
 
 @pytest.mark.slow
-def test_fine_tuned_index_loads_records_it_and_answers(faq_dir, tmp_path, encode):
-    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
+def test_fine_tuned_index_loads_records_it_and_answers(faq_dir, tmp_path):
+    from knowledge_base.encoder import PACKAGED_MODEL_NAME, make_encoder
+
+    # Fine-tuning trains a sentence-transformers model: the packaged MiniLM, configured by name.
+    encode = make_encoder(PACKAGED_MODEL_NAME)
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=PACKAGED_MODEL_NAME)
     manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False,
                            options={"fine_tune": {"epochs": 1, "batch": 4}})
     tuned = manifest["fine_tuned"]
@@ -43,6 +47,13 @@ def test_fine_tuning_needs_a_model_directory(faq_dir, tmp_path):
         build_index(load_entries(faq_dir), tmp_path / "index", encode=custom, progress=False,
                     options={"fine_tune": True})
     assert not list(tmp_path.glob(".index.tune-*"))
+
+
+def test_the_default_encoder_refuses_fine_tuning_with_the_way_out(faq_dir, tmp_path, capsys):
+    from knowledge_base.cli import main
+
+    assert main(["build", "--faq", str(faq_dir), "--index-dir", str(tmp_path / "index"), "--fine-tune"]) != 0
+    assert "KB_MODEL=all-MiniLM-L6-v2" in capsys.readouterr().err
 
 
 def test_small_faqs_get_more_passes_than_large_ones():

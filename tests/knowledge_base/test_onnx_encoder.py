@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
+from knowledge_base.encoder import PACKAGED_MODEL_NAME
 
 pytest.importorskip("onnxruntime")
 
@@ -13,10 +14,18 @@ TEXTS = ["How do I change my delivery address?", "Wo bleibt mein Paket?", "hi",
 
 
 @pytest.fixture(scope="module")
+def encode():
+    """These tests are about running a sentence-transformers model on ONNX: the packaged MiniLM alone."""
+    from knowledge_base.encoder import make_encoder
+
+    return make_encoder(PACKAGED_MODEL_NAME)
+
+
+@pytest.fixture(scope="module")
 def torch_encode():
     from knowledge_base.encoder import make_encoder
 
-    return make_encoder(runtime="torch")
+    return make_encoder(PACKAGED_MODEL_NAME, runtime="torch")
 
 
 def test_onnx_vectors_match_torch_and_rank_the_same(encode, torch_encode):
@@ -34,7 +43,7 @@ def test_onnx_vectors_match_torch_and_rank_the_same(encode, torch_encode):
 
 
 def test_index_keeps_its_onnx_encoder_and_queries_use_it(faq_dir, tmp_path, encode, torch_encode):
-    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=PACKAGED_MODEL_NAME)
     manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False)
     assert manifest["encoder"] == {"runtime": "onnx-fp32", "folder": "encoder"}
     assert (settings.index_dir / "encoder" / "encoder.onnx").is_file()
@@ -67,7 +76,7 @@ def test_repeated_query_is_encoded_once(kb):
 
 
 def test_torch_runtime_still_builds_and_loads(faq_dir, tmp_path, torch_encode):
-    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=PACKAGED_MODEL_NAME)
     manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=torch_encode, progress=False)
     assert manifest["encoder"] == {"runtime": "torch"}
     assert not (settings.index_dir / "encoder").exists()
@@ -83,7 +92,7 @@ def test_encoder_setting_chooses_the_runtime(monkeypatch):
     assert Settings.from_env({"KB_ENCODER": "onnx-int8"}).encoder == "onnx-int8"
     with pytest.raises(FAQError, match="KB_ENCODER"):
         Settings.from_env({"KB_ENCODER": "tensorflow"})
-    assert _encoder(Settings(encoder="torch")).runtime == "torch"
+    assert _encoder(Settings(model=PACKAGED_MODEL_NAME, encoder="torch")).runtime == "torch"
     args = _parser().parse_args(["build", "--encoder", "onnx-int8", "--fine-tune", "--epochs", "2"])
     assert (args.encoder, args.fine_tune, args.epochs) == ("onnx-int8", True, 2.0)
 
@@ -91,7 +100,7 @@ def test_encoder_setting_chooses_the_runtime(monkeypatch):
 def test_cli_default_encoder_is_quantised_onnx_and_ranks_like_torch(torch_encode):
     from knowledge_base.cli import _encoder
 
-    quantised = _encoder(Settings())
+    quantised = _encoder(Settings(model=PACKAGED_MODEL_NAME))
     assert quantised.runtime == "onnx-int8"
     vectors, reference = quantised(TEXTS), torch_encode(TEXTS)
     assert np.min(np.sum(vectors * reference, axis=1)) > 0.95
@@ -114,7 +123,7 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
     # impossible agreement threshold; the int8 export itself runs for real.
     monkeypatch.setitem(onnx_encoder.MIN_COSINE, "int8", 1.01)
     with caplog.at_level("WARNING"):
-        fallback = make_encoder(runtime="auto", variant="int8")
+        fallback = make_encoder(PACKAGED_MODEL_NAME, runtime="auto", variant="int8")
     assert fallback.runtime == "onnx-fp32"
     assert "int8 ONNX export disagrees with the model" in caplog.text and "falling back to exact ONNX" in caplog.text
     assert "--encoder onnx runs the exact export" in caplog.text and "--encoder torch" not in caplog.text
@@ -125,5 +134,5 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
 
     monkeypatch.setattr(onnx_encoder, "export", no_second_export)
     with pytest.raises(FAQError, match="disagrees with the model"):
-        make_encoder(runtime="onnx", variant="int8")  # asked for int8 explicitly: the reason, no fallback
-    assert make_encoder(runtime="auto", variant="int8").runtime == "onnx-fp32"
+        make_encoder(PACKAGED_MODEL_NAME, runtime="onnx", variant="int8")  # asked for int8 explicitly: the reason, no fallback
+    assert make_encoder(PACKAGED_MODEL_NAME, runtime="auto", variant="int8").runtime == "onnx-fp32"
