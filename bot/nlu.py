@@ -20,6 +20,7 @@ SMALL_TALK_INTENTS = frozenset(
     {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "what_can_you_do"}
 )
 QUESTION_INTENT = "ask_question"
+FRUSTRATION_INTENT = "frustration"
 
 
 @DefaultV1Recipe.register(
@@ -74,10 +75,11 @@ class QuestionGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"max_small_talk_words": 6}
+        return {"max_small_talk_words": 6, "max_frustration_words": 12}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.max_words = int(config.get("max_small_talk_words", 6))
+        self.max_frustration_words = int(config.get("max_frustration_words", 12))
 
     @classmethod
     def create(
@@ -102,6 +104,10 @@ class QuestionGuard(GraphComponent, IntentClassifier):
                 continue
             if name in SMALL_TALK_INTENTS:
                 if len(text.split()) <= self.max_words:
+                    continue
+            elif name == FRUSTRATION_INTENT:
+                # "Gefällt mir doch nicht. Kann ich das Tablet zurückschicken?" is a question first: answer it.
+                if "?" not in text and len(text.split()) <= self.max_frustration_words:
                     continue
             elif keeps_intent(name or "", text):
                 continue

@@ -94,8 +94,8 @@ _A_PERSON = re.compile(
     r"\b(humans?|human being|(?:a|an|one|real|actual|live|living|single) person|agents?|operators?|representatives?|"
     r"reps?|employees?|staff(?: member)?|consultants?|advisors?|advisers?|supervisors?|managers?|"
     r"customer (?:service|support|care)|support (?:team|staff|agent|desk)|(?:the|your|a|to) support|live (?:chat|agent|support)|"
-    r"someone real|somebody real|(?:einer|eine|einen|mit einer) person|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
-    r"berater(?:in)?|kundenberater(?:in)?|kundenservice|kundendienst|kundenbetreuung|servicekraft|"
+    r"someone real|somebody real|(?:someone|somebody|anyone) from (?:support|service|your team|customer)|(?:einer|eine|einen|mit einer) person|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
+    r"berater(?:in)?|kundenberater(?:in)?|kolleg(?:e|en|in)|kundenservice|kundendienst|kundenbetreuung|servicekraft|"
     r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|(?:dem|den|zum|mit dem|ans?) support|"
     r"support-?team|echte[nmrs]? person|richtige[nmrs]? person|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
     re.IGNORECASE,
@@ -106,7 +106,8 @@ _ASK = re.compile(
     r"(?:can|could|may) i (?:talk|speak|chat|get|have)|is there (?:a|an|any)|are there any|"
     r"(?:talk|speak|chat) (?:to|with)|an actual|a real|"
     r"ich (?:will|möchte|moechte|mag|hätte gerne?|haette gerne?|brauche|würde gerne?|wuerde gerne?)|"
-    r"gib mir|geben sie mir|hol(?:en sie)? mir|verbinde\w*|verbunden|durchstellen|weiterleit\w*|übernehm\w*|"
+    r"gib mir|geben sie mir|hol(?:en sie)? mir|verbinde\w*|verbunden|durchstellen|weiterleit\w*|leite\w*|übernehm\w*|"
+    r"(?:kann|könnte|koennte) mir (?:ein|eine|jemand)|"
     r"(?:kann|könnte|koennte|darf) ich (?:mit|einen|eine|bitte)|gibt es (?:hier |da |bei euch |bei ihnen )?(?:auch )?"
     r"(?:einen|eine|jemand)|(?:mit|einen?|eine[mn]?) (?:echten|richtigen|menschlichen|lebendigen)|sprechen|reden|"
     r"chatten|please|pls|plz|bitte|now|jetzt|sofort)\b",
@@ -130,7 +131,7 @@ _CALL_ME = re.compile(
     r"\b(call me|ring me|phoned? me|call us|(?:someone|somebody|jemand) (?:\w+ ){0,3}(?:call|phone|ring)\w* me|e-?mail me|write me an? e-?mail|get back to me|contact me|by phone|"
     r"(?:a|the) (?:phone )?call (?:instead|back)|prefer (?:a )?(?:phone )?call|"
     r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns) (?:\w+ ){0,6}(?:zurückrufen|zurueckrufen|anrufen|anruft|"
-    r"zurück|zurueck|an)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
+    r"zurückruft|zurueckruft)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
     r"telefonisch (?:melden|kontaktieren)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
     r"kontaktier\w* (?:sie |du )?mich|(?:schreib\w*|schicken sie) (?:sie )?mir (?:lieber )?(?:eine )?e-?mail)",
     re.IGNORECASE)
