@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-import uuid
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -29,7 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
-from bot import resilience
+from bot import resilience, sessions
 from bot.inbound import RejectedMessage, clean_text, rest_message
 
 logger = logging.getLogger(__name__)
@@ -37,7 +36,6 @@ logger = logging.getLogger(__name__)
 # server visible to customers (see bot/resilience.py).
 resilience.install()
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # Markdown links the widget would render as clickable scripts.
 _UNSAFE_LINK = re.compile(r"\]\(\s*(?:javascript|data|vbscript):", re.IGNORECASE)
 # Message fields the widget may use (response name, who speaks); everything else stays server-side.
@@ -165,10 +163,12 @@ class SocketIOInput(InputChannel):
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
             requested = (data or {}).get("session_id") if isinstance(data, dict) else None
-            session_id = requested if isinstance(requested, str) and _SESSION_ID.match(requested) else uuid.uuid4().hex
+            # Only an id this server issued (signed, bot/sessions.py) is resumed; anything else starts afresh.
+            session_id = sessions.session_for(requested)
+            sender_id = sessions.sender_for(session_id)
             if self.session_persistence:
-                await sio.enter_room(sid, session_id)
-            await sio.save_session(sid, {"session_id": session_id})
+                await sio.enter_room(sid, sender_id)  # replies to the conversation reach every tab of it
+            await sio.save_session(sid, {"session_id": session_id, "sender_id": sender_id})
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt)
@@ -178,7 +178,7 @@ class SocketIOInput(InputChannel):
             sender_id = sid
             if self.session_persistence:
                 # The session this socket asked for, not whatever a message claims.
-                sender_id = (await sio.get_session(sid)).get("session_id")
+                sender_id = (await sio.get_session(sid)).get("sender_id")
                 if not sender_id:
                     logger.warning("socket.io message before session_request from %s ignored", sid)
                     return

@@ -19,6 +19,8 @@ with random values on the first run; the services refuse development defaults in
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import os
 import secrets
 import shutil
@@ -298,6 +300,9 @@ class ProdStack:
     def environment(self) -> Dict[str, str]:
         env = {**os.environ, **self.env}
         env["HANDOFF_ENV"] = "production"
+        if env.get("SECRET_KEY") and not env.get("ACTION_SERVER_TOKEN"):  # Rasa -> action server (actions/server.py)
+            env["ACTION_SERVER_TOKEN"] = hmac.new(env["SECRET_KEY"].encode(), b"action-server", hashlib.sha256).hexdigest()
+        env["SANIC_HOST"] = "127.0.0.1"
         env.setdefault("RASA_URL", self.proxy_url)
         env.setdefault("RASA_PUBLIC_URL", f"http://localhost:{self.proxy_port}")
         env.setdefault("HANDOFF_URL", self.handoff_url)
@@ -325,7 +330,7 @@ class ProdStack:
         ], env)
 
     def start_actions(self, env: Dict[str, str]) -> subprocess.Popen:
-        return self._start("actions", [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions",
+        return self._start("actions", [str(PYTHON), "-m", "actions.server", "--actions", "actions",
                                        "--port", str(self.actions_port)], env)
 
     def start_rasa(self, index: int, env: Dict[str, str]) -> subprocess.Popen:
@@ -374,7 +379,8 @@ class ProdStack:
             self.start_infrastructure()
             env = self.environment()
             write_endpoints(self.var_dir / "endpoints.yml", f"{self.actions_url}/webhook",
-                            env["TRACKER_STORE_URL"], env["LOCK_STORE_URL"], self.var_dir / "unused.db")
+                            env["TRACKER_STORE_URL"], env["LOCK_STORE_URL"], self.var_dir / "unused.db",
+                            env.get("ACTION_SERVER_TOKEN", ""))
             subprocess.run([str(PYTHON), "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL if self.log_dir else None)
             self.ensure_admin(env)

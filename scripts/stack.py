@@ -97,12 +97,19 @@ def _store_from_url(url: str, default_sqlite: Path) -> Dict[str, object]:
     return store
 
 
-def write_endpoints(path: Path, actions_url: str, tracker_store_url: str, lock_store_url: str, tracker_db: Path) -> Path:
-    """Rasa's endpoints.yml for this run, from the environment (see README: configuration)."""
+def write_endpoints(path: Path, actions_url: str, tracker_store_url: str, lock_store_url: str, tracker_db: Path,
+                    action_token: str = "") -> Path:
+    """Rasa's endpoints.yml for this run, from the environment (see README: configuration).
+
+    ``action_token``: the action server's shared secret (actions/server.py), sent by Rasa as a header.
+    """
     import json
 
+    action_endpoint: Dict[str, object] = {"url": actions_url}
+    if action_token:
+        action_endpoint["headers"] = {"X-Action-Token": action_token}
     config: Dict[str, object] = {
-        "action_endpoint": {"url": actions_url},
+        "action_endpoint": action_endpoint,
         "tracker_store": _store_from_url(tracker_store_url, tracker_db),
     }
     if lock_store_url:
@@ -117,6 +124,21 @@ def write_endpoints(path: Path, actions_url: str, tracker_store_url: str, lock_s
     # JSON is valid YAML, and needs no YAML library in this script.
     path.write_text(json.dumps(config, indent=2) + "\n")
     return path
+
+
+def local_secret(var_dir: Path, name: str) -> str:
+    """A random secret kept under var/ (mode 0600), made on first use: `make run` needs no configuration."""
+    import secrets
+
+    path = Path(var_dir) / f".{name}"
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(value)
+    return value
 
 
 def free_port() -> int:
@@ -198,6 +220,11 @@ class Stack:
         return f"http://127.0.0.1:{self.handoff_port}"
 
     @property
+    def rasa_token(self) -> str:
+        """The token Rasa's HTTP API wants (trackers, trigger_intent): given, or made under var/."""
+        return self.environment()["RASA_TOKEN"]
+
+    @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
 
@@ -207,6 +234,12 @@ class Stack:
         env.setdefault("RASA_URL", self.rasa_url)
         env.setdefault("HANDOFF_URL", self.handoff_url)
         env.setdefault("KB_INDEX_DIR", str(self.var_dir / "kb_index"))
+        # Trust boundaries (README, "Security"): Rasa's HTTP API wants a token, the action server answers Rasa
+        # only, widget sessions are signed. Given ones win; otherwise each is made once under var/.
+        for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN", "WIDGET_SESSION_SECRET"):
+            if not env.get(name):
+                env[name] = local_secret(self.var_dir, name.lower())
+        env["SANIC_HOST"] = "127.0.0.1"  # the action server (rasa_sdk) listens on loopback only
         env["PYTHONPATH"] = str(ROOT)
         env["HF_HUB_OFFLINE"] = "1"
         env["TF_CPP_MIN_LOG_LEVEL"] = "2"
@@ -224,19 +257,20 @@ class Stack:
             env.get("TRACKER_STORE_URL", ""),
             env.get("LOCK_STORE_URL", ""),
             self.var_dir / "tracker.db",
+            env["ACTION_SERVER_TOKEN"],
         )
         subprocess.run([str(PYTHON), "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True)
         handoff = self._start(
             "handoff", [str(PYTHON), "-m", "handoff", "serve", "--host", "127.0.0.1", "--port", str(self.handoff_port)], env
         )
         actions = self._start(
-            "actions", [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)], env
+            "actions", [str(PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(self.actions_port)], env
         )
         rasa = self._start(
             "rasa",
             [
                 str(RASA), "run", "--model", str(model), "--port", str(self.rasa_port),
-                "--enable-api", "--cors", "*", "--credentials", "credentials.yml",
+                "--enable-api", "--auth-token", env["RASA_TOKEN"], "--cors", "*", "--credentials", "credentials.yml",
                 "--endpoints", str(endpoints),
             ],
             env,
@@ -263,7 +297,7 @@ class Stack:
         request = urllib.request.Request(
             f"{self.actions_url}/webhook",
             data=json.dumps({"next_action": "action_answer_from_kb", "sender_id": "__warmup__", "tracker": tracker, "domain": {}}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "X-Action-Token": self.environment()["ACTION_SERVER_TOKEN"]},
         )
         try:
             urllib.request.urlopen(request, timeout=120).read()

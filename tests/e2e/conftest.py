@@ -56,7 +56,8 @@ class Customer:
         return response.json()
 
     def tracker(self) -> Dict[str, Any]:
-        response = requests.get(f"{self.stack.rasa_url}/conversations/{self.sender}/tracker", timeout=30)
+        response = requests.get(f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
+                                params={"token": self.stack.rasa_token}, timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -199,9 +200,10 @@ def online_agent(channels_stack: Stack, open_for_handoffs: AgentConsole) -> Agen
     agent.post("/agent/presence", presence="offline")
 
 
-def escalation_id(rasa_url: str, sender_id: str) -> int:
+def escalation_id(stack: Stack, sender_id: str) -> int:
     """The handoff service's conversation id for a customer, as the bot stored it."""
-    tracker = requests.get(f"{rasa_url}/conversations/{sender_id}/tracker", timeout=30).json()
+    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender_id}/tracker",
+                           params={"token": stack.rasa_token}, timeout=30).json()
     return int(tracker["slots"]["escalation_id"])
 
 

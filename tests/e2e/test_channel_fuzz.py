@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 def tracker(stack: Stack, sender: str) -> Dict[str, Any]:
-    reply = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30)
+    reply = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.rasa_token}, timeout=30)
     assert reply.status_code == 200, reply.text[:300]
     return reply.json()
 

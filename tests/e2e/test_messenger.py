@@ -85,7 +85,8 @@ class MessengerUser:
         return self._deliver(message={"mid": self.mid(), "attachments": [{"type": kind, "payload": {"url": url}}]})
 
     def tracker(self) -> Dict[str, Any]:
-        return requests.get(f"{self.stack.rasa_url}/conversations/{self.psid}/tracker", timeout=30).json()
+        return requests.get(f"{self.stack.rasa_url}/conversations/{self.psid}/tracker",
+                            params={"token": self.stack.rasa_token}, timeout=30).json()
 
 
 def messages(requests_: List[SendRequest]) -> List[Dict[str, Any]]:
@@ -184,7 +185,7 @@ def test_quick_replies_beyond_messengers_limits_are_trimmed(user: MessengerUser,
     # A bot message with 20 long buttons, sent through Rasa's HTTP API to the customer's channel.
     reply = requests.post(
         f"{user.stack.rasa_url}/conversations/{user.psid}/tracker/events",
-        params={"output_channel": "latest", "execute_side_effects": "true"},
+        params={"output_channel": "latest", "execute_side_effects": "true", "token": user.stack.rasa_token},
         json={"event": "bot", "text": "Welche Frage meinen Sie?", "data": {"buttons": buttons}}, timeout=30,
     )
     assert reply.status_code == 200, reply.text
@@ -204,7 +205,7 @@ def test_a_person_takes_over_and_long_agent_replies_are_split(
     queued = messages(user.says("Ich möchte bitte mit einem Mitarbeiter sprechen"))
     assert queued[0]["text"].startswith("Ich verbinde Sie mit einem Mitarbeiter")
     assert queued[0]["quick_replies"] == [{"content_type": "text", "title": "Lieber Rückruf", "payload": "/request_callback"}]
-    conversation = escalation_id(user.stack.rasa_url, user.psid)
+    conversation = escalation_id(user.stack, user.psid)
 
     before = len(messages(fake_graph.requests_for(user.psid)))
     online_agent.claim(conversation)

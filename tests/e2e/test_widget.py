@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from bot.sessions import sender_for
 from scripts.stack import Stack
 from tests.e2e.conftest import AgentConsole, escalation_id, faq_answer
 
@@ -100,7 +101,11 @@ def test_german_customer_gets_an_answer_clicks_a_button_and_a_person_replies(
     page.reload()
     page.locator(".rw-response", has_text=re.compile(re.escape(answer_start))).wait_for(timeout=WAIT_MS)
     assert session_id(page) == before
-    tracker = requests.get(f"{channels_stack.rasa_url}/conversations/{before}/tracker", timeout=30).json()
+    # The conversation's id in Rasa is derived from the signed session id one way (bot/sessions.py).
+    sender = sender_for(before, channels_stack.environment()["WIDGET_SESSION_SECRET"].encode())
+    assert sender != before and before not in sender
+    tracker = requests.get(f"{channels_stack.rasa_url}/conversations/{sender}/tracker",
+                           params={"token": channels_stack.rasa_token}, timeout=30).json()
     assert tracker["latest_input_channel"] == "socketio"
     assert tracker["slots"]["language"] == "de"
 
@@ -111,7 +116,7 @@ def test_german_customer_gets_an_answer_clicks_a_button_and_a_person_replies(
     assert "Sie warten auf einen Mitarbeiter" in hint.inner_text()
 
     # The agent works in the handoff service's console (over its HTTP API); replies are pushed.
-    conversation = escalation_id(channels_stack.rasa_url, before)
+    conversation = escalation_id(channels_stack, sender)
     online_agent.claim(conversation)
     wait_for_bot_text(page, re.escape(f"{online_agent.name} hat das Gespräch übernommen."))
     page.locator(".nn-chat-hint", has_text=f"Sie schreiben mit {online_agent.name}").wait_for(timeout=WAIT_MS)
