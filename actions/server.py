@@ -7,26 +7,32 @@ agent, cancel a callback) for any conversation. With ACTION_SERVER_TOKEN set, ev
 `GET /health` must carry it in the `X-Action-Token` header, which Rasa sends from its endpoints.yml
 (`action_endpoint.headers`, written by scripts/stack.py and scripts/prod.py); others get a 401. `make run`
 also binds the server to loopback (SANIC_HOST=127.0.0.1).
+
+Sanic builds the app again in its worker process from a pickled factory, so the factory here is a
+module-level function of this module (a patch of rasa_sdk's would not reach the worker).
 """
 from __future__ import annotations
 
 import hmac
+import logging
 import os
+from functools import partial
 
-import rasa_sdk.endpoint as endpoint
-from sanic import response
+from rasa_sdk import endpoint, utils
+from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+from rasa_sdk.executor import ActionExecutor
+from sanic import Sanic, response
+from sanic.worker.loader import AppLoader
 
 TOKEN_HEADER = "X-Action-Token"
-_create_app = endpoint.create_app
+logger = logging.getLogger(__name__)
 
 
-def create_app(*args, **kwargs):
-    """rasa_sdk's app, with the token check in front of every route but /health."""
-    app = _create_app(*args, **kwargs)
-    token = os.environ.get("ACTION_SERVER_TOKEN") or ""
+def require_token(app: Sanic, token: str) -> Sanic:
+    """Every route but /health answers 401 without the shared secret."""
 
     @app.on_request
-    async def require_token(request):
+    async def check_token(request):
         if not token or request.path == "/health":
             return None
         if hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
@@ -38,11 +44,28 @@ def create_app(*args, **kwargs):
     return app
 
 
-def main() -> None:
-    endpoint.create_app = create_app  # create_app_for_serve looks it up when the server starts
-    import rasa_sdk.__main__
+def create_app_for_serve(action_executor: ActionExecutor, **kwargs) -> Sanic:
+    """rasa_sdk's app for the primary process and each worker, with the token check in front."""
+    app = endpoint.create_app_for_serve(action_executor, **kwargs)
+    return require_token(app, os.environ.get("ACTION_SERVER_TOKEN") or "")
 
-    rasa_sdk.__main__.main()
+
+def main(argv: list[str] | None = None) -> None:
+    args = endpoint.create_argument_parser().parse_args(argv)
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
+                                 args.logging_config_file)
+    utils.update_sanic_log_level()
+    if not os.environ.get("ACTION_SERVER_TOKEN"):
+        logger.warning("ACTION_SERVER_TOKEN is not set: anyone who reaches port %s can run actions", args.port)
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    loader = AppLoader(factory=partial(create_app_for_serve, executor, cors_origins=args.cors,
+                                       auto_reload=args.auto_reload, endpoints=args.endpoints))
+    app = loader.load()
+    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port,
+                workers=utils.number_of_sanic_workers())
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from bot import resilience, sessions
 from bot.inbound import RejectedMessage, clean_text, rest_message
+from bot.links import safe_markdown
 
 logger = logging.getLogger(__name__)
 # Every `rasa run` loads its channels from credentials.yml: a good moment to make a dead action
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 resilience.install()
 
 # Markdown links the widget would render as clickable scripts.
-_UNSAFE_LINK = re.compile(r"\]\(\s*(?:javascript|data|vbscript):", re.IGNORECASE)
 # Message fields the widget may use (response name, who speaks); everything else stays server-side.
 _METADATA_FIELDS = {"utter_action": "response", "agent_name": "agent_name"}
 
@@ -48,7 +48,8 @@ def message_metadata(fields: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def safe_text(text: Optional[str]) -> str:
-    return _UNSAFE_LINK.sub("](#", text or "")
+    """Bot and agent text for the widget, which renders Markdown: only http(s), mailto and tel links (bot/links.py)."""
+    return safe_markdown(text)
 
 
 class SocketIOOutput(OutputChannel):

@@ -12,6 +12,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import detect
+from bot.policies import EXTERNAL_INTENTS as INTERNAL_INTENTS
 from bot.routing import keeps_intent, promoted_intent
 
 # Intents that only ever mean a short social or control move. A longer message that NLU puts
@@ -97,6 +98,11 @@ class QuestionGuard(GraphComponent, IntentClassifier):
             text = message.get(TEXT) or ""
             name = intent.get("name")
             if text.startswith("/"):
+                continue
+            if name in INTERNAL_INTENTS:
+                # Only the handoff service triggers these, through Rasa's HTTP API (which skips NLU): text that
+                # merely looks like one ("agent_message{...}") is a customer's question like any other.
+                self._set(message, QUESTION_INTENT)
                 continue
             promoted = promoted_intent(name or "", text)
             if promoted is not None:

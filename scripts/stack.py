@@ -349,8 +349,8 @@ NordNet FAQ bot is up ({time.monotonic() - started:.0f} s)
       demo agent  agent@nordnet.example / agent-demo
       demo admin  admin@nordnet.example / admin-demo
   Handoff bot API                 http://localhost:{args.handoff_port}/api/   (health: /health)
-  Rasa (REST, socket.io, HTTP API) http://localhost:{args.rasa_port}/
-  Action server                   http://localhost:{args.actions_port}/health
+  Rasa (REST, socket.io, HTTP API) http://localhost:{args.rasa_port}/   (HTTP API token: var/.rasa_token)
+  Action server                   http://127.0.0.1:{args.actions_port}/health   (Rasa only: var/.action_server_token)
 
   Try:  curl -s localhost:{args.rasa_port}/webhooks/rest/webhook -d '{{"sender":"u1","message":"How do I change my delivery address?"}}'
 

@@ -158,13 +158,26 @@ def build_report(period: analytics.Period, clusters: bool = True) -> dict[str, A
     return analytics.report(db(), period, encode=encode, threshold=holder.threshold)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell a spreadsheet will not run: customers' text starting like a formula
+    (`=HYPERLINK(...)`, `+cmd`, `@SUM`) gets a leading apostrophe (OWASP's CSV-injection advice)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def csv_response(rows: list[dict[str, Any]], name: str):
     buffer = io.StringIO()
     columns = list(dict.fromkeys(k for row in rows for k in row)) or ["empty"]
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     response = current_app.response_class(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

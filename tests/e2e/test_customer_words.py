@@ -31,7 +31,7 @@ def test_a_callback_request_with_a_time_fills_the_window_at_once(customer: Custo
 
 
 def test_a_did_you_mean_list_keeps_a_person_one_click_away_and_the_next_question_is_answered(customer: Customer):
-    replies = customer.say("Router")
+    replies = customer.say("question about my contract")
     listed = next(r for r in replies if r.get("buttons"))
     payloads = [b["payload"] for b in listed["buttons"]]
     assert payloads[-2:] == ["/none_of_these", "/request_human"]

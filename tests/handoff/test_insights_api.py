@@ -134,3 +134,13 @@ def test_report_from_real_conversations(client, api, admin, open_hours):
         export = client.get(f"/agent/admin/insights/export/{table}.csv")
         assert export.status_code == 200 and export.mimetype == "text/csv" and export.get_data(as_text=True).count("\n") >= 2
     assert 'href="/agent/admin/insights/"' in client.get("/agent/").get_data(as_text=True)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused():
+    from handoff.insights import csv_cell
+
+    for formula in ('=HYPERLINK("http://evil.example","Klick")', "+49 cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+                    "\t=1+1", "\r=1+1"):
+        assert csv_cell(formula) == "'" + formula
+    assert csv_cell("Wo ist mein Paket?") == "Wo ist mein Paket?"
+    assert csv_cell(-3) == -3 and csv_cell(0.25) == 0.25 and csv_cell(None) == ""
