@@ -84,7 +84,9 @@ class ActionAnswerFromKb(Action):
         events: List[EventType] = [SlotSet("kb_last", verdict)]
         if tracker.get_slot("language") is None and result.language:
             events.append(SlotSet("language", result.language))
-        logger.info("kb %s %.3f for %r", result.band, result.confidence, text[:80])
+        # Never the customer's words at INFO (privacy): what they asked is in the tracker and the analytics.
+        logger.info("kb %s %.3f (%s)", result.band, result.confidence, result.language)
+        logger.debug("kb question %r", text[:80])
         record_event(tracker, f"kb_{result.band}", verdict)
 
         if result.band == "answer" and answer_entry(dispatcher, result.hits[0].entry_id, language, kb):

@@ -16,6 +16,11 @@ from handoff.app import create_app
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s handoff[%(process)d] %(levelname)s %(name)s: %(message)s")
 
+# Fail closed: under gunicorn a missing HANDOFF_ENV must not quietly mean development secrets and demo accounts.
+if os.environ.get("HANDOFF_ENV", "").strip() not in ("production", "development"):
+    raise SystemExit("handoff.wsgi: set HANDOFF_ENV=production (or HANDOFF_ENV=development to serve the "
+                     "development defaults on purpose); refusing to start without it")
+
 app = create_app()
 _state = app.extensions["handoff"]
 if os.environ.get("HANDOFF_START_WORKER", "1") != "0":

@@ -45,7 +45,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    agent_service.set_presence(db(), g.agent, "offline")
+    agent_service.log_out(db(), g.agent)  # ends the session server-side, not only in this browser
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("agents.login"))

@@ -70,6 +70,19 @@ class InsightsState:
             return self.encode
 
 
+    def cluster_threshold(self) -> float:
+        """``threshold`` is on the scale the KB's constants use; the default encoder's raw cosines run higher
+        (MiniLM + multilingual-e5: the index manifest's ``cosine_scale``), so map it onto them."""
+        scale = None
+        if self.encode is None:
+            try:
+                scale = (self.kb().manifest.get("encoder") or {}).get("cosine_scale")
+            except Exception:  # noqa: BLE001 - no index: the model alone, its own scale
+                scale = None
+        scale = scale or getattr(self.encode, "cosine_scale", None) or (0.0, 1.0)
+        return float(scale[0]) + float(scale[1]) * self.threshold
+
+
 def insights() -> InsightsState:
     found = current_app.extensions.get("insights")
     if found is None:
@@ -155,7 +168,8 @@ def period_from_args(args) -> analytics.Period:
 def build_report(period: analytics.Period, clusters: bool = True) -> dict[str, Any]:
     holder = insights()
     encode = holder.encoder() if clusters else None
-    return analytics.report(db(), period, encode=encode, threshold=holder.threshold)
+    threshold = holder.cluster_threshold() if encode is not None else holder.threshold
+    return analytics.report(db(), period, encode=encode, threshold=threshold)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -197,6 +197,14 @@ def set_presence(session: Session, agent: Agent, presence: str, now: datetime | 
     session.commit()
 
 
+def log_out(session: Session, agent: Agent, now: datetime | None = None) -> None:
+    """Offline, and every console session of the agent ends on the server: a copied cookie is worth nothing."""
+    agent.presence = "offline"
+    agent.last_seen_at = now or utcnow()
+    agent.session_version += 1
+    session.commit()
+
+
 def touch(session: Session, agent: Agent, now: datetime | None = None, every: int = 20) -> None:
     """Note that the agent's console is alive; written at most every ``every`` seconds."""
     now = now or utcnow()

@@ -41,7 +41,7 @@ entries:
 
 @functools.lru_cache(maxsize=1)
 def encoder():
-    """The packaged sentence-transformers model, as the knowledge base uses it."""
+    """The default encoder (packaged MiniLM + multilingual-e5-small), as the knowledge base uses it."""
     from knowledge_base.encoder import make_encoder
 
     return make_encoder(None)

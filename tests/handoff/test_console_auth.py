@@ -33,6 +33,15 @@ def test_login_and_logout(client, session, make_agent):
     assert session.get(Agent, agent.id).presence == "offline"
 
 
+def test_a_cookie_copied_before_logout_is_worthless_after_it(client, make_agent):
+    make_agent(email="sam@example.com")
+    login(client, "sam@example.com")
+    stolen = client.get_cookie("handoff_session").value
+    client.post("/agent/logout", data={"csrf_token": csrf(client)})
+    client.set_cookie("handoff_session", stolen)  # replayed by whoever copied it
+    assert client.get("/agent/").status_code == 302
+
+
 def test_wrong_password_and_unknown_user(client, make_agent):
     make_agent(email="sam@example.com")
     wrong = login(client, "sam@example.com", "wrong-password")

@@ -76,3 +76,15 @@ def test_privacy_and_session_settings():
 def test_nonsense_fails_fast_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_the_wsgi_entry_refuses_to_start_without_an_explicit_environment(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "HANDOFF_ENV"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'h.db'}"
+    done = subprocess.run([sys.executable, "-c", "import handoff.wsgi"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0 and "HANDOFF_ENV" in done.stderr
