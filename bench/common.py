@@ -155,6 +155,8 @@ class CachedEncoder:
         self.model_name = self.base.model_name
         self.model_dir = self.base.model_dir
         self.runtime = getattr(self.base, "runtime", "custom")
+        if getattr(self.base, "cosine_scale", None):  # the default encoder's cosines, mapped (knowledge_base/e5.py)
+            self.cosine_scale = self.base.cosine_scale
         # fp32 ONNX and torch give the same vectors (to 1e-6); a quantised encoder has its own cache.
         suffix = "-int8" if self.runtime.endswith("int8") else ""
         name = self.model_name

@@ -97,13 +97,16 @@ def rest_message(body: bytes) -> RestMessage:
     return RestMessage(sender, text, metadata or {})
 
 
-# What a customer may send as "/intent{...}": exactly the payloads of the buttons the bot shows them, with the
-# entities those buttons carry. Anything else that starts with "/" (`/agent_message{...}`, `/agent_joined`,
-# `/handoff_ended`, `/restart`, ...) is an internal intent that only the handoff service may trigger, through
-# Rasa's token-protected HTTP API: from a customer it is plain text.
+# What a customer may send as "/intent{...}": the customer intents of the domain (the bot's buttons, the widget's
+# "/greet", a Messenger page's menu), each with only the entities its buttons carry. Anything else that starts
+# with "/" (`/agent_message{...}`, `/agent_joined`, `/handoff_ended`, `/callback_update`, `/restart`, ...) is an
+# internal intent that only the handoff service may trigger, through Rasa's token-protected HTTP API: from a
+# customer it is plain text. tests/bot/test_inbound.py keeps this list in step with domain.yml.
 CUSTOMER_PAYLOADS = {
-    "affirm": (), "deny": (), "none_of_these": (), "request_human": (), "request_callback": (),
-    "feedback_helpful": (), "feedback_not_helpful": (), "choose_entry": ("entry_id",), "satisfaction": ("score",),
+    "greet": (), "goodbye": (), "thanks": (), "affirm": (), "deny": (), "bot_challenge": (), "what_can_you_do": (),
+    "ask_question": (), "request_human": (), "request_callback": (), "cancel": (), "frustration": (),
+    "switch_language": ("language",), "feedback_helpful": (), "feedback_not_helpful": (),
+    "choose_entry": ("entry_id",), "none_of_these": (), "satisfaction": ("score",),
 }
 _PAYLOAD = re.compile(r"^/([a-z_]+)(\{.*\})?$", re.DOTALL)
 

@@ -178,7 +178,7 @@ class Body:
             self.problem(name, "must be null or an object with band and candidates")
             return None
         sub = Body(value, f"{self.prefix}{name}.", self.max_text)
-        band = sub.string("band", max_len=32, required=False)
+        band = sub.string("band", max_len=32, required=False, allow_empty=True)  # an empty band costs no escalation
         raw = value.get("candidates", [])
         candidates = []
         if not isinstance(raw, list) or len(raw) > MAX_CANDIDATES:

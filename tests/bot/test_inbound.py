@@ -104,3 +104,15 @@ def test_the_payloads_of_the_bots_own_buttons_pass(payload):
 def test_ordinary_text_is_untouched():
     assert customer_text("Wo ist mein Paket?") == "Wo ist mein Paket?"
     assert customer_text("/") == "/"
+
+
+def test_customer_payloads_are_the_domains_intents_except_the_internal_ones():
+    from pathlib import Path
+
+    import yaml
+
+    from bot.inbound import CUSTOMER_PAYLOADS
+
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    internal = {"agent_message", "agent_joined", "handoff_ended", "callback_update"}
+    assert set(CUSTOMER_PAYLOADS) == set(domain["intents"]) - internal
