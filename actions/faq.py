@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import providers
 from actions.conversation import channel_of, idempotency_key, label, language_of, latest_text
 from actions.handoff_client import HandoffError
+from actions.requests import request_by_meaning
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,12 @@ class ActionAnswerFromKb(Action):
 
         if result.band == "answer" and answer_entry(dispatcher, result.hits[0].entry_id, language, kb):
             return events + [SlotSet("miss_count", 0), SlotSet("pending_offer", None)]
+        # Not an answer: is it a request for a person or a call in words nobody foresaw (actions/requests.py)?
+        request = request_by_meaning(kb, text, result.hits[0].score if result.hits else 0.0)
+        if request == "request_human":
+            return events + [SlotSet("pending_offer", None), FollowupAction("action_hand_off")]
+        if request == "request_callback":
+            return events + [SlotSet("pending_offer", None), FollowupAction("callback_form")]
         if result.band == "clarify" and result.hits:
             offer_choices(dispatcher, "utter_kb_clarify", verdict["candidates"], language)
             return events + [SlotSet("pending_offer", None)]

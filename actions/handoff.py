@@ -259,5 +259,13 @@ class ActionCancel(Action):
                 logger.warning("could not cancel callback %s", reference, exc_info=True)
             dispatcher.utter_message(response="utter_callback_cancelled")
             return events + [SlotSet("callback_reference", None)]
+        # Nothing to cancel: "Passwort vergessen" or "Vertrag kündigen" read as "cancel" are questions.
+        text = (tracker.latest_message or {}).get("text") or ""
+        if text and not text.startswith("/") and len(text.split()) >= 2:
+            try:
+                if providers.get_kb().search(text, language=tracker.get_slot("language"), k=1).band == "answer":
+                    return events + [FollowupAction("action_answer_from_kb")]
+            except Exception:  # noqa: BLE001 - the plain answer below is always possible
+                logger.warning("knowledge base lookup for a cancel failed", exc_info=True)
         dispatcher.utter_message(response="utter_nothing_to_cancel")
         return events

@@ -10,7 +10,7 @@ from .types import FAQError
 # Confidence thresholds for the bands; chosen on held-out development data (see bench/) so that a
 # new FAQ gets sensible behaviour before anyone runs `calibrate`.
 DEFAULT_ANSWER_THRESHOLD = 0.4
-DEFAULT_CLARIFY_THRESHOLD = 0.25
+DEFAULT_CLARIFY_THRESHOLD = 0.35
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")
 
 

@@ -157,3 +157,13 @@ def test_return_to_the_bot_asks_one_satisfaction_question_and_records_the_answer
     run(ActionSatisfaction(), make_tracker('/satisfaction{"score": 4}', intent="satisfaction",
                                             entities=[{"entity": "score", "value": 4}], slots={"escalation_id": 7}))
     assert handoff.satisfaction[0]["conversation_id"] == 7 and handoff.satisfaction[0]["score"] == 4
+
+
+def test_a_question_read_as_cancel_with_nothing_to_cancel_is_answered(use_kb, handoff):
+    from actions.handoff import ActionCancel
+
+    events, messages = run(ActionCancel(), make_tracker("Wie ändere ich meine Lieferadresse?", intent="cancel",
+                                                        slots={"language": "de"}))
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["action_answer_from_kb"] and messages == []
+    events, messages = run(ActionCancel(), make_tracker("abbrechen", intent="cancel", slots={"language": "de"}))
+    assert responses(messages) == ["utter_nothing_to_cancel"]
