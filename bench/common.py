@@ -157,6 +157,7 @@ class CachedEncoder:
         self.runtime = getattr(self.base, "runtime", "custom")
         if getattr(self.base, "cosine_scale", None):  # the default encoder's cosines, mapped (knowledge_base/e5.py)
             self.cosine_scale = self.base.cosine_scale
+            self.in_scope_midpoint = getattr(self.base, "in_scope_midpoint", None)
         # fp32 ONNX and torch give the same vectors (to 1e-6); a quantised encoder has its own cache.
         suffix = "-int8" if self.runtime.endswith("int8") else ""
         name = self.model_name

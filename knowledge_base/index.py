@@ -121,6 +121,8 @@ def _build(entries, index_dir: Path, encode, progress, sources, options, started
     }
     if getattr(encode, "cosine_scale", None):  # (shift, scale) onto the scoring constants' scale (scoring.py)
         manifest["encoder"]["cosine_scale"] = list(encode.cosine_scale)
+    if getattr(encode, "in_scope_midpoint", None) is not None:  # the encoder's own (scoring.midpoint_for)
+        manifest["encoder"]["in_scope_midpoint"] = float(encode.in_scope_midpoint)
     staging = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.", dir=index_dir.parent))
     try:
         _write_files(staging, entries, rows, vectors, extras)

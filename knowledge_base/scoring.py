@@ -114,7 +114,7 @@ class Scorer:
         weights = {g: math.exp(v - top) for g, v in confidence_logits.items()}
         total = sum(weights.values())
         first = max(best.values(), key=lambda c: confidence_logits[c.group])
-        midpoint = self.midpoint if self.midpoint is not None else midpoint_for(state.manifest)
+        midpoint = self.midpoint if self.midpoint is not None else midpoint_for(state.manifest, state.questions_per_entry)
         in_scope = self.in_scope(first.cosine, midpoint)  # lexical overlap alone says little about scope
         for candidate in best.values():
             candidate.confidence = in_scope * weights[candidate.group] / total
@@ -150,6 +150,23 @@ def similarity_weight_for(questions_per_entry: float) -> float:
     return (1.0 - share) * SIMILARITY_WEIGHT_FEW + share * SIMILARITY_WEIGHT
 
 
-def midpoint_for(manifest: dict) -> float:
-    """The in-scope midpoint for an index: moved up when its encoder was fine-tuned on the FAQ."""
-    return IN_SCOPE_MIDPOINT + (FINE_TUNED_SCOPE_SHIFT if manifest.get("fine_tuned") else 0.0)
+SPARSE_QUESTIONS, DENSE_QUESTIONS = 6, 11  # questions per entry (median) where the midpoint is MiniLM's / the encoder's
+
+
+def midpoint_for(manifest: dict, questions_per_entry: float | None = None) -> float:
+    """The in-scope midpoint for an index; moved up when its encoder was fine-tuned on the FAQ.
+
+    An encoder may bring its own midpoint for FAQs with many questions per entry (the default ensemble:
+    knowledge_base/e5.py). The more ways an FAQ words each question, the nearer its nearest question is to an
+    uncovered one as well: the demo FAQ with 11 questions per entry declines out-of-scope questions at 0.55 as
+    it did at 0.45 with 5.5 (bench/README.md). In between, linear; sparser FAQs keep IN_SCOPE_MIDPOINT.
+    """
+    base = IN_SCOPE_MIDPOINT
+    dense = (manifest.get("encoder") or {}).get("in_scope_midpoint")
+    if dense is not None:
+        if questions_per_entry is None:
+            base = float(dense)
+        else:
+            share = (questions_per_entry - SPARSE_QUESTIONS) / (DENSE_QUESTIONS - SPARSE_QUESTIONS)
+            base = IN_SCOPE_MIDPOINT + min(1.0, max(0.0, share)) * (float(dense) - IN_SCOPE_MIDPOINT)
+    return base + (FINE_TUNED_SCOPE_SHIFT if manifest.get("fine_tuned") else 0.0)

@@ -391,7 +391,7 @@ class ProdStack:
             self.start_proxy(env)
             for name in ["handoff", "actions", *(f"rasa{i}" for i in range(len(self.rasa_ports))), "proxy"]:
                 self.wait(name, timeout)
-            Stack(actions_port=self.actions_port)._warm_up()
+            Stack(actions_port=self.actions_port)._warm_up(env.get("ACTION_SERVER_TOKEN"))
         except BaseException:
             self.stop()
             raise

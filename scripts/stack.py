@@ -285,7 +285,7 @@ class Stack:
             raise
         return self
 
-    def _warm_up(self) -> None:
+    def _warm_up(self, action_token: Optional[str] = None) -> None:
         """Load the embedding model in the action server before the first customer waits for it."""
         import json
 
@@ -297,7 +297,8 @@ class Stack:
         request = urllib.request.Request(
             f"{self.actions_url}/webhook",
             data=json.dumps({"next_action": "action_answer_from_kb", "sender_id": "__warmup__", "tracker": tracker, "domain": {}}).encode(),
-            headers={"Content-Type": "application/json", "X-Action-Token": self.environment()["ACTION_SERVER_TOKEN"]},
+            headers={"Content-Type": "application/json",
+                     "X-Action-Token": action_token or self.environment()["ACTION_SERVER_TOKEN"]},
         )
         try:
             urllib.request.urlopen(request, timeout=120).read()
