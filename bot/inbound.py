@@ -15,6 +15,9 @@ from typing import Any, Dict, Optional, Tuple
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 255  # the handoff service's sender_id limit
 MAX_REST_BODY_BYTES = 64 * 1024
+# Conversation ids of the other channels: a REST caller must not write into a widget (bot/sessions.py) or
+# Messenger (page-scoped ids, digits only) conversation.
+_OTHER_CHANNELS_SENDER = re.compile(r"^(?:web-|\d+$)", re.IGNORECASE)
 # C0 controls and DEL except tab, newline, carriage return: NUL cannot be stored (PostgreSQL), the
 # rest are terminal escapes and invisible junk.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -79,6 +82,12 @@ def rest_message(body: bytes) -> RestMessage:
         raise RejectedMessage(
             422, "validation_error",
             f"sender must be at most {MAX_SENDER_CHARS} characters, without control characters or unpaired surrogates.",
+        )
+    if _OTHER_CHANNELS_SENDER.match(sender):
+        raise RejectedMessage(
+            422, "validation_error",
+            "sender names a conversation of another channel (widget ids start with 'web-', Messenger ids are "
+            "digits only): use your own ids, e.g. 'crm-12345'.",
         )
     message = payload.get("message")
     if not isinstance(message, str):

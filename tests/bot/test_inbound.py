@@ -116,3 +116,11 @@ def test_customer_payloads_are_the_domains_intents_except_the_internal_ones():
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
     internal = {"agent_message", "agent_joined", "handoff_ended", "callback_update"}
     assert set(CUSTOMER_PAYLOADS) == set(domain["intents"]) - internal
+
+
+@pytest.mark.parametrize("sender", ["web-0123456789abcdef0123456789abcdef", "WEB-x", "1234567890123456"])
+def test_a_rest_caller_cannot_write_into_a_widget_or_messenger_conversation(sender):
+    with pytest.raises(RejectedMessage) as refused:
+        rest_message(json.dumps({"sender": sender, "message": "Hallo"}).encode())
+    assert refused.value.status == 422 and "another channel" in refused.value.message
+    assert rest_message(json.dumps({"sender": "crm-12345", "message": "Hallo"}).encode()).sender == "crm-12345"
