@@ -1,4 +1,4 @@
-"""German or English for the Rasa side: the project's one detector (common.language) with the FAQ's neutral words."""
+"""German or English for the Rasa side: the project's one detector (core.language) with the FAQ's neutral words."""
 from __future__ import annotations
 
 import functools
@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Optional, Tuple
 
-from common.language import detect as _detect
-from common.language import neutral_words
+from core.language import detect as _detect
+from core.language import neutral_words
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,11 +1,11 @@
-"""German/English detection for the knowledge base: the project's one detector (common.language) plus the
+"""German/English detection for the knowledge base: the project's one detector (core.language) plus the
 FAQ's neutral words (names and product words both languages' entries use), kept with the index."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from common.language import LANGUAGES, guess, neutral_words
+from core.language import LANGUAGES, guess, neutral_words
 
 __all__ = ["LANGUAGES", "LanguageDetector"]
 
