@@ -64,23 +64,14 @@ class ValidateCallbackForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """A number or address in the request itself ("Rückruf bitte, 040 9876543") is not asked for again."""
-        if tracker.get_slot("callback_contact") or tracker.get_slot("requested_slot"):
-            return {}
-        text = (tracker.latest_message or {}).get("text") or ""
-        if text.startswith("/") or normalise_contact(text) is None:
-            return {}
-        return {"callback_contact": text}
+        return _from_request(tracker, "callback_contact", lambda text: normalise_contact(text) is not None)
 
     async def extract_callback_window(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """A time in the request itself ("ruf mich heute zwischen 17 und 18 Uhr zurück") fills the window at once."""
-        if tracker.get_slot("callback_window") or tracker.get_slot("requested_slot"):
-            return {}
-        text = (tracker.latest_message or {}).get("text") or ""
-        if text.startswith("/") or parse_window(text, now_in_business_zone()) is None:
-            return {}
-        return {"callback_window": text}
+        return _from_request(tracker, "callback_window",
+                             lambda text: parse_window(text, now_in_business_zone()) is not None)
 
     def validate_callback_window(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -96,6 +87,20 @@ class ValidateCallbackForm(FormValidationAction):
             "callback_window_start": window.start.isoformat(),
             "callback_window_end": window.end.isoformat(),
         }
+
+
+def _from_request(tracker: Tracker, slot: str, usable: Any) -> Dict[Text, Any]:
+    """``slot`` from the message that started the form, when it holds a usable value; the validator checks it.
+
+    Only when the form starts (nothing asked yet) and the slot is empty: once the form asks, the slot
+    mappings take the customer's answers as usual.
+    """
+    if tracker.get_slot(slot) or tracker.get_slot("requested_slot"):
+        return {}
+    text = (tracker.latest_message or {}).get("text") or ""
+    if text.startswith("/") or not usable(text):
+        return {}
+    return {slot: text}
 
 
 def _clear_form() -> List[EventType]:

