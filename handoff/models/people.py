@@ -40,6 +40,7 @@ class Agent(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")  # in a row, reset on success
     locked_at: Mapped[datetime | None]  # set after too many failed logins; cleared by an admin or by time
+    ui_language: Mapped[str | None] = mapped_column(String(8))  # the console's language; None: the browser's
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversations: Mapped[list["Conversation"]] = relationship(back_populates="assignee")
