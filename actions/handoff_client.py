@@ -20,7 +20,16 @@ class HandoffUnavailable(HandoffError):
 
 
 class HandoffRejected(HandoffError):
-    """The service answered with a 4xx: the request itself is wrong."""
+    """The service answered with a 4xx: the request itself is wrong (or over a cap)."""
+
+    def __init__(self, message: str, status: int = 400, body: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = (body or {}).get("error") or {}
+
+    @property
+    def code(self) -> str:
+        return str(self.error.get("code") or "")
 
 
 class HandoffClient(Protocol):
@@ -72,7 +81,12 @@ class HttpHandoffClient:
                 logger.warning("handoff service %s %s answered %s", method, path, response.status_code)
                 continue
             if response.status_code >= 400:
-                raise HandoffRejected(f"{method} {path}: {response.status_code} {response.text[:500]}")
+                try:
+                    body = response.json()
+                except ValueError:
+                    body = None
+                raise HandoffRejected(f"{method} {path}: {response.status_code} {response.text[:500]}",
+                                      response.status_code, body if isinstance(body, dict) else None)
             return response.json() if response.content else {}
         raise HandoffUnavailable(f"{method} {path}: {last_error}")
 

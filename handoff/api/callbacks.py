@@ -80,7 +80,7 @@ def create_callback():
         contact=contact, window_start=start, window_end=end, window_tz=start_offset,
         conversation_id=conversation_id, transcript=transcript,
     )
-    outcome = callbacks.request_callback(db(), request, now)
+    outcome = callbacks.request_callback(db(), request, now, max_open=settings.max_open_callbacks)
     response = jsonify(outcome.body)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

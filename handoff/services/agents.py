@@ -17,7 +17,6 @@ from .errors import Conflict, Invalid, NotFound
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
 LOGIN_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 20
 # Checked against when the e-mail is unknown so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -147,17 +146,15 @@ def authenticate(session: Session, email: str, password: str, ip: str, now: date
         LoginAttempt.success.is_(False), LoginAttempt.created_at >= since
     )
     by_ip = session.scalar(failed.where(LoginAttempt.ip == ip)) or 0
-    # Known accounts lock (below); unknown addresses are limited the same way, so both look alike.
-    by_email = (session.scalar(failed.where(LoginAttempt.email == email)) or 0) if agent is None else 0
-    if by_ip >= MAX_FAILURES_PER_IP or by_email >= min(MAX_FAILURES_PER_EMAIL, lockout.failures):
+    if by_ip >= MAX_FAILURES_PER_IP:
         oldest = session.scalar(
             select(func.min(LoginAttempt.created_at)).where(
-                LoginAttempt.success.is_(False), LoginAttempt.created_at >= since,
-                (LoginAttempt.email == email) | (LoginAttempt.ip == ip),
+                LoginAttempt.success.is_(False), LoginAttempt.created_at >= since, LoginAttempt.ip == ip
             )
         )
-        retry = max(int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1, 1)
-        raise TooManyAttempts(retry) if by_ip >= MAX_FAILURES_PER_IP else AccountLocked(retry)
+        raise TooManyAttempts(max(int(((oldest or now) + LOGIN_WINDOW - now).total_seconds()) + 1, 1))
+    if agent is None:
+        _lock_like_an_account(session, email, now, lockout)
     ok = check_password_hash(agent.password_hash if agent else _DUMMY_HASH, password or "")
     ok = ok and agent is not None and agent.active
     session.add(LoginAttempt(email=email, ip=ip[:64], success=ok, created_at=now))
@@ -174,6 +171,24 @@ def authenticate(session: Session, email: str, password: str, ip: str, now: date
                          note="too many failed logins in a row", now=now)
     session.commit()
     return agent if ok else None
+
+
+def _lock_like_an_account(session: Session, email: str, now: datetime, lockout: Lockout) -> None:
+    """An unknown address "locks" exactly like a known account: after ``lockout.failures`` wrong
+    attempts, for ``lockout.minutes`` from the last one, with the same message and Retry-After,
+    so a login form tells nobody which accounts exist."""
+    failures = select(LoginAttempt.created_at).where(LoginAttempt.email == email, LoginAttempt.success.is_(False))
+    if lockout.minutes:
+        failures = failures.where(LoginAttempt.created_at >= now - timedelta(minutes=lockout.minutes))
+    times = session.scalars(failures.order_by(LoginAttempt.created_at.desc()).limit(lockout.failures)).all()
+    if len(times) < lockout.failures:
+        return
+    if not lockout.minutes:
+        raise AccountLocked(0)
+    locked_at = times[0].replace(tzinfo=now.tzinfo) if times[0].tzinfo is None else times[0]
+    left = int((locked_at + timedelta(minutes=lockout.minutes) - now).total_seconds())
+    if left > 0:
+        raise AccountLocked(left + 1)
 
 
 def unlock(session: Session, agent_id: int, actor: Agent | str, now: datetime | None = None) -> Agent:

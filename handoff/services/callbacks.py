@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from handoff.models import OPEN_CALLBACK_STATUSES, Agent, CallbackEvent, CallbackRequest, Conversation, utcnow
 
 from .contacts import upsert_contact
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from .escalations import Turn
 from .events import console_event, send_to_customer
 from .idempotency import Outcome, run_once
@@ -57,11 +57,33 @@ def _log(callback: CallbackRequest, kind: str, now: datetime, agent: Agent | Non
     callback.events.append(CallbackEvent(kind=kind, agent_id=agent.id if agent else None, note=note or None, created_at=now))
 
 
-def request_callback(session: Session, request: CallbackInput, now: datetime | None = None) -> Outcome:
+def _check_open_callbacks(session: Session, request: CallbackInput, max_open: int) -> None:
+    """Unverified numbers and addresses cost agents calls: at most ``max_open`` open requests per
+    phone number / e-mail address, and per customer, at a time."""
+    same_person = (CallbackRequest.contact_value == request.contact) | (
+        (CallbackRequest.channel == request.channel) & (CallbackRequest.sender_id == request.sender_id)
+    )
+    open_ones = session.scalars(
+        select(CallbackRequest.reference)
+        .where(CallbackRequest.status.in_(OPEN_CALLBACK_STATUSES), same_person)
+        .order_by(CallbackRequest.id)
+    ).all()
+    if len(open_ones) >= max_open:
+        raise TooMany(
+            f"{len(open_ones)} callback requests are already open for this contact; at most {max_open}.",
+            code="too_many_callbacks",
+            details=[{"field": "contact", "message": "open requests", "references": list(open_ones)}],
+        )
+
+
+def request_callback(
+    session: Session, request: CallbackInput, now: datetime | None = None, max_open: int = 3
+) -> Outcome:
     """Store the customer's request to be contacted; it shows up in the agents' callback queue."""
     now = now or utcnow()
 
     def work(session: Session) -> tuple[int, dict[str, Any]]:
+        _check_open_callbacks(session, request, max_open)
         if request.conversation_id is not None and session.get(Conversation, request.conversation_id) is None:
             raise Invalid(
                 f"conversation {request.conversation_id} does not exist",

@@ -32,3 +32,10 @@ class Invalid(ServiceError):
 class Forbidden(ServiceError):
     status = 403
     code = "forbidden"
+
+
+class TooMany(ServiceError):
+    """A cap on what one customer may have open at once (e.g. callback requests)."""
+
+    status = 429
+    code = "too_many"

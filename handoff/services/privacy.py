@@ -18,6 +18,7 @@ from handoff.models import (
     CallbackRequest,
     Contact,
     Conversation,
+    FaqChange,
     Feedback,
     IdempotencyRecord,
     OutboxItem,
@@ -219,6 +220,7 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
     """
     counts = {"messages": 0, "conversations": 0, "callbacks": 0, "feedback": 0, "analytics_events": 0}
     old_sender = contact.sender_id
+    counts["faq_history"] = scrub_faq_history(session, _questions_of(session, contact))
     pseudonym = prefix + secrets.token_hex(8)
     for conversation in _conversations(session, [contact.id]):
         if conversation.status in ACTIVE_STATUSES:
@@ -250,6 +252,45 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
         IdempotencyRecord.key.like(f"{escaped}:%", escape="\\"))).rowcount or 0
     contact.sender_id, contact.name, contact.email, contact.phone = pseudonym, None, None, None
     return counts
+
+
+def _questions_of(session: Session, contact: Contact) -> set[str]:
+    """Everything this customer asked that an operator may have copied into an FAQ draft."""
+    texts = {c.question for c in _conversations(session, [contact.id])}
+    texts |= set(session.scalars(select(BotEvent.question).where(BotEvent.contact_id == contact.id)))
+    texts |= set(session.scalars(select(Feedback.question).where(Feedback.contact_id == contact.id)))
+    return {text.strip() for text in texts if text and text.strip() and text != MARKER}
+
+
+def scrub_faq_history(session: Session, questions: set[str]) -> int:
+    """FAQ drafts start from customers' questions (insights: a conversation or a cluster); the change
+    history keeps the entry before and after. Replace this customer's verbatim questions there (the
+    live FAQ entry is the operator's published content and stays as published)."""
+    if not questions:
+        return 0
+
+    def scrub(value: Any) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            return (MARKER, True) if value.strip() in questions else (value, False)
+        if isinstance(value, list):
+            pairs = [scrub(item) for item in value]
+            return [item for item, _ in pairs], any(changed for _, changed in pairs)
+        if isinstance(value, dict):
+            pairs = {key: scrub(item) for key, item in value.items()}
+            return {key: item for key, (item, _) in pairs.items()}, any(changed for _, changed in pairs.values())
+        return value, False
+
+    changed_rows = 0
+    for change in session.scalars(select(FaqChange)):
+        before, before_changed = scrub(change.before)
+        after, after_changed = scrub(change.after)
+        origin_changed = bool(change.origin) and any(q in change.origin for q in questions)
+        if before_changed or after_changed or origin_changed:
+            change.before, change.after = before, after
+            if origin_changed:
+                change.origin = change.origin.split(":", 1)[0] + ":" + MARKER
+            changed_rows += 1
+    return changed_rows
 
 
 def erase_customer(session: Session, lookup: Lookup, tracker: TrackerStore, actor: str | Agent,

@@ -122,3 +122,23 @@ def test_a_plain_request_or_an_answer_to_another_question_fills_nothing():
     # Once the form asks for something, the slot mappings take the customer's answer as usual.
     asked = make_tracker("morgen ab 14 Uhr", intent="inform", slots={"requested_slot": "callback_contact"})
     assert _extract("extract_callback_window", asked) == {}
+
+
+def test_a_customer_over_the_callback_cap_is_told_politely(handoff, monkeypatch):
+    from actions.handoff_client import HandoffRejected
+
+    body = {"error": {"code": "too_many_callbacks", "message": "3 callback requests are already open",
+                      "details": [{"field": "contact", "references": ["CB-AAAAAA", "CB-BBBBBB", "CB-CCCCCC"]}]}}
+
+    def refuse(payload):
+        raise HandoffRejected("POST /callbacks: 429", 429, body)
+
+    monkeypatch.setattr(handoff, "create_callback", refuse)
+    slots = {
+        "language": "de", "callback_consent": True, "callback_contact": "+491701234567", "callback_contact_method": "phone",
+        "callback_window_start": "2026-11-24T09:00:00+01:00", "callback_window_end": "2026-11-24T12:00:00+01:00",
+    }
+    events, messages = run(ActionSubmitCallback(), make_tracker("ja", intent="affirm", slots=slots))
+    assert len(messages) == 1 and "CB-AAAAAA, CB-BBBBBB, CB-CCCCCC" in messages[0]["text"]
+    assert messages[0]["text"].startswith("Für diese Kontaktdaten sind schon Rückrufwünsche offen")
+    assert "callback_reference" not in slot_events(events)

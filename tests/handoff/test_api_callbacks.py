@@ -105,3 +105,20 @@ def test_cancelling_an_unknown_reference_is_404(api):
     response = api.post("/callbacks/CB-NOPE99/cancel", {})
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_open_callbacks_per_contact_are_capped(api, session):
+    """Unverified numbers cost agents calls: at most 3 open requests per number and per customer."""
+    references = [api.post("/callbacks", callback_body(f"cap-{i}", sender_id=f"web-{i}")).get_json()["reference"]
+                  for i in range(3)]
+    over = api.post("/callbacks", callback_body("cap-3", sender_id="web-new"))  # same number, another chat
+    assert over.status_code == 429
+    error = over.get_json()["error"]
+    assert error["code"] == "too_many_callbacks" and error["details"][0]["references"] == references
+    same_chat = api.post("/callbacks", callback_body("cap-4", sender_id="web-0", contact="+4940111222"))
+    assert same_chat.status_code == 201  # web-0 has one open request: a new number from that chat is fine
+    other = api.post("/callbacks", callback_body("cap-5", sender_id="web-9", contact="+4940333444"))
+    assert other.status_code == 201
+    assert api.post(f"/callbacks/{references[0]}/cancel", {}).status_code == 200
+    assert api.post("/callbacks", callback_body("cap-6", sender_id="web-new")).status_code == 201
+    assert session.query(CallbackRequest).count() == 6

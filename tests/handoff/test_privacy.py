@@ -20,6 +20,7 @@ from handoff.models import (
     CallbackRequest,
     Contact,
     Conversation,
+    FaqChange,
     Feedback,
     IdempotencyRecord,
     Message,
@@ -50,6 +51,13 @@ def customers(api, session, open_hours, make_agent, tracker_url):
     agent = session.get(Agent, make_agent("Sam").id)
     make_customer(api, session, agent, "erika-1", "Erika Mustermann", "+4930111111", "ERIKA-SECRET")
     make_customer(api, session, agent, "max-2", "Max Muster", "+4930222222", "MAX-SECRET")
+    for secret in ("ERIKA-SECRET", "MAX-SECRET"):  # an operator drafted an FAQ entry from each question
+        conversation = session.scalar(select(Conversation).where(Conversation.question.contains(secret)))
+        session.add(FaqChange(agent_email="op@example.com", action="create", entry_id=f"router-{secret.lower()}",
+                              language="en", source="data/faq/en.yml", origin=f"conversation:{conversation.id}",
+                              before=None, after={"id": f"router-{secret.lower()}", "questions": [
+                                  f"My router {secret} blinks red", "My router blinks red"], "answer": "Restart it."}))
+    session.commit()
     add_tracker_events(tracker_url, "erika-1", ["my router ERIKA-SECRET", "a person please"])
     add_tracker_events(tracker_url, "max-2", ["my router MAX-SECRET"])
     add_tracker_events(tracker_url, "bot-only-3", ["never handed over"])
@@ -62,7 +70,7 @@ def everything_as_text(session) -> str:
     session.expire_all()
     parts = []
     for model in (Contact, Conversation, Message, CallbackRequest, CallbackEvent, Feedback, BotEvent, OutboxItem,
-                  IdempotencyRecord, AuditEvent):
+                  IdempotencyRecord, AuditEvent, FaqChange):
         for row in session.scalars(select(model)):
             parts.append(repr({c.key: getattr(row, c.key) for c in model.__mapper__.column_attrs}))
     return "\n".join(parts)
@@ -118,6 +126,9 @@ def test_delete_removes_the_customer_everywhere_and_keeps_the_others(session, st
     for personal in ("ERIKA-SECRET", "Erika", "+4930111111", "erika-1"):
         assert personal not in text, personal
     assert "MAX-SECRET" in text and "Max Muster" in text and "+4930222222" in text
+    assert report.handoff["faq_history"] == 1  # Erika's words left the FAQ change history; the entry's own stay
+    erika_change = session.scalar(select(FaqChange).where(FaqChange.entry_id == "router-erika-secret"))
+    assert erika_change.after["questions"][1] == "My router blinks red"
     # Nothing dangles and the figures of the past stay: the anonymous remainder still counts.
     after = analytics.report(session, analytics.Period(today, today))["summary"]
     for figure in ("conversations", "escalations", "callbacks_requested", "answers", "satisfaction_count"):
