@@ -16,6 +16,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Sequence
 
 from bot.inbound import customer_text
+from bot.throttle import SenderThrottle, configured_limit, throttled_text
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,16 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]], delays: Sequence[floa
     reply went out (Redis or PostgreSQL restarting), and tell the customer when it still fails."""
     install()  # every channel guarded also makes a dead action server visible
 
+    throttle = SenderThrottle(configured_limit())
+
     async def handle(message: Any) -> Any:
+        allowed, tell = throttle.allow(str(message.sender_id))
+        if not allowed:
+            logger.warning("throttled a message of %s (over %d per minute)", message.sender_id, throttle.limit)
+            if tell:
+                await message.output_channel.send_response(message.sender_id, {
+                    "text": throttled_text(_message_language(message)), "utter_action": "throttled"})
+            return None
         # Customers' "/intent" texts: only their own buttons' payloads (bot/inbound.py); the rest is text.
         message.text = customer_text(message.text) if isinstance(message.text, str) else message.text
         output = message.output_channel

@@ -58,6 +58,14 @@ class Settings:
     session_max_hours: int = 12
     lockout_failures: int = 5
     lockout_minutes: int = 30  # 0 = locked until an admin unlocks the account
+    # Rate limits (Flask-Limiter's notation) and where their counters live: memory:// is per process;
+    # with several gunicorn workers or machines use redis://… so the limits hold across them.
+    ratelimit_storage: str = "memory://"
+    login_limit: str = "10 per minute; 50 per hour"
+    api_limit: str = "20000 per minute"  # a flood guard: the callers are action servers with the API token
+    console_limit: str = "300 per minute"
+    trusted_proxies: int = 0  # reverse-proxy hops whose X-Forwarded-For/-Proto are believed (ProxyFix)
+    max_open_callbacks: int = 3  # open callback requests per phone number / e-mail address / customer
 
     @property
     def production(self) -> bool:
@@ -171,6 +179,12 @@ class Settings:
             session_max_hours=integer("HANDOFF_SESSION_MAX_HOURS", cls.session_max_hours, 1),
             lockout_failures=integer("HANDOFF_LOCKOUT_FAILURES", cls.lockout_failures, 1),
             lockout_minutes=integer("HANDOFF_LOCKOUT_MINUTES", cls.lockout_minutes),
+            ratelimit_storage=text("HANDOFF_RATELIMIT_STORAGE", cls.ratelimit_storage),
+            login_limit=text("HANDOFF_LOGIN_LIMIT", cls.login_limit),
+            api_limit=text("HANDOFF_API_LIMIT", cls.api_limit),
+            console_limit=text("HANDOFF_CONSOLE_LIMIT", cls.console_limit),
+            trusted_proxies=integer("HANDOFF_TRUSTED_PROXIES", cls.trusted_proxies),
+            max_open_callbacks=integer("HANDOFF_MAX_OPEN_CALLBACKS", cls.max_open_callbacks, 1),
         )
         if problems:
             raise SettingsError("Invalid handoff settings:\n  " + "\n  ".join(problems))

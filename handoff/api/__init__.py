@@ -42,6 +42,8 @@ def _service_error(exc: ServiceError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
+    if exc.response is not None:  # a finished answer, e.g. the rate limiter's (handoff/limits.py)
+        return exc.response
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
     message = exc.description or exc.name
     if exc.code == 413:
@@ -56,4 +58,4 @@ def _unexpected(exc: Exception):
     return error(500, "internal_error", "Something went wrong on our side; the request can be retried.")
 
 
-from handoff.api import callbacks, escalations, events, feedback  # noqa: E402,F401  (routes register on bp)
+from handoff.api import callbacks, escalations, events, faq, feedback  # noqa: E402,F401  (routes register on bp)
