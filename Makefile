@@ -13,12 +13,12 @@ VENV_RASA := .venv-rasa
 # The machine's pip configuration lists local indexes that may not exist; keep pip quiet about it.
 PIP_FILTER := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help run run-prod test venvs system-packages kb model-mpnet train validate clean
+.PHONY: help run run-prod test venvs system-packages kb model-mpnet train validate audit clean
 
 help:
 	@echo "make run    build the FAQ index, train Rasa if its data changed, start all services"
 	@echo "make test   install what is needed and run the whole test suite"
-	@echo "make run-prod  production shape: PostgreSQL, Redis, 2 Rasa servers + proxy, gunicorn"
+	@echo "make run-prod  production shape: PostgreSQL, Redis, 2 Rasa servers behind nginx, gunicorn"
 	@echo "make kb     rebuild the knowledge-base index from data/faq"
 	@echo "make model-mpnet  download the larger all-mpnet-base-v2 encoder (400 MB) to var/models/ for KB_MODEL"
 	@echo "make train  train the Rasa model if its data changed"
@@ -59,11 +59,13 @@ WEBCHAT_BUNDLE = handoff/web/static/webchat/webchat.js
 $(WEBCHAT_BUNDLE): web/node_modules/.installed
 	@test -f $@ || (cd web && node build.mjs)
 
-# PostgreSQL (tests against a real server) and Chromium (browser tests) from Debian's packages.
+# PostgreSQL, Redis and nginx (the production shape and its tests) and Chromium (browser tests)
+# from Debian's packages.
 system-packages:
 	@missing=""; \
 	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	  command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing system packages:$$missing"; \
@@ -96,6 +98,10 @@ test: venvs system-packages $(WEBCHAT_BUNDLE)
 	@mkdir -p var
 	$(VENV)/bin/python -m scripts.stack train
 	HF_HUB_OFFLINE=1 HANDOFF_REQUIRE_POSTGRES=1 $(VENV)/bin/python -m pytest
+
+# Known vulnerabilities in both Python environments and the npm lock (security/audit-allowlist.toml).
+audit: venvs
+	AUDIT_REQUIRED=1 $(VENV)/bin/python -m scripts.audit
 
 clean:
 	rm -rf $(VENV) $(VENV_RASA) models var .pytest_cache
