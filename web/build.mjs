@@ -1,7 +1,9 @@
 // Copies the installed rasa-webchat bundle (a self-contained UMD build with React inside) and its
 // licence into the handoff service's static files, where the demo page and embedders load it.
 // The bundle's CSS imports a web font from Google's CDN; that import is removed so the widget
-// loads nothing from third parties (it uses the page's fonts instead).
+// loads nothing from third parties (it uses the page's fonts instead). The bundle also logs the
+// customer's session id to the browser console on every connect; that log is removed (a session id
+// is the key to the conversation and has no business in a console other scripts can read).
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,9 +14,15 @@ const target = join(here, "..", "handoff", "web", "static", "webchat");
 const { version } = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));
 
 const fontImport = /@import url\(https:\/\/fonts\.googleapis\.com\/[^)]*\);/g;
-const bundle = readFileSync(join(pkg, "lib", "index.js"), "utf8").replace(fontImport, "");
+const sessionLog = /console\.log\("session_confirm:"\.concat\([^)]*\)\.concat\([a-z]\)\),/g;
+const original = readFileSync(join(pkg, "lib", "index.js"), "utf8");
+const bundle = original.replace(fontImport, "").replace(sessionLog, "");
 if (/@import url\(https?:/.test(bundle)) {
   console.error("rasa-webchat bundle still imports remote CSS; update web/build.mjs");
+  process.exit(1);
+}
+if (/session_id:"/.test(bundle) || !original.match(sessionLog)) {
+  console.error("rasa-webchat bundle still logs the session id (or its log changed); update web/build.mjs");
   process.exit(1);
 }
 

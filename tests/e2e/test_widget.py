@@ -81,6 +81,8 @@ def session_id(page) -> str:
 def test_german_customer_gets_an_answer_clicks_a_button_and_a_person_replies(
     page, channels_stack: Stack, online_agent: AgentConsole
 ):
+    console_lines: list[str] = []
+    page.on("console", lambda message: console_lines.append(message.text))
     page.goto(f"{channels_stack.handoff_url}/")
     assert page.locator("html").get_attribute("lang") == "de"
     page.locator(".rw-launcher").click()
@@ -101,6 +103,8 @@ def test_german_customer_gets_an_answer_clicks_a_button_and_a_person_replies(
     page.reload()
     page.locator(".rw-response", has_text=re.compile(re.escape(answer_start))).wait_for(timeout=WAIT_MS)
     assert session_id(page) == before
+    # The session id is the key to the conversation: other scripts on the page read the console.
+    assert not [line for line in console_lines if before in line]
     # The conversation's id in Rasa is derived from the signed session id one way (bot/sessions.py).
     sender = sender_for(before, channels_stack.environment()["WIDGET_SESSION_SECRET"].encode())
     assert sender != before and before not in sender
