@@ -96,6 +96,22 @@ def test_secrets_come_from_an_env_file_that_is_never_committed():
     assert "${POSTGRES_PASSWORD:?" in text and "${REDIS_PASSWORD:?" in text  # refuses to start without them
 
 
+def test_the_handoff_service_runs_the_images_command_on_a_writable_copy_of_the_faq():
+    from dockerfile_parse import DockerfileParser
+
+    handoff = load()["services"]["handoff"]
+    script = handoff["command"][2]
+    structure = DockerfileParser(str(DOCKERFILES["app"])).structure
+    image_command = json.loads([i["value"] for i in structure if i["instruction"] == "CMD"][-1])
+    assert script.endswith("exec " + " ".join(image_command))  # the same gunicorn as the image's own CMD
+    writable = [mount.split(":")[0] for mount in handoff["tmpfs"]]
+    for variable, image_path in (("FAQ_PATH", "/app/data/faq"), ("KB_INDEX_DIR", "/app/kb_index")):
+        copy = handoff["environment"][variable]
+        assert f"cp -R {image_path} {copy}" in script
+        assert any(copy.startswith(mount + "/") for mount in writable), variable
+        assert f"{variable}={image_path}" in DOCKERFILES["app"].read_text()  # where the image keeps them
+
+
 # --------------------------------------------------------------------------- the nginx front door, for real
 
 class Upstream:

@@ -256,3 +256,20 @@ def test_network_policies_deny_by_default_and_open_only_the_paths_between_servic
     assert allowed_sources(documents, "actions") == [pods("rasa")]
     assert sorted(map(str, allowed_sources(documents, "rasa"))) == sorted(map(str, [ingress_controller, pods("handoff")]))
     assert sorted(map(str, allowed_sources(documents, "handoff"))) == sorted(map(str, [ingress_controller, pods("actions")]))
+
+
+def test_the_handoff_pods_publish_faq_entries_into_a_writable_copy():
+    (handoff,) = [d for d in kinds(load_manifests(), "Deployment") if d["metadata"]["name"] == "handoff"]
+    (copy,) = pod_spec(handoff)["initContainers"]
+    (server,) = containers(handoff, init=False)
+    env = {v["name"]: v.get("value") for v in server["env"]}
+    script = " ".join(copy["command"])
+    volumes = {v["name"] for v in pod_spec(handoff)["volumes"] if "emptyDir" in v}
+    copy_mounts = {m["mountPath"]: m["name"] for m in copy["volumeMounts"]}
+    server_mounts = {m["mountPath"]: m["name"] for m in server["volumeMounts"]}
+    for variable, image_path in (("FAQ_PATH", "/app/data/faq"), ("KB_INDEX_DIR", "/app/kb_index")):
+        target = env[variable]
+        assert f"cp -R {image_path} {target}" in script
+        mount = next(path for path in server_mounts if target.startswith(path + "/"))
+        assert copy_mounts[mount] == server_mounts[mount] and server_mounts[mount] in volumes
+    assert copy["image"] == server["image"]
