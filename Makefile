@@ -13,7 +13,7 @@ VENV_RASA := .venv-rasa
 # The machine's pip configuration lists local indexes that may not exist; keep pip quiet about it.
 PIP_FILTER := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help run run-prod test venvs system-packages kb model-mpnet train validate audit clean
+.PHONY: help run run-prod test venvs system-packages kb model-mpnet train validate audit clean translations
 
 help:
 	@echo "make run    build the FAQ index, train Rasa if its data changed, start all services"
@@ -22,6 +22,7 @@ help:
 	@echo "make kb     rebuild the knowledge-base index from data/faq"
 	@echo "make model-mpnet  download the larger all-mpnet-base-v2 encoder (400 MB) to var/models/ for KB_MODEL"
 	@echo "make train  train the Rasa model if its data changed"
+	@echo "make translations  collect the console's strings into handoff/translations/*/messages.po to translate"
 	@echo "make clean  remove environments, models and local state (var/)"
 
 $(VENV)/.installed: pyproject.toml
@@ -102,6 +103,13 @@ test: venvs system-packages $(WEBCHAT_BUNDLE)
 # Known vulnerabilities in both Python environments and the npm lock (security/audit-allowlist.toml).
 audit: venvs
 	AUDIT_REQUIRED=1 $(VENV)/bin/python -m scripts.audit
+
+# The console's catalogues: .po files are committed; the service compiles them when it starts (handoff/i18n.py).
+translations: $(VENV)/.installed
+	@mkdir -p var
+	$(VENV)/bin/pybabel extract -F handoff/translations/babel.cfg -k _l -k lazy_gettext --sort-output --no-location \
+	  --project "NordNet agent console" -o var/messages.pot handoff
+	$(VENV)/bin/pybabel update -i var/messages.pot -d handoff/translations -w 120
 
 clean:
 	rm -rf $(VENV) $(VENV_RASA) models var .pytest_cache

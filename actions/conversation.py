@@ -1,6 +1,7 @@
 """What the actions read from a tracker: language, channel, transcript, stable idempotency keys."""
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -22,6 +23,35 @@ def language_of(tracker: Tracker) -> str:
 
 def label(key: str, language: str) -> str:
     return LABELS[key].get(language, LABELS[key][DEFAULT_LANGUAGE])
+
+
+# What a payload reads as when no button of the bot's showed it: the widget sends "/greet" when opened.
+UNSHOWN_PAYLOADS = {"greet": {"de": "Hallo", "en": "Hello"}}
+
+
+def clicked_words(text: str, intent: Optional[str], offered: List[Dict[str, Any]], language: str) -> str:
+    """The words of the button a customer clicked ("👍 Ja" for "/feedback_helpful"), newest offer first,
+    so an agent reads what the customer saw; unknown payloads stay recognisable as "[intent]"."""
+    name = intent or text[1:].split("{", 1)[0]
+    clicked = _payload_key(text)
+    for button in reversed(offered):
+        if button.get("title") and _payload_key(str(button.get("payload") or "")) == clicked:
+            return str(button["title"])
+    if name in LABELS:
+        return label(name, language)
+    if name in UNSHOWN_PAYLOADS:
+        return UNSHOWN_PAYLOADS[name].get(language, UNSHOWN_PAYLOADS[name][DEFAULT_LANGUAGE])
+    return f"[{name}]"
+
+
+def _payload_key(payload: str) -> Any:
+    """'/choose_entry{"entry_id": "x"}' and '/choose_entry{"entry_id":"x"}' are the same click."""
+    name, _, entities = payload.partition("{")
+    try:
+        parsed = json.loads("{" + entities) if entities else {}
+    except ValueError:
+        parsed = entities
+    return name.strip(), json.dumps(parsed, sort_keys=True) if isinstance(parsed, dict) else parsed
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -54,11 +84,13 @@ def entity_value(tracker: Tracker, name: str) -> Optional[Any]:
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
     """Every user and bot turn, with the knowledge base's verdict attached to each question.
 
-    Texts of button clicks ("/feedback_helpful") are kept as the intent they stand for, so the
-    agent sees what the customer chose without the payload syntax.
+    Button clicks ("/feedback_helpful") read as the button the customer clicked ("👍 Ja"), so the
+    agent sees what the customer chose, in their words, without the payload syntax.
     """
     turns: List[Dict[str, Any]] = []
     last_user: Optional[Dict[str, Any]] = None
+    offered: List[Dict[str, Any]] = []
+    language = language_of(tracker)
     for event in tracker.events:
         kind = event.get("event")
         if kind == "user":
@@ -67,10 +99,11 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
             if text.startswith("EXTERNAL: ") or intent in {"agent_message", "agent_joined", "handoff_ended", "callback_update"}:
                 continue
             if text.startswith("/"):
-                text = f"[{intent or text[1:]}]"
+                text = clicked_words(text, intent, offered, language)
             last_user = {"role": "user", "text": text, "timestamp": event.get("timestamp"), "kb": None}
             turns.append(last_user)
         elif kind == "bot":
+            offered.extend((event.get("data") or {}).get("buttons") or [])
             turns.append({"role": "bot", "text": event.get("text") or "", "timestamp": event.get("timestamp"), "kb": None})
         elif kind == "slot" and event.get("name") == "kb_last" and event.get("value") and last_user is not None:
             verdict = event["value"]

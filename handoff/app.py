@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask, jsonify, request
 from sqlalchemy import func, select, text
 
-from handoff import headers
+from handoff import headers, i18n
 from handoff.db import Signals, make_engine, make_session_factory
 from handoff.extensions import HandoffState, close_db, db, state
 from handoff.models import OutboxItem
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
         handoff_state.suggestions = suggestions
     app.extensions["handoff"] = handoff_state
     app.teardown_appcontext(close_db)
+    i18n.install(app)
 
     from handoff.agents import bp as agents_bp
     from handoff.api import bp as api_bp

@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from handoff.extensions import db, state
+from handoff.i18n import local_time
 from handoff.models import utcnow
 from handoff.services.agents import touch
 from handoff.services.errors import ServiceError
@@ -22,16 +24,16 @@ PUBLIC_ENDPOINTS = {"agents.login", "agents.static"}
 def _guard():
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
         if wants_json():
-            return jsonify(error={"code": "csrf", "message": "Session expired; reload the page."}), 400
-        return render_template("agents/error.html", title="Session expired",
-                               message="The form was too old or came from elsewhere. Reload the page and try again."), 400
+            return jsonify(error={"code": "csrf", "message": _("Session expired; reload the page.")}), 400
+        return render_template("agents/error.html", title=_("Session expired"),
+                               message=_("The form was too old or came from elsewhere. Reload the page and try again.")), 400
     g.agent = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     agent = load_agent()
     if agent is None:
         if wants_json() or request.endpoint == "agents.events":
-            return jsonify(error={"code": "login_required", "message": "Log in again."}), 401
+            return jsonify(error={"code": "login_required", "message": _("Log in again.")}), 401
         return redirect(url_for("agents.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
     g.agent = agent
     touch(db(), agent)
@@ -51,6 +53,11 @@ def _csrf_token() -> str:
     return csrf_token()
 
 
+@bp.app_context_processor
+def _words() -> dict:
+    return {"words": words, "customer": words.customer}
+
+
 @bp.app_template_filter("local")
 def _local(value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
     """A UTC time shown in the service's time zone."""
@@ -64,7 +71,7 @@ def _local(value: datetime | None, fmt: str = "%a %d %b %H:%M") -> str:
     if zone is None:
         row = db().get(ServiceSettings, 1)
         zone = g.zone = ZoneInfo(row.timezone if row else state().settings.default_timezone)
-    return value.astimezone(zone).strftime(fmt)
+    return local_time(value, zone, fmt)
 
 
 @bp.app_template_filter("ago")
@@ -73,12 +80,12 @@ def _ago(value: datetime | None) -> str:
         return ""
     seconds = int((utcnow() - value).total_seconds())
     if seconds < 60:
-        return f"{max(seconds, 0)} s"
+        return _("%(n)s s", n=max(seconds, 0))
     if seconds < 3600:
-        return f"{seconds // 60} min"
+        return _("%(n)s min", n=seconds // 60)
     if seconds < 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} d"
+        return _("%(h)s h %(m)s min", h=seconds // 3600, m=seconds % 3600 // 60)
+    return _("%(n)s d", n=seconds // 86400)
 
 
 @bp.errorhandler(ServiceError)
@@ -87,7 +94,7 @@ def _service_error(exc: ServiceError):
     if wants_json():
         return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
     if request.method == "GET":
-        return render_template("agents/error.html", title="Not found" if exc.status == 404 else "Not possible",
+        return render_template("agents/error.html", title=_("Not found") if exc.status == 404 else _("Not possible"),
                                message=exc.message), exc.status
     flash(exc.message, "error")
     return redirect(safe_next(request.form.get("next"), url_for("agents.queue")))
@@ -95,14 +102,14 @@ def _service_error(exc: ServiceError):
 
 @bp.errorhandler(403)
 def _forbidden(_exc: HTTPException):
-    return render_template("agents/error.html", title="Not allowed", message="This page is for admins."), 403
+    return render_template("agents/error.html", title=_("Not allowed"), message=_("This page is for admins.")), 403
 
 
 @bp.errorhandler(404)
 def _not_found(_exc: HTTPException):
     if wants_json():
-        return jsonify(error={"code": "not_found", "message": "Not found."}), 404
-    return render_template("agents/error.html", title="Not found", message="There is nothing here."), 404
+        return jsonify(error={"code": "not_found", "message": _("Not found.")}), 404
+    return render_template("agents/error.html", title=_("Not found"), message=_("There is nothing here.")), 404
 
 
 def back(fallback_endpoint: str = "agents.queue", **values):
@@ -115,4 +122,4 @@ def not_found_unless(value):
     return value
 
 
-from handoff.agents import admin, auth, callbacks, conversations, privacy, queue, stream  # noqa: E402,F401
+from handoff.agents import admin, auth, callbacks, conversations, privacy, queue, stream, words  # noqa: E402,F401

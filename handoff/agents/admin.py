@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from handoff.agents import bp, not_found_unless
@@ -19,7 +20,7 @@ def _agent_form() -> AgentForm:
     try:
         capacity = int(request.form.get("capacity", "3"))
     except ValueError:
-        raise Invalid("capacity must be a whole number") from None
+        raise Invalid(_("capacity must be a whole number")) from None
     return AgentForm(
         email=request.form.get("email", ""),
         display_name=request.form.get("display_name", ""),
@@ -44,7 +45,7 @@ def admin_agents():
 @admin_required
 def admin_unlock_agent(agent_id: int):
     agent = agent_service.unlock(db(), agent_id, g.agent)
-    flash(f"{agent.display_name} can log in again.", "info")
+    flash(_("%(name)s can log in again.", name=agent.display_name), "info")
     return redirect(url_for("agents.admin_agents"))
 
 
@@ -52,7 +53,7 @@ def admin_unlock_agent(agent_id: int):
 @admin_required
 def admin_create_agent():
     agent = agent_service.create_agent(db(), _agent_form(), request.form.get("password", ""), state().settings.languages)
-    flash(f"{agent.display_name} can log in now as {agent.email}.", "info")
+    flash(_("%(name)s can log in now as %(email)s.", name=agent.display_name, email=agent.email), "info")
     return redirect(url_for("agents.admin_agents"))
 
 
@@ -64,7 +65,7 @@ def admin_edit_agent(agent_id: int):
         agent_service.update_agent(db(), agent_id, _agent_form(), g.agent, state().settings.languages)
         if request.form.get("password"):
             agent_service.set_password(db(), agent, request.form["password"])
-        flash(f"Saved {agent.display_name}.", "info")
+        flash(_("Saved %(name)s.", name=agent.display_name), "info")
         return redirect(url_for("agents.admin_agents"))
     return render_template("agents/admin_agent.html", agent=agent, languages=state().settings.languages)
 
@@ -88,7 +89,7 @@ def admin_hours():
 @admin_required
 def admin_hours_settings():
     hours_service.set_timezone(db(), request.form.get("timezone", "").strip(), request.form.get("auto_assign") == "on")
-    flash("Settings saved.", "info")
+    flash(_("Settings saved."), "info")
     return redirect(url_for("agents.admin_hours"))
 
 
@@ -98,7 +99,7 @@ def admin_add_interval():
     try:
         weekday = int(request.form.get("weekday", ""))
     except ValueError:
-        raise Invalid("pick a weekday") from None
+        raise Invalid(_("pick a weekday")) from None
     hours_service.add_interval(db(), weekday, request.form.get("opens", ""), request.form.get("closes", ""))
     return redirect(url_for("agents.admin_hours"))
 
@@ -143,7 +144,7 @@ def admin_save_canned():
         db(), request.form.get("short_code", ""), request.form.get("content", ""), request.form.get("language"),
         state().settings.languages, canned_id,
     )
-    flash("Canned response saved.", "info")
+    flash(_("Canned response saved."), "info")
     return redirect(url_for("agents.admin_canned"))
 
 

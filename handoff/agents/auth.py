@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext, refresh
 
 from handoff.agents import back, bp
 from handoff.agents.security import log_in, safe_next
 from handoff.extensions import db, state
+from handoff.i18n import CONSOLE_LANGUAGES
 from handoff.services import agents as agent_service
 from handoff.services.agents import AccountLocked, Lockout, TooManyAttempts
 
@@ -27,17 +30,20 @@ def login():
         agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_ip(), lockout=lockout)
     except TooManyAttempts as exc:
         minutes = max(1, round(exc.retry_after / 60))
-        later = f"try again in {minutes} minute{'s' if minutes != 1 else ''}"
-        if isinstance(exc, AccountLocked):
-            message = ("Too many failed attempts: this account is locked. An admin can unlock it"
-                       + (f", or {later}." if exc.retry_after else "."))
+        if isinstance(exc, AccountLocked) and exc.retry_after:
+            message = ngettext("Too many failed attempts: this account is locked. An admin can unlock it, or try "
+                               "again in %(num)d minute.", "Too many failed attempts: this account is locked. An admin "
+                               "can unlock it, or try again in %(num)d minutes.", minutes)
+        elif isinstance(exc, AccountLocked):
+            message = _("Too many failed attempts: this account is locked. An admin can unlock it.")
         else:
-            message = f"Too many failed attempts from this address. {later.capitalize()}."
+            message = ngettext("Too many failed attempts from this address. Try again in %(num)d minute.",
+                               "Too many failed attempts from this address. Try again in %(num)d minutes.", minutes)
         flash(message, "error")
         response = render_template("agents/login.html", next=next_url, email=email)
         return response, 429, ({"Retry-After": str(exc.retry_after)} if exc.retry_after else {})
     if agent is None:
-        flash("Wrong e-mail or password.", "error")
+        flash(_("Wrong e-mail or password."), "error")
         return render_template("agents/login.html", next=next_url, email=email), 401
     log_in(agent)
     return redirect(next_url)
@@ -47,7 +53,7 @@ def login():
 def logout():
     agent_service.log_out(db(), g.agent)  # ends the session server-side, not only in this browser
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("agents.login"))
 
 
@@ -61,12 +67,26 @@ def presence():
 def profile():
     if request.method == "POST":
         if not agent_service.password_matches(g.agent, request.form.get("current_password", "")):
-            flash("The current password is wrong.", "error")
+            flash(_("The current password is wrong."), "error")
         elif request.form.get("new_password") != request.form.get("repeat_password"):
-            flash("The new passwords differ.", "error")
+            flash(_("The new passwords differ."), "error")
         else:
             agent_service.set_password(db(), g.agent, request.form.get("new_password", ""))
             log_in(g.agent)  # keep this browser logged in; other sessions end
-            flash("Password changed; other sessions are logged out.", "info")
+            flash(_("Password changed; other sessions are logged out."), "info")
             return redirect(url_for("agents.profile"))
     return render_template("agents/profile.html")
+
+
+@bp.post("/profile/language")
+def profile_language():
+    """The console's language for this agent, on every device; empty: follow the browser."""
+    choice = request.form.get("language", "")
+    if choice and choice not in CONSOLE_LANGUAGES:
+        flash(_("Choose Deutsch, English or the browser's language."), "error")
+        return redirect(url_for("agents.profile"))
+    g.agent.ui_language = choice or None
+    db().commit()
+    refresh()  # this response already speaks the new language
+    flash(_("Language saved."), "info")
+    return redirect(url_for("agents.profile"))

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from handoff.agents import back, bp
+from handoff.agents import back, bp, words
 from handoff.extensions import db, state
 from handoff.models import utcnow
 from handoff.services import callbacks as service
@@ -58,14 +59,16 @@ def callback_outcome(callback_id: int):
     outcome = request.form.get("outcome", "")
     item = service.record_outcome(db(), callback_id, g.agent, outcome, _policy(), request.form.get("note", "")[:2000])
     if item.status == "pending":
-        flash(f"{item.reference}: no answer; retry scheduled ({item.attempts} of {_policy().max_attempts} attempts).", "info")
+        flash(_("%(ref)s: no answer; retry scheduled (%(n)s of %(max)s attempts).", ref=item.reference,
+                n=item.attempts, max=_policy().max_attempts), "info")
     else:
-        flash(f"{item.reference} is {item.status.replace('_', ' ')}; the customer is told.", "info")
+        flash(_("%(ref)s is %(status)s; the customer is told.", ref=item.reference, status=words.status(item.status)),
+              "info")
     return redirect(url_for("agents.callbacks"))
 
 
 @bp.post("/callbacks/<int:callback_id>/cancel")
 def cancel_callback(callback_id: int):
     item = service.cancel_by_agent(db(), callback_id, g.agent, request.form.get("note", "")[:2000])
-    flash(f"{item.reference} cancelled; the customer is told.", "info")
+    flash(_("%(ref)s cancelled; the customer is told.", ref=item.reference), "info")
     return redirect(url_for("agents.callbacks"))

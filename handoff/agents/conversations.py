@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from handoff.agents import back, bp
 from handoff.agents.security import wants_json
@@ -11,7 +13,7 @@ from handoff.outbox import retry_now
 from handoff.services import assignment, console
 from handoff.services.canned import list_canned
 from handoff.services.errors import Invalid
-from handoff.services.escalations import REASON_LABELS, get_conversation
+from handoff.services.escalations import get_conversation
 
 
 def delivery_state(message) -> dict | None:
@@ -20,18 +22,19 @@ def delivery_state(message) -> dict | None:
     if message.sender_type != "agent" or message.private or item is None:
         return None
     if item.status == "sent":
-        return {"state": "sent", "label": "delivered"}
+        return {"state": "sent", "label": _("sent")}
     if item.status == "failed":
-        return {"state": "failed", "label": "not delivered", "item_id": item.id, "error": item.last_error or ""}
+        return {"state": "failed", "label": _("not delivered"), "item_id": item.id, "error": item.last_error or ""}
     if item.attempts == 0:
         if (utcnow() - item.created_at).total_seconds() < 5:
-            return {"state": "pending", "label": "sending…", "item_id": item.id, "error": ""}
+            return {"state": "pending", "label": _("sending…"), "item_id": item.id, "error": ""}
         # Not tried yet: an earlier message to this customer has to get through first.
-        return {"state": "pending", "label": "pending: not delivered yet", "item_id": item.id,
-                "error": "Waiting for earlier messages to this customer to be delivered"}
+        return {"state": "pending", "label": _("pending: not delivered yet"), "item_id": item.id,
+                "error": _("Waiting for earlier messages to this customer to be delivered")}
     return {
         "state": "pending",
-        "label": f"pending: retrying ({item.attempts} failed attempt{'s' if item.attempts != 1 else ''})",
+        "label": ngettext("pending: retrying (%(num)d failed attempt)", "pending: retrying (%(num)d failed attempts)",
+                          item.attempts),
         "item_id": item.id,
         "error": item.last_error or "",
     }
@@ -54,7 +57,7 @@ def conversation(conversation_id: int):
         callbacks=console.callbacks_for_conversation(session, conversation_id),
         canned=list_canned(session, conversation.language),
         team=team,
-        reasons=REASON_LABELS,
+        suggest_query=console.suggestion_query(session, conversation),
         can_act=conversation.status == "open" and (conversation.assignee_id == g.agent.id or g.agent.is_admin),
         can_reply=conversation.status == "open" and conversation.assignee_id == g.agent.id,
         max_text=state().settings.max_text_chars,
@@ -80,13 +83,15 @@ def conversation_live(conversation_id: int):
         last_id=new[-1].id if new else after,
         html=html,
         deliveries=states,
+        suggest_query=console.suggestion_query(session, conversation),
     )
 
 
 @bp.get("/conversations/<int:conversation_id>/suggestions")
 def suggestions(conversation_id: int):
-    conversation = get_conversation(db(), conversation_id)
-    query = (request.args.get("q") or conversation.question or "").strip()[:500]
+    session = db()
+    conversation = get_conversation(session, conversation_id)
+    query = (request.args.get("q") or console.suggestion_query(session, conversation)).strip()[:500]
     result = state().suggestions.search(query, language=conversation.language, k=3)
     return jsonify(
         status=result.status,
@@ -125,25 +130,27 @@ def reply(conversation_id: int):
 def transfer(conversation_id: int):
     raw = request.form.get("target", "")
     if raw not in ("", "queue") and not raw.isdigit():
-        raise Invalid("Pick an agent or the queue.")
+        raise Invalid(_("Pick an agent or the queue."))
     target = int(raw) if raw.isdigit() else None
     conversation = assignment.transfer(db(), conversation_id, g.agent, target)
-    who = conversation.assignee.display_name if conversation.assignee else "the queue"
-    flash(f"Conversation #{conversation_id} went to {who}.", "info")
+    if conversation.assignee:
+        flash(_("Conversation #%(id)s went to %(who)s.", id=conversation_id, who=conversation.assignee.display_name), "info")
+    else:
+        flash(_("Conversation #%(id)s is back in the queue.", id=conversation_id), "info")
     return redirect(url_for("agents.queue"))
 
 
 @bp.post("/conversations/<int:conversation_id>/resolve")
 def resolve(conversation_id: int):
     assignment.resolve(db(), conversation_id, g.agent)
-    flash(f"Conversation #{conversation_id} resolved; the customer is asked for a rating.", "info")
+    flash(_("Conversation #%(id)s resolved; the customer is asked for a rating.", id=conversation_id), "info")
     return back("agents.conversation", conversation_id=conversation_id)
 
 
 @bp.post("/conversations/<int:conversation_id>/return")
 def return_to_bot(conversation_id: int):
     assignment.return_to_bot(db(), conversation_id, g.agent)
-    flash(f"Conversation #{conversation_id} is back with the bot.", "info")
+    flash(_("Conversation #%(id)s is back with the bot.", id=conversation_id), "info")
     return back("agents.conversation", conversation_id=conversation_id)
 
 

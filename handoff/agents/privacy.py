@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from handoff.agents import bp
 from handoff.agents.security import admin_required
@@ -22,9 +23,9 @@ def _lookup(values) -> privacy_service.Lookup | None:
     if not value:
         return None
     if kind not in KINDS:
-        raise Invalid("look customers up by sender id, e-mail or phone")
+        raise Invalid(_("look customers up by sender id, e-mail or phone"))
     if len(value) > 255:
-        raise Invalid("that is too long for a customer id, e-mail or phone number")
+        raise Invalid(_("that is too long for a customer id, e-mail or phone number"))
     return privacy_service.Lookup(**{kind: value})
 
 
@@ -32,25 +33,27 @@ def _tracker() -> TrackerStore:
     return TrackerStore(state().settings.tracker_store_url)
 
 
-@bp.get("/admin/privacy")
+@bp.route("/admin/privacy", methods=["GET", "POST"])
 @admin_required
 def admin_privacy():
-    lookup = _lookup(request.args)
+    # Look-ups are POSTed: an e-mail address or phone number in a URL would land in access logs and history.
+    form = request.form if request.method == "POST" else {}
+    lookup = _lookup(form)
     preview = privacy_service.collect(db(), lookup, _tracker()) if lookup else None
     db().rollback()
     return render_template(
-        "agents/admin_privacy.html", lookup=lookup, kind=request.args.get("kind", "sender_id"),
-        value=request.args.get("value", ""), preview=preview, audit_log=audit.recent(db()),
+        "agents/admin_privacy.html", lookup=lookup, kind=form.get("kind", "sender_id"),
+        value=form.get("value", ""), preview=preview, audit_log=audit.recent(db()),
         settings=state().settings, tracker=_tracker().describe(),
     )
 
 
-@bp.get("/admin/privacy/export")
+@bp.post("/admin/privacy/export")
 @admin_required
 def admin_privacy_export():
-    lookup = _lookup(request.args)
+    lookup = _lookup(request.form)
     if lookup is None:
-        raise Invalid("name the customer to export")
+        raise Invalid(_("name the customer to export"))
     settings = state().settings
     document = privacy_service.export_customer(db(), lookup, _tracker(), g.agent, settings.secret_key)
     filename = f"customer-export-{utcnow():%Y%m%d-%H%M%S}.json"
@@ -63,9 +66,9 @@ def admin_privacy_export():
 def admin_privacy_delete():
     lookup = _lookup(request.form)
     if lookup is None:
-        raise Invalid("name the customer to delete")
+        raise Invalid(_("name the customer to delete"))
     if request.form.get("confirm", "").strip() != lookup.value:
-        raise Invalid("type the customer's id, e-mail or phone again to confirm the deletion")
+        raise Invalid(_("type the customer's id, e-mail or phone again to confirm the deletion"))
     report = privacy_service.erase_customer(db(), lookup, _tracker(), g.agent, state().settings.secret_key)
-    flash("Deleted. " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info")
+    flash(_("Deleted.") + " " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info")
     return redirect(url_for("agents.admin_privacy"))

@@ -1,14 +1,13 @@
 """The queue page (updated live), the counts in the navigation, and the conversation history."""
 from __future__ import annotations
 
-from flask import g, jsonify, render_template, request
+from flask import g, jsonify, render_template, request, url_for
 
-from handoff.agents import bp
+from handoff.agents import bp, words
 from handoff.extensions import db, state
 from handoff.models import STATUSES
 from handoff.services import console
 from handoff.services.availability import availability
-from handoff.services.escalations import REASON_LABELS
 
 
 def _queue_context() -> dict:
@@ -22,7 +21,6 @@ def _queue_context() -> dict:
         "mine": mine,
         "others": others,
         "last_customer": console.last_customer_message(session, [c.id for c in mine + others]),
-        "reasons": REASON_LABELS,
         "status": availability(session, None, settings.presence_timeout_seconds, settings.default_timezone),
         "team": console.team(session, settings.presence_timeout_seconds),
     }
@@ -40,9 +38,13 @@ def queue_fragment():
 
 @bp.get("/counts")
 def counts():
-    result = console.counts(db(), g.agent, state().settings.presence_timeout_seconds)
+    session = db()
+    result = console.counts(session, g.agent, state().settings.presence_timeout_seconds)
+    queue = console.waiting(session)[-20:]  # the newest: what a new-customer alert names
     return jsonify(
-        waiting=result.waiting, mine=result.mine, callbacks_due=result.callbacks_due, agents_online=result.agents_online
+        waiting=result.waiting, mine=result.mine, callbacks_due=result.callbacks_due, agents_online=result.agents_online,
+        queue=[{"id": c.id, "customer": words.customer(c), "question": (c.question or "")[:200],
+                "url": url_for("agents.conversation", conversation_id=c.id)} for c in queue],
     )
 
 
@@ -56,5 +58,4 @@ def conversations():
         conversations=console.history(db(), status),
         status=status,
         statuses=STATUSES,
-        reasons=REASON_LABELS,
     )

@@ -7,6 +7,7 @@ import secrets
 import time
 
 from flask import abort, flash, g, request, session
+from flask_babel import gettext as _
 
 from handoff.extensions import db, state
 from handoff.models import Agent
@@ -59,7 +60,7 @@ def load_agent() -> Agent | None:
     now = int(time.time())
     if _expired(now):
         _log_out_here()
-        flash("Your session expired; please log in again.", "info")
+        flash(_("Your session expired; please log in again."), "info")
         return None
     agent = db().get(Agent, agent_id)
     if agent is None or not agent.active or session.get("ver") != agent.session_version:

@@ -21,6 +21,25 @@ from .availability import online_agents, open_counts
 from .callbacks import urgency
 
 
+CHANNEL_NAMES = {"socketio": "Widget", "facebook": "Messenger", "rest": "REST"}
+MIN_SUGGESTION_WORDS = 2  # "Hallo?" or "Danke" make poor knowledge-base queries
+
+
+def customer_label(item, word: str = "Customer") -> str:
+    """How the console names a customer: their name if they gave one, else "Customer 1042 · Widget · de".
+
+    ``item`` is a conversation or callback (anything with ``contact``, ``channel`` and ``language``);
+    the number is the contact's id: short, stable for the customer on that channel, and no secret.
+    """
+    contact = item.contact
+    if contact is not None and (contact.name or "").strip():
+        return contact.name.strip()
+    number = contact.id if contact is not None else "?"
+    channel = CHANNEL_NAMES.get(item.channel, (item.channel or "").capitalize())
+    parts = [f"{word} {number}", channel, item.language or ""]
+    return " · ".join(part for part in parts if part)
+
+
 @dataclass(frozen=True)
 class Counts:
     waiting: int
@@ -135,3 +154,27 @@ def deliveries(session: Session, conversation_id: int) -> list[OutboxItem]:
 
 def callbacks_for_conversation(session: Session, conversation_id: int) -> list[CallbackRequest]:
     return list(session.scalars(select(CallbackRequest).where(CallbackRequest.conversation_id == conversation_id)))
+
+
+def suggestion_query(session: Session, conversation: Conversation) -> str:
+    """What to suggest answers for: the customer's newest message, else the question the bot handed over.
+
+    Newest among what the customer wrote since the hand-off and the questions the knowledge base saw
+    before it (button clicks in the bot's transcript carry no verdict and are skipped), so suggestions
+    follow the conversation instead of staying on its first question.
+    """
+    handed_over_at = session.scalar(
+        select(func.min(Message.id)).where(Message.conversation_id == conversation.id, Message.sender_type == "system")
+    )
+    candidates = session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation.id, Message.sender_type == "contact")
+        .order_by(Message.id.desc())
+        .limit(50)
+    )
+    for message in candidates:
+        typed_later = handed_over_at is not None and message.id > handed_over_at
+        if (typed_later or message.kb) and len(message.content.split()) >= MIN_SUGGESTION_WORDS:
+            return message.content.strip()[:500]
+    return (conversation.question or "").strip()[:500]
+

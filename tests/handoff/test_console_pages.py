@@ -194,8 +194,13 @@ def test_event_stream_sees_changes_made_by_another_process(client, settings, sam
 
 
 def test_counts(client, api, sam, open_hours):
-    api.escalate()
-    assert client.get("/agent/counts").get_json() == {"waiting": 1, "mine": 0, "callbacks_due": 0, "agents_online": 1}
+    conversation_id = api.escalate()["conversation_id"]
+    counts = client.get("/agent/counts").get_json()
+    queue = counts.pop("queue")
+    assert counts == {"waiting": 1, "mine": 0, "callbacks_due": 0, "agents_online": 1}
+    # what a new-customer alert names: who, asking what, and where to open them
+    assert queue == [{"id": conversation_id, "customer": "Erika Mustermann", "question": "My router blinks red, what now?",
+                      "url": f"/agent/conversations/{conversation_id}"}]
 
 
 def make_callback(api, starts_in_hours: float, key: str) -> dict:

@@ -1,9 +1,16 @@
-// Agent console: live updates over Server-Sent Events, reply box, suggestions. No dependencies.
+// Agent console: live updates over Server-Sent Events, reply box, suggestions, alerts. No dependencies.
 (function () {
   "use strict";
   var body = document.body;
   var csrf = body.dataset.csrf;
   var conversationId = body.dataset.conversationId || null;
+  var words = {};
+  try { words = JSON.parse(document.getElementById("console-words").textContent); } catch (e) { words = {}; }
+
+  // "%(n)s min" with {n: 5} -> "5 min": the server's translated strings, filled in here.
+  function say(key, values) {
+    return (words[key] || key).replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  }
 
   function request(url, options) {
     options = options || {};
@@ -32,10 +39,10 @@
   // --- relative times ------------------------------------------------------------------------
   function ago(iso) {
     var seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-    if (seconds < 60) { return seconds + " s"; }
-    if (seconds < 3600) { return Math.floor(seconds / 60) + " min"; }
-    if (seconds < 86400) { return Math.floor(seconds / 3600) + " h " + Math.floor(seconds % 3600 / 60) + " min"; }
-    return Math.floor(seconds / 86400) + " d";
+    if (seconds < 60) { return say("seconds", { n: seconds }); }
+    if (seconds < 3600) { return say("minutes", { n: Math.floor(seconds / 60) }); }
+    if (seconds < 86400) { return say("hours", { h: Math.floor(seconds / 3600), m: Math.floor(seconds % 3600 / 60) }); }
+    return say("days", { n: Math.floor(seconds / 86400) });
   }
   function refreshTimes() {
     document.querySelectorAll("[data-since]").forEach(function (el) {
@@ -43,6 +50,91 @@
     });
   }
   setInterval(refreshTimes, 15000);
+
+  // --- alerts: waiting customers in the tab title, an optional tone and desktop notification ---------
+  var baseTitle = document.title;
+  var store = window.localStorage;
+  var agentKey = "console-" + (body.dataset.agentId || "") + "-";
+  var soundBox = document.getElementById("alert-sound");
+  var notifyBox = document.getElementById("alert-notify");
+  var audio = null;
+
+  function setting(name) { try { return store.getItem(agentKey + name) === "on"; } catch (e) { return false; } }
+  function remember(name, on) { try { store.setItem(agentKey + name, on ? "on" : "off"); } catch (e) { /* private mode */ } }
+
+  function audioContext() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!audio && Context) { audio = new Context(); }
+    if (audio && audio.state === "suspended") { audio.resume(); }
+    return audio;
+  }
+  function beep() {
+    var context = audioContext();
+    if (!context) { return; }
+    // Two short tones (880 Hz, then 660 Hz), quiet and soft-edged: noticeable, not alarming.
+    [[880, 0], [660, 0.18]].forEach(function (tone) {
+      var oscillator = context.createOscillator();
+      var gain = context.createGain();
+      var start = context.currentTime + tone[1];
+      oscillator.frequency.value = tone[0];
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.2, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start(start);
+      oscillator.stop(start + 0.17);
+    });
+  }
+  function notifyDesktop(fresh, total) {
+    if (!setting("notify") || !window.Notification || Notification.permission !== "granted") { return; }
+    var first = fresh[0];
+    var title = fresh.length === 1 ? say("new_customer") + ": " + first.customer : say("new_customers", { n: total });
+    var notification = new Notification(title, { body: first.question, tag: "console-queue", renotify: true });
+    notification.onclick = function () { window.focus(); window.location.href = first.url; notification.close(); };
+  }
+  function showWaiting(count) {
+    document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
+  }
+  // Who is new in the queue, remembered across pages and tabs so one arrival alerts once.
+  function noticeQueue(queue, total) {
+    var ids = queue.map(function (item) { return item.id; });
+    var known = null;
+    try { known = JSON.parse(store.getItem(agentKey + "queue") || "null"); } catch (e) { known = null; }
+    try { store.setItem(agentKey + "queue", JSON.stringify(ids)); } catch (e) { /* private mode */ }
+    if (!Array.isArray(known)) { return; } // the first page ever: nothing is new
+    var fresh = queue.filter(function (item) { return known.indexOf(item.id) < 0; }).reverse();
+    if (!fresh.length) { return; }
+    if (setting("sound")) { beep(); }
+    notifyDesktop(fresh, total);
+  }
+
+  if (soundBox) {
+    soundBox.checked = setting("sound");
+    soundBox.addEventListener("change", function () {
+      remember("sound", soundBox.checked);
+      if (soundBox.checked) { beep(); } // a click may start audio: the agent hears what to expect
+    });
+    // Browsers start audio only after a gesture on the page: any click or key wakes it for later alerts.
+    ["pointerdown", "keydown"].forEach(function (kind) {
+      document.addEventListener(kind, function () { if (setting("sound")) { audioContext(); } }, { once: true });
+    });
+  }
+  if (notifyBox) {
+    var blocked = function () {
+      notifyBox.checked = false;
+      notifyBox.parentNode.title = say(window.Notification ? "notify_blocked" : "notify_unsupported");
+      notifyBox.disabled = !window.Notification;
+    };
+    notifyBox.checked = setting("notify") && !!window.Notification && Notification.permission === "granted";
+    if (!window.Notification || Notification.permission === "denied") { blocked(); }
+    notifyBox.addEventListener("change", function () {
+      if (!notifyBox.checked) { remember("notify", false); return; }
+      Notification.requestPermission().then(function (permission) {
+        remember("notify", permission === "granted");
+        if (permission === "granted") { notifyBox.checked = true; } else { blocked(); }
+      });
+    });
+  }
 
   // --- counts in the navigation --------------------------------------------------------------
   var refreshCounts = debounce(function () {
@@ -52,6 +144,8 @@
         var value = counts[el.dataset.count];
         el.textContent = value ? String(value) : "";
       });
+      showWaiting(counts.waiting);
+      noticeQueue(counts.queue || [], counts.waiting);
     }).catch(function () {});
   }, 200);
 
@@ -70,6 +164,7 @@
   });
 
   // --- conversation page ----------------------------------------------------------------------
+  var followCustomer = function () {};
   var messages = document.getElementById("messages");
   var replyText = document.getElementById("reply-text");
   var draftKey = conversationId ? "draft-" + conversationId : null;
@@ -93,6 +188,7 @@
         messages.dataset.lastId = String(live.last_id);
         if (atBottom) { messages.scrollTop = messages.scrollHeight; }
       }
+      followCustomer(live.suggest_query);
       Object.keys(live.deliveries || {}).forEach(function (id) {
         var info = live.deliveries[id];
         var badge = document.querySelector('[data-delivery-for="' + id + '"]');
@@ -121,13 +217,13 @@
         return r.json().then(function (json) { return { ok: r.ok, json: json }; });
       }).then(function (result) {
         if (!result.ok) {
-          errorBox.textContent = (result.json.error && result.json.error.message) || "Not sent.";
+          errorBox.textContent = (result.json.error && result.json.error.message) || say("not_sent");
           return;
         }
         replyText.value = "";
         if (draftKey) { sessionStorage.removeItem(draftKey); }
         refreshConversation();
-      }).catch(function () { errorBox.textContent = "Not sent: the console lost its connection."; });
+      }).catch(function () { errorBox.textContent = say("connection_lost"); });
     });
     replyText.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -171,7 +267,7 @@
           setTimeout(load, 2000);
           return;
         }
-        statusBox.textContent = result.status === "ok" ? (result.items.length ? "" : "No matching answers.") : result.message;
+        statusBox.textContent = result.status === "ok" ? (result.items.length ? "" : say("no_matches")) : result.message;
         result.items.forEach(function (item) {
           var li = document.createElement("li");
           var head = document.createElement("div");
@@ -186,16 +282,24 @@
             var use = document.createElement("button");
             use.type = "button";
             use.className = "link";
-            use.textContent = "Use this answer";
+            use.textContent = say("use_answer");
             use.addEventListener("click", function () { insertIntoReply(item.answer); });
             li.appendChild(use);
           }
           list.appendChild(li);
         });
-      }).catch(function () { statusBox.textContent = "Suggestions unavailable."; });
+      }).catch(function () { statusBox.textContent = say("suggestions_unavailable"); });
     };
     form.addEventListener("submit", function (event) { event.preventDefault(); tries = 0; load(); });
     load();
+    // Suggestions follow the customer's newest message, unless the agent is searching for something else.
+    followCustomer = function (query) {
+      var box = form.elements.q;
+      if (!query || query === box.dataset.auto || box.value !== box.dataset.auto) { return; }
+      box.value = box.dataset.auto = query;
+      tries = 0;
+      load();
+    };
   }
 
   // --- the event stream -----------------------------------------------------------------------

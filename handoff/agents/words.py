@@ -1,0 +1,116 @@
+"""The console's words for stored values (statuses, reasons, activity lines), in the agent's language.
+
+The database keeps language-neutral keys (``pending``, ``requested``) and, for activity lines, the
+English sentence the service wrote; the console shows both in the agent's language.
+"""
+from __future__ import annotations
+
+import re
+
+from babel.dates import get_day_names
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from handoff.services import console
+
+REASONS = {
+    "requested": _l("the customer asked for a person"),
+    "low_confidence": _l("the bot was not sure of the answer"),
+    "repeated_failure": _l("the bot failed repeatedly"),
+    "negative_feedback": _l("the customer said the answers did not help"),
+    "frustration": _l("the customer seemed frustrated"),
+}
+STATUSES = {
+    "pending": _l("waiting"),
+    "open": _l("open"),
+    "resolved": _l("resolved"),
+    "cancelled": _l("cancelled"),
+    "returned": _l("back with the bot"),
+    # callbacks
+    "claimed": _l("claimed"),
+    "done": _l("done"),
+    "no_answer": _l("no answer"),
+}
+URGENCY = {"overdue": _l("overdue"), "due": _l("due"), "upcoming": _l("upcoming"), "closed": _l("closed")}
+PRESENCE = {"online": _l("Online"), "away": _l("Away"), "offline": _l("Offline")}
+ROLES = {"agent": _l("agent"), "admin": _l("admin")}
+CALLBACK_EVENTS = {
+    "requested": _l("requested"),
+    "claimed": _l("claimed"),
+    "released": _l("released"),
+    "done": _l("done"),
+    "no_answer": _l("no answer"),
+    "cancelled": _l("cancelled by an agent"),
+    "cancelled_by_customer": _l("cancelled by the customer"),
+}
+CONTACT_METHODS = {"phone": _l("phone"), "email": _l("e-mail")}
+BANDS = {"answer": _l("answer"), "clarify": _l("clarify"), "decline": _l("decline")}  # the KB's verdict
+
+_ENGLISH_REASONS = {
+    "the customer asked for a person": "requested",
+    "the bot was not sure of the answer": "low_confidence",
+    "the bot failed repeatedly": "repeated_failure",
+    "the customer said the answers did not help": "negative_feedback",
+    "the customer seemed frustrated": "frustration",
+}
+_NAME = r"(?P<name>.+?)"
+# The activity sentences handoff/services write (assignment.py, escalations.py), most specific first.
+_ACTIVITY = [
+    (re.compile(rf"^{_NAME} was assigned the conversation automatically\.$"),
+     _l("%(name)s was assigned the conversation automatically.")),
+    (re.compile(rf"^{_NAME} took the conversation\.$"), _l("%(name)s took the conversation.")),
+    (re.compile(rf"^{_NAME} put the conversation back in the queue\.$"),
+     _l("%(name)s put the conversation back in the queue.")),
+    (re.compile(rf"^{_NAME} transferred the conversation to (?P<target>.+)\.$"),
+     _l("%(name)s transferred the conversation to %(target)s.")),
+    (re.compile(rf"^{_NAME} resolved the conversation\.$"), _l("%(name)s resolved the conversation.")),
+    (re.compile(rf"^{_NAME} handed the conversation back to the bot\.$"),
+     _l("%(name)s handed the conversation back to the bot.")),
+    (re.compile(r"^The customer left the conversation\.$"), _l("The customer left the conversation.")),
+    (re.compile(r"^The customer switched to a callback request\.$"), _l("The customer switched to a callback request.")),
+    (re.compile(r"^The customer cancelled\.$"), _l("The customer cancelled.")),
+]
+_HANDED_OVER = re.compile(
+    r"^(?P<again>The bot handed over again\. )?Handed over by the bot: (?P<reason>[^.]+)\."
+    r"(?: Not taking hand-offs right now \((?P<why>outside business hours|nobody online)\); "
+    r"the customer was offered a callback\.)?$"
+)
+
+
+def reason(key: str | None) -> str:
+    return str(REASONS.get(key or "", key or ""))
+
+
+def status(key: str | None) -> str:
+    return str(STATUSES.get(key or "", (key or "").replace("_", " ")))
+
+
+def customer(item) -> str:
+    """The customer's name, else e.g. "Kunde 1042 · Widget · de"."""
+    return console.customer_label(item, _("Customer"))
+
+
+def weekdays() -> list[str]:
+    """Monday to Sunday in the console's language."""
+    names = get_day_names("wide", locale=str(get_locale()))
+    return [names[day] for day in range(7)]
+
+
+def activity(text: str) -> str:
+    """An activity line in the agent's language; a sentence this table does not know stays as written."""
+    for pattern, template in _ACTIVITY:
+        match = pattern.match(text)
+        if match:
+            return str(template) % match.groupdict()
+    match = _HANDED_OVER.match(text)
+    if not match:
+        return text
+    key = _ENGLISH_REASONS.get(match["reason"])
+    words = _("Handed over by the bot: %(reason)s.", reason=reason(key) if key else match["reason"])
+    if match["why"]:
+        why = _("outside business hours") if match["why"] == "outside business hours" else _("nobody online")
+        words += " " + _("Not taking hand-offs right now (%(why)s); the customer was offered a callback.", why=why)
+    if match["again"]:
+        words = _("The bot handed over again.") + " " + words
+    return words
