@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from typing import Any, Optional
+from typing import Any, Dict, Optional
+
+import requests
 
 from actions.handoff_client import HandoffClient, HttpHandoffClient
 from actions.settings import get_settings
@@ -12,18 +15,38 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _kb: Optional[Any] = None
+_follower: Optional[Any] = None
 _client: Optional[HandoffClient] = None
 
 
+def fetch_faq_changes(since: int) -> Dict[str, Any]:
+    """The FAQ changes published after version ``since``, from the handoff service (GET /api/faq/changes)."""
+    settings = get_settings()
+    response = requests.get(f"{settings.handoff_url}/api/faq/changes", params={"since": since},
+                            headers={"Authorization": f"Bearer {settings.handoff_token}"},
+                            timeout=min(settings.handoff_timeout, 3.0))
+    response.raise_for_status()
+    return response.json()
+
+
 def get_kb() -> Any:
-    """The knowledge base, loaded once and refreshed when its index directory is rebuilt."""
-    global _kb
+    """The knowledge base, loaded once; it follows the FAQ changes published in the handoff service
+    (every ``KB_FOLLOW_SECONDS``, 0 = never) and reloads when its index directory is rebuilt."""
+    global _kb, _follower
     with _lock:
         if _kb is None:
             from knowledge_base import Settings, load_knowledge_base
 
             _kb = load_knowledge_base(Settings.from_env())
             logger.info("knowledge base loaded")
+            interval = float(os.environ.get("KB_FOLLOW_SECONDS", "1"))
+            if interval > 0:
+                from knowledge_base.follow import Follower
+
+                kb = _kb
+                _follower = Follower(lambda: kb, fetch_faq_changes, interval)
+                _follower.poll_once()  # a replica that starts later answers what was published before
+                _follower.start()
         else:
             try:
                 if _kb.reload_if_changed():
@@ -46,8 +69,11 @@ def get_handoff_client() -> HandoffClient:
 
 def set_kb(kb: Any) -> None:
     """Replace the knowledge base (tests)."""
-    global _kb
+    global _kb, _follower
     with _lock:
+        if _follower is not None:
+            _follower.stop()
+            _follower = None
         _kb = kb
 
 

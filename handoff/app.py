@@ -41,6 +41,11 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
     )
     if suggestions is not None:
         handoff_state.suggestions = suggestions
+    follow = getattr(handoff_state.suggestions, "follow", None)
+    if follow is not None:  # the suggestions' knowledge base follows the published FAQ changes in the database
+        from handoff.services.faq_feed import reader
+
+        follow(reader(handoff_state.session_factory))
     app.extensions["handoff"] = handoff_state
     app.teardown_appcontext(close_db)
     i18n.install(app)

@@ -85,6 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         logger.warning("using the development SECRET_KEY; set SECRET_KEY for anything but local use")
     server = make_server(args.host, args.port, app, threaded=True)
     server.daemon_threads = True
+    from handoff.api.faq import QuietPolls
+
+    logging.getLogger("werkzeug").addFilter(QuietPolls())  # action servers poll FAQ changes every second
     if not args.no_worker:
         state.start_worker()
 

@@ -48,6 +48,9 @@ class HandoffState:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        stop_following = getattr(self.suggestions, "stop", None)
+        if stop_following is not None:
+            stop_following()
         self.signals.stop()
         self.engine.dispose()
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from .sources import relative_checksums, validate_entry
 from .types import SUPPORTED_LANGUAGES, Entry, FAQError, Hit, SearchResult
 
 JOURNAL = "live.json"
+logger = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 4096
 
 
@@ -51,6 +53,7 @@ class KnowledgeBase:
         self._encode = encode
         self._lock = threading.Lock()
         self._stamp = _stamp(settings.index_dir)
+        self._followed: dict[tuple[str, str], dict] = {}  # (id, language) -> the latest followed change, as an op
         self.scorer = Scorer()
         self._encode_one = functools.lru_cache(maxsize=QUERY_CACHE_SIZE)(self._encode_one_uncached)
 
@@ -146,7 +149,7 @@ class KnowledgeBase:
             if manifest.get("build_id") == self._state.manifest.get("build_id") and journal == self._state.journal:
                 self._stamp = stamp
                 return False
-            self._state = _load_state(self.settings, self._encode)
+            self._state = self._with_followed(_load_state(self.settings, self._encode))
             self._stamp = stamp
             return True
 
@@ -158,6 +161,12 @@ class KnowledgeBase:
         ``sources`` are the FAQ checksums (:func:`relative_checksums`) once the caller has written the
         same change to the FAQ files: the index then stays valid for those sources without a rebuild.
         """
+        op = self._upsert_op(entry)
+        if sources is not None:
+            op["sources"] = sources
+        self._change(op, persist)
+
+    def _upsert_op(self, entry: Entry) -> dict:
         problems = validate_entry(entry)
         if problems:
             raise FAQError(problems)
@@ -165,10 +174,7 @@ class KnowledgeBase:
         entry = Entry(entry.id, entry.language, texts[:-1], entry.answer, list(entry.tags), entry.url,
                       entry.source or "live", entry.line)
         vectors = self.encode(texts)
-        op = {"op": "upsert", "entry": entry.to_dict(), "vectors": vectors.round(6).tolist()}
-        if sources is not None:
-            op["sources"] = sources
-        self._change(op, persist)
+        return {"op": "upsert", "entry": entry.to_dict(), "vectors": vectors.round(6).tolist()}
 
     def remove(self, entry_id: str, language: str | None = None, persist: bool = True,
                sources: dict | None = None) -> bool:
@@ -192,12 +198,60 @@ class KnowledgeBase:
                     journal = _read_journal(self.settings.index_dir) + [op]
                     _write_journal(self.settings.index_dir, journal)
                 if self._state.journal != journal[:-1]:
-                    self._state = _load_state(self.settings, self._encode)
+                    self._state = self._with_followed(_load_state(self.settings, self._encode))
                 else:
                     self._state = _apply(self._state, [op], journal)
                 self._stamp = _stamp(self.settings.index_dir)
             else:
                 self._state = _apply(self._state, [op], self._state.journal + [op])
+
+    # -- following a stream of changes (knowledge_base.follow) --------------------------------
+    def follow(self, changes: list[dict]) -> int:
+        """Apply published changes (``{"op": "upsert", "entry": {...}}`` or ``{"op": "remove", "id", "language"}``)
+        in memory, at once and in order; they stay applied over a reload of the index from disk.
+
+        An entry the index already holds word for word is not encoded again; an entry this index cannot
+        take (e.g. a language it does not know) is skipped with a warning. Returns how many changed the index.
+        """
+        latest: dict[tuple[str, str], dict] = {}
+        for change in changes:  # only the last change of each entry counts
+            latest.pop(_op_key(change), None)
+            latest[_op_key(change)] = change
+        ops, noops = {}, {}
+        for key, change in latest.items():
+            current = self._state.by_key.get(key)
+            if change["op"] == "remove":
+                (ops if current is not None else noops)[key] = {"op": "remove", "id": key[0], "language": key[1]}
+            elif current is None or not _same_entry(current, change["entry"]):
+                try:
+                    ops[key] = self._upsert_op(Entry.from_dict({**change["entry"], "source": "published"}))
+                except (FAQError, KeyError, TypeError) as exc:
+                    logger.warning("published FAQ entry %s (%s) skipped: %s", key[0], key[1], exc)
+        with self._lock:
+            if ops:
+                self._state = _apply(self._state, list(ops.values()), self._state.journal)
+            self._followed.update(noops)
+            self._followed.update(ops)
+        return len(ops)
+
+    def _with_followed(self, state: _State) -> _State:
+        """``state`` (just read from disk) with the followed changes laid over it again."""
+        def needed(op: dict) -> bool:
+            current = state.by_key.get(_op_key(op))
+            return current is not None if op["op"] == "remove" else not _same_entry(current, op["entry"])
+
+        ops = [op for op in self._followed.values() if needed(op)]
+        return _apply(state, ops, state.journal) if ops else state
+
+
+def _op_key(op: dict) -> tuple[str, str]:
+    return (op["entry"]["id"], op["entry"]["language"]) if op["op"] == "upsert" else (op["id"], op["language"])
+
+
+def _same_entry(entry: Entry | None, data: dict) -> bool:
+    """Whether ``entry`` already says what ``data`` (a published entry) says."""
+    return entry is not None and (list(entry.questions), entry.answer, list(entry.tags), entry.url) == (
+        list(dict.fromkeys(data["questions"])), data["answer"], list(data.get("tags") or []), data.get("url"))
 
 
 def _stamp(index_dir: Path):

@@ -25,9 +25,8 @@ MAX_DAYS = 366
 
 
 def _default_kb_loader() -> Any:
-    from knowledge_base import Settings, load_knowledge_base
-
-    return load_knowledge_base(Settings.from_env())
+    # One knowledge base per process: the console's suggestions own it and keep it current.
+    return state().suggestions.knowledge_base()
 
 
 def _default_faq_path() -> Path:

@@ -3,6 +3,7 @@ from .audit import AUDIT_ACTIONS, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .callbacks import CALLBACK_STATUSES, OPEN_CALLBACK_STATUSES, CallbackEvent, CallbackRequest
 from .conversations import ACTIVE_STATUSES, REASONS, STATUSES, Conversation, Message, SatisfactionRating
+from .faq import REVISION_OPS, FaqRevision
 from .insights import EVENT_TYPES, FAQ_ACTIONS, BotEvent, FaqChange
 from .operations import (
     BusinessHours,
@@ -24,6 +25,8 @@ __all__ = [
     "EVENT_TYPES",
     "FAQ_ACTIONS",
     "FaqChange",
+    "FaqRevision",
+    "REVISION_OPS",
     "CALLBACK_STATUSES",
     "OPEN_CALLBACK_STATUSES",
     "PRESENCES",

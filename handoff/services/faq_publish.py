@@ -4,9 +4,11 @@ The FAQ files under ``FAQ_PATH`` stay the single truth. A published entry replac
 same id and language in the file that holds it, or is appended to ``<FAQ_PATH>/<language>.yml``
 (created if missing); the other entries and their text are left as they are. The change is
 checked by loading the whole FAQ folder with the changed file in a scratch copy
-(``knowledge_base.load_entries``: the rules of ``python -m knowledge_base validate``), recorded in
-``faq_changes`` and applied to the live index with ``kb.upsert(..., persist=True)`` /
-``kb.remove(...)``, which action servers pick up on their next message.
+(``knowledge_base.load_entries``: the rules of ``python -m knowledge_base validate``), applied to this
+process's index with ``kb.upsert(..., persist=True)`` / ``kb.remove(...)`` (journalled in its index
+directory, so the index stays valid for the changed files), audited in ``faq_changes`` and stored as a
+versioned change in ``faq_revisions`` (:mod:`handoff.services.faq_feed`). Every action server, on any
+machine, follows those changes through ``GET /api/faq/changes`` and answers the entry within seconds.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from handoff.models import Agent, FaqChange, utcnow
 
+from . import faq_feed
 from .errors import Invalid, NotFound, ServiceError
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
@@ -235,14 +238,12 @@ def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, dr
         except FAQError as exc:
             raise Invalid(f"The knowledge base refused the entry: {exc}") from None
         _write(file, text)
-        change = FaqChange(
+        published = _entry_dict(draft)
+        return faq_feed.commit_change(session, lambda: FaqChange(
             agent_id=agent.id, agent_email=agent.email, action="update" if target else "create", entry_id=draft.id,
             language=draft.language, source=str(file), origin=origin, live=live,
             before=_entry_dict(target) if target else None, after=asdict(draft), created_at=utcnow(),
-        )
-        session.add(change)
-        session.commit()
-        return change
+        ), "upsert", published, draft.id, draft.language)
 
 
 def retire(session: Session, kb_provider: Callable[[], Any], faq_path: Path, entry_id: str, language: str,
@@ -263,12 +264,10 @@ def retire(session: Session, kb_provider: Callable[[], Any], faq_path: Path, ent
         _knowledge_base(kb_provider).remove(entry_id, language, persist=True,
                                             sources=_sources_after(faq_path, file, text))
         _write(file, text)
-        change = FaqChange(agent_id=agent.id, agent_email=agent.email, action="retire", entry_id=entry_id,
-                           language=language, source=str(file), before=_entry_dict(target), after=None,
-                           created_at=utcnow())
-        session.add(change)
-        session.commit()
-        return change
+        return faq_feed.commit_change(session, lambda: FaqChange(
+            agent_id=agent.id, agent_email=agent.email, action="retire", entry_id=entry_id, language=language,
+            source=str(file), before=_entry_dict(target), after=None, created_at=utcnow(),
+        ), "remove", None, entry_id, language)
 
 
 def _knowledge_base(kb_provider: Callable[[], Any]) -> Any:

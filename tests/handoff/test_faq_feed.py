@@ -1,0 +1,168 @@
+"""Published FAQ changes as a versioned feed: what replicas read, in order, and the console's suggestions follow."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from handoff.app import create_app
+from handoff.insights import InsightsState
+from handoff.models import FaqChange, FaqRevision
+from handoff.services import faq_feed
+from handoff.suggestions import KnowledgeBaseSuggestions
+
+from tests.handoff.insights_support import build, encoder, kb_settings, make_faq
+from tests.handoff.support import csrf, login
+
+NEW = {"id": "pay-bitcoin", "language": "en", "questions": ["Can I pay with bitcoin?", "Do you take crypto?"],
+       "answer": "No, we accept bank transfer and credit card.", "url": "https://example.com/help/pay",
+       "tags": ["billing", "payment"]}
+
+
+@pytest.fixture
+def backend():
+    return "sqlite"
+
+
+@pytest.fixture
+def faq(tmp_path):
+    folder = make_faq(tmp_path)
+    build(folder, tmp_path / "index")
+    return folder
+
+
+@pytest.fixture
+def live(app, faq, tmp_path):
+    from knowledge_base import load_knowledge_base
+
+    kb = load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder())
+    app.extensions["insights"] = InsightsState(kb_loader=lambda: kb, faq_path_loader=lambda: faq, encode=encoder())
+    return kb
+
+
+@pytest.fixture
+def admin(client, make_agent):
+    agent = make_agent("Alex", role="admin", email="alex@example.com")
+    login(client, "alex@example.com")
+    return agent
+
+
+def publish_edit_and_retire(client) -> None:
+    token = {"X-CSRF-Token": csrf(client)}
+    assert client.post("/api/insights/faq", json={**NEW, "new": True}, headers=token).status_code == 201
+    edited = {"id": "line-fault", "language": "en", "questions": ["My internet is down"], "answer": "Restart the router."}
+    assert client.post("/api/insights/faq", json=edited, headers=token).status_code == 201
+    assert client.delete("/api/insights/faq/de/router-leds", headers=token).status_code == 200
+
+
+def test_changes_are_served_in_version_order_to_the_bot_only(client, api, admin, live):
+    assert client.get("/api/faq/changes").status_code == 401
+    assert api.get("/faq/changes").get_json() == {"version": 0, "more": False, "changes": []}
+    publish_edit_and_retire(client)
+
+    feed = api.get("/faq/changes?since=0").get_json()
+    assert (feed["version"], feed["more"]) == (3, False)
+    assert [(c["version"], c["op"]) for c in feed["changes"]] == [(1, "upsert"), (2, "upsert"), (3, "remove")]
+    assert feed["changes"][0]["entry"] == NEW
+    assert feed["changes"][1]["entry"]["answer"] == "Restart the router."
+    assert {k: feed["changes"][2][k] for k in ("id", "language")} == {"id": "router-leds", "language": "de"}
+
+    page = api.get("/faq/changes?since=1&limit=1").get_json()
+    assert (page["version"], page["more"], [c["version"] for c in page["changes"]]) == (2, True, [2])
+    assert api.get("/faq/changes?since=3").get_json() == {"version": 3, "more": False, "changes": []}
+    assert api.get("/faq/changes?since=7").get_json()["version"] == 3  # below since: the store was replaced
+
+
+@pytest.mark.parametrize("query, field", [("since=-1", "since"), ("since=x", "since"), ("since=1.5", "since"),
+                                          ("since=99999999999", "since"), ("since=%C2%B2", "since"),
+                                          ("limit=0", "limit"), ("limit=201", "limit")])
+def test_a_bad_version_or_limit_is_a_clear_422(api, query, field):
+    response = api.get(f"/faq/changes?{query}")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"][0]["field"] == field
+
+
+def test_another_replica_with_its_own_index_follows_through_the_api(client, api, admin, live, tmp_path):
+    """An action server elsewhere: its own FAQ files and index, built before anything was published."""
+    from knowledge_base import load_knowledge_base
+    from knowledge_base.follow import Follower
+
+    elsewhere = make_faq(tmp_path / "elsewhere")
+    build(elsewhere, tmp_path / "elsewhere" / "index")
+    replica = load_knowledge_base(kb_settings(elsewhere, tmp_path / "elsewhere" / "index"), encode=encoder())
+    publish_edit_and_retire(client)
+
+    follower = Follower(lambda: replica, lambda since: api.get(f"/faq/changes?since={since}").get_json())
+    assert follower.catch_up() == 3 and follower.version == 3
+    assert replica.search("Can I pay with bitcoin?", language="en").hits[0].entry_id == "pay-bitcoin"
+    assert replica.get("line-fault", "en").answer == "Restart the router."
+    assert replica.get("router-leds", "de").language == "en"
+    assert "pay-bitcoin" not in (elsewhere / "en.yml").read_text()  # nothing written on the replica's disk
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend):
+    """Two service workers publishing at once (PostgreSQL: real concurrent transactions) never share a version."""
+    errors = []
+
+    def publish(number: int) -> None:
+        try:
+            with state.session_factory() as session:
+                for round_ in range(3):
+                    entry = {**NEW, "id": f"entry-{number}-{round_}"}
+                    faq_feed.commit_change(session, lambda: FaqChange(
+                        agent_email="alex@example.com", action="create", entry_id=entry["id"], language="en",
+                        source="en.yml", after=entry), "upsert", entry, entry["id"], "en")
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with state.session_factory() as session:
+        rows = session.query(FaqRevision).order_by(FaqRevision.version).all()
+        assert [r.version for r in rows] == list(range(1, 19))
+        assert len({r.change_id for r in rows}) == 18 and len({r.entry_id for r in rows}) == 18
+        assert faq_feed.changes_since(session, 0, limit=5)["version"] == 5
+
+
+def test_console_suggestions_follow_an_entry_published_in_another_process(settings, faq, tmp_path, make_agent):
+    """Two handoff processes on one database, each with its own index: publishing in one reaches the other's
+    suggestions without a restart, and the publishing one's suggestions at once (Insights shares its KB)."""
+    from knowledge_base import load_knowledge_base
+
+    elsewhere = make_faq(tmp_path / "elsewhere")
+    build(elsewhere, tmp_path / "elsewhere" / "index")
+    here = KnowledgeBaseSuggestions(lambda: load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder()))
+    there = KnowledgeBaseSuggestions(lambda: load_knowledge_base(
+        kb_settings(elsewhere, tmp_path / "elsewhere" / "index"), encode=encoder()), follow_interval=0.2)
+    first, second = create_app(settings, suggestions=here), create_app(settings, suggestions=there)
+    try:
+        first.extensions["insights"] = InsightsState(faq_path_loader=lambda: faq, encode=encoder())
+        for suggestions in (here, there):
+            assert suggestions.knowledge_base() is not None  # loaded and following
+        make_agent("Alex", role="admin", email="alex@example.com")
+        client = first.test_client()
+        login(client, "alex@example.com")
+
+        def top(suggestions):
+            found = suggestions.search("Can I pay with bitcoin?", language="en")
+            assert found.status == "ok", found.message
+            return found.items[0].entry_id
+
+        assert top(here) != "pay-bitcoin" and top(there) != "pay-bitcoin"
+        published = client.post("/api/insights/faq", json={**NEW, "new": True}, headers={"X-CSRF-Token": csrf(client)})
+        assert published.status_code == 201, published.get_json()
+        assert here.knowledge_base() is first.extensions["insights"].kb()  # one knowledge base in the process
+        assert top(here) == "pay-bitcoin"
+        deadline = time.monotonic() + 10
+        while top(there) != "pay-bitcoin" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert top(there) == "pay-bitcoin"
+    finally:
+        first.extensions["handoff"].shutdown()
+        second.extensions["handoff"].shutdown()
