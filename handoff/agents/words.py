@@ -86,9 +86,12 @@ def status(key: str | None) -> str:
     return str(STATUSES.get(key or "", (key or "").replace("_", " ")))
 
 
-def customer(item) -> str:
-    """The customer's name, else e.g. "Kunde 1042 · Widget · de"."""
-    return console.customer_label(item, _("Customer"))
+def customer(item, short: bool = False) -> str:
+    """The customer's name, else e.g. "Kunde 1042 · Widget · de" ("Kunde 1042" when ``short``)."""
+    return console.customer_label(item, _("Customer"), short)
+
+
+channel = console.channel_name
 
 
 def weekdays() -> list[str]:

@@ -25,8 +25,13 @@ CHANNEL_NAMES = {"socketio": "Widget", "facebook": "Messenger", "rest": "REST"}
 MIN_SUGGESTION_WORDS = 2  # "Hallo?" or "Danke" make poor knowledge-base queries
 
 
-def customer_label(item, word: str = "Customer") -> str:
-    """How the console names a customer: their name if they gave one, else "Customer 1042 · Widget · de".
+def channel_name(channel: str | None) -> str:
+    return CHANNEL_NAMES.get(channel or "", (channel or "").capitalize())
+
+
+def customer_label(item, word: str = "Customer", short: bool = False) -> str:
+    """How the console names a customer: their name if they gave one, else "Customer 1042 · Widget · de"
+    ("Customer 1042" when ``short``, e.g. beside each of their messages).
 
     ``item`` is a conversation or callback (anything with ``contact``, ``channel`` and ``language``);
     the number is the contact's id: short, stable for the customer on that channel, and no secret.
@@ -35,8 +40,9 @@ def customer_label(item, word: str = "Customer") -> str:
     if contact is not None and (contact.name or "").strip():
         return contact.name.strip()
     number = contact.id if contact is not None else "?"
-    channel = CHANNEL_NAMES.get(item.channel, (item.channel or "").capitalize())
-    parts = [f"{word} {number}", channel, item.language or ""]
+    if short:
+        return f"{word} {number}"
+    parts = [f"{word} {number}", channel_name(item.channel), item.language or ""]
     return " · ".join(part for part in parts if part)
 
 

@@ -118,7 +118,7 @@ def test_agent_takes_over_live_replies_and_returns_to_the_bot(live_server, brows
     page.click('[data-testid="return-to-bot"]')
     calls = fake_rasa.wait_for(lambda calls: any(c["name"] == "handoff_ended" for c in calls))
     assert next(c for c in calls if c["name"] == "handoff_ended")["entities"] == {"handoff_outcome": "returned"}
-    page.wait_for_selector('[data-testid="status"]:has-text("returned")')
+    page.wait_for_selector('[data-testid="status"]:has-text("back with the bot")')
     assert dialogs == ["Hand this conversation back to the bot?"]  # the only dialog: no injected alert
     status = api.get(f"{base}/api/escalations/{conversation_id}", timeout=10).json()
     assert status["status"] == "returned" and status["agent_name"] == "Sam"
