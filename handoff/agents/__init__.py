@@ -91,12 +91,13 @@ def _ago(value: datetime | None) -> str:
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     db().rollback()
+    message = words.refusal(exc.message)
     if wants_json():
-        return jsonify(error={"code": exc.code, "message": exc.message}), exc.status
+        return jsonify(error={"code": exc.code, "message": message}), exc.status
     if request.method == "GET":
         return render_template("agents/error.html", title=_("Not found") if exc.status == 404 else _("Not possible"),
-                               message=exc.message), exc.status
-    flash(exc.message, "error")
+                               message=message), exc.status
+    flash(message, "error")
     return redirect(safe_next(request.form.get("next"), url_for("agents.queue")))
 
 

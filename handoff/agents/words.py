@@ -71,6 +71,26 @@ _ACTIVITY = [
     (re.compile(r"^The customer switched to a callback request\.$"), _l("The customer switched to a callback request.")),
     (re.compile(r"^The customer cancelled\.$"), _l("The customer cancelled.")),
 ]
+# What handoff/services say when an agent's action cannot happen (errors.ServiceError messages), the everyday ones.
+_REFUSALS = [
+    (re.compile(rf"^{_NAME} already took this conversation\.$"), _l("%(name)s already took this conversation.")),
+    (re.compile(r"^The conversation changed meanwhile; reload\.$"), _l("The conversation changed meanwhile; reload.")),
+    (re.compile(r"^You already have (?P<n>\d+) open conversations \(your capacity\); resolve one first\.$"),
+     _l("You already have %(n)s open conversations (your capacity); resolve one first.")),
+    (re.compile(r"^The conversation is (?P<status>\w+); nothing to claim\.$"),
+     _l("The conversation is %(status)s; nothing to claim.")),
+    (re.compile(r"^Cannot reply: the conversation is (?P<status>\w+)\. Claim it first\.$"),
+     _l("Cannot reply: the conversation is %(status)s. Claim it first.")),
+    (re.compile(rf"^Cannot reply: {_NAME} has this conversation\.$"), _l("Cannot reply: %(name)s has this conversation.")),
+    (re.compile(r"^The conversation is already (?P<status>\w+)\.$"), _l("The conversation is already %(status)s.")),
+    (re.compile(r"^Write something first\.$"), _l("Write something first.")),
+    (re.compile(r"^Too long: (?P<n>\d+) characters, at most (?P<limit>\d+)\.$"),
+     _l("Too long: %(n)s characters, at most %(limit)s.")),
+    (re.compile(rf"^{_NAME} already has this conversation\.$"), _l("%(name)s already has this conversation.")),
+    (re.compile(rf"^{_NAME} already took it\.$"), _l("%(name)s already took it.")),
+    (re.compile(rf"^{_NAME} is working on this callback\.$"), _l("%(name)s is working on this callback.")),
+    (re.compile(r"^Callback (?P<ref>\S+) is (?P<status>\w+) now; reload\.$"), _l("Callback %(ref)s is %(status)s now; reload.")),
+]
 _HANDED_OVER = re.compile(
     r"^(?P<again>The bot handed over again\. )?Handed over by the bot: (?P<reason>[^.]+)\."
     r"(?: Not taking hand-offs right now \((?P<why>outside business hours|nobody online)\); "
@@ -117,3 +137,15 @@ def activity(text: str) -> str:
     if match["again"]:
         words = _("The bot handed over again.") + " " + words
     return words
+
+
+def refusal(text: str) -> str:
+    """A service's refusal in the agent's language; one this table does not know stays as written."""
+    for pattern, template in _REFUSALS:
+        match = pattern.match(text)
+        if match:
+            values = match.groupdict()
+            if "status" in values:
+                values["status"] = status(values["status"])
+            return str(template) % values
+    return text

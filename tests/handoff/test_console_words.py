@@ -231,3 +231,18 @@ def test_suggestions_follow_the_customers_newest_message(client, api, sam, open_
     # what the agent types in the search box wins
     client.get(f"/agent/conversations/{conversation_id}/suggestions?q=invoice+twice")
     assert queries[-1][0] == "invoice twice"
+
+
+def test_a_refused_action_is_explained_in_the_agents_language(client, app, api, sam, make_agent, open_hours):
+    conversation_id = api.escalate()["conversation_id"]
+    make_agent("Kim", email="kim@example.com")
+    other = app.test_client()
+    login(other, "kim@example.com")
+    other.post(f"/agent/conversations/{conversation_id}/claim", data={"csrf_token": csrf(other)})
+    choose_language(client, "de")
+    refused = client.post(f"/agent/conversations/{conversation_id}/claim", data={"csrf_token": csrf(client)},
+                          follow_redirects=True)
+    assert "Kim hat dieses Gespräch schon übernommen." in refused.get_data(as_text=True)
+    as_json = client.post(f"/agent/conversations/{conversation_id}/reply", data={"csrf_token": csrf(client), "text": "x"},
+                          headers={"X-Requested-With": "fetch"}).get_json()
+    assert as_json["error"]["message"] == "Antworten nicht möglich: Kim betreut dieses Gespräch."
