@@ -2,7 +2,6 @@
 this repository (every file they copy exists and is not excluded by .dockerignore)."""
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from tests.deploy.files import DOCKERFILES, ROOT
+from tests.deploy.files import DOCKERFILES, ROOT, ignored
 
 # The images operators run (`--target`), and what each one serves.
 FINAL_STAGES = {("rasa", "rasa"): 5005, ("app", "actions"): 5055, ("app", "handoff"): 8000}
@@ -41,28 +40,6 @@ def stages(dockerfile: Path) -> dict[str, list[dict]]:
         if current is not None and instruction["instruction"] != "COMMENT":
             result[current].append(instruction)
     return result
-
-
-def dockerignore_patterns() -> list[str]:
-    lines = (ROOT / ".dockerignore").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
-def ignored(path: str) -> bool:
-    """Docker's rules, as far as our .dockerignore uses them: the last matching pattern decides."""
-    verdict = False
-    for pattern in dockerignore_patterns():
-        negate = pattern.startswith("!")
-        pattern = pattern.lstrip("!")
-        parts = path.split("/")
-        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-        if pattern.startswith("**/"):
-            matched = any(fnmatch.fnmatch(part, pattern[3:]) for part in parts)
-        else:
-            matched = any(fnmatch.fnmatch(prefix, pattern) for prefix in prefixes)
-        if matched:
-            verdict = not negate
-    return verdict
 
 
 def copy_sources(dockerfile: Path) -> list[str]:

@@ -1,0 +1,162 @@
+"""What each image takes from this repository is enough to run its service.
+
+No container engine here: the files are laid out as the Dockerfiles' COPY instructions say
+(`assemble_image`, .dockerignore applied) and the services are started from that tree with this
+machine's interpreters, which hold the same pinned dependency groups the images install. A module
+the image lacks fails here as it would in the container.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from dockerfile_parse import DockerfileParser
+
+from tests.deploy.files import DOCKERFILES, ROOT, assemble_image
+
+VENV_BIN = Path(sys.executable).parent
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def image(tmp_path: Path, dockerfile: str, target: str) -> Path:
+    """The image's /app, laid out under tmp_path/root."""
+    root = tmp_path / "root"
+    assemble_image(DOCKERFILES[dockerfile], target, root)
+    return root / "app"
+
+
+def image_env(app: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Only the image's tree on the import path; nothing of the repository's."""
+    return {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "PYTHONPATH": str(app), "HOME": str(tmp_path), "PYTHONNOUSERSITE": "1",
+            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "KB_ENCODER_CACHE": str(tmp_path / "encoders"),
+            "FAQ_PATH": str(app / "data" / "faq"), **extra}
+
+
+def imported_from(python: Path | str, modules: list[str], app: Path, env: dict[str, str]) -> dict[str, str]:
+    script = ("import importlib, json, sys\n"
+              f"print(json.dumps({{m: importlib.import_module(m).__file__ for m in {modules!r}}}))")
+    result = subprocess.run([str(python), "-c", script], cwd=app, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    files = json.loads(result.stdout.strip().splitlines()[-1])
+    for module, file in files.items():
+        assert Path(file).is_relative_to(app), f"{module} came from {file}, not from the image"
+    return files
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 120, **kwargs) -> requests.Response:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"exited with {process.returncode}: {process.stdout.read().decode()[-2000:]}")
+        try:
+            return requests.get(url, timeout=10, **kwargs)
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still loading the app
+            time.sleep(0.3)
+    pytest.fail(f"{url} did not answer in {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def image_command(target: str) -> list[str]:
+    structure = DockerfileParser(str(DOCKERFILES["app"])).structure
+    stage = None
+    commands = {}
+    for instruction in structure:
+        if instruction["instruction"] == "FROM":
+            stage = instruction["value"].split()[-1]
+        elif instruction["instruction"] == "CMD":
+            commands[stage] = json.loads(instruction["value"])
+    return commands[target]
+
+
+def test_handoff_image_migrates_and_serves_the_console_and_demo_page(tmp_path):
+    app = image(tmp_path, "app", "handoff")
+    env = image_env(app, tmp_path, HANDOFF_ENV="production", HANDOFF_DEMO_AGENTS="0", SECRET_KEY="k" * 40,
+                    HANDOFF_API_TOKEN="t" * 40, HANDOFF_ADMIN_PASSWORD="Correct-Horse-Battery-9",
+                    DATABASE_URL=f"sqlite:///{tmp_path / 'handoff.db'}", TRACKER_STORE_URL="memory",
+                    RASA_URL="http://127.0.0.1:9", KB_INDEX_DIR=str(tmp_path / "kb_index"),
+                    HANDOFF_SECURE_COOKIES="0", HANDOFF_WORKERS="1", PYTHON=sys.executable)
+    imported_from(sys.executable, ["handoff.wsgi", "handoff.cli", "handoff.i18n", "knowledge_base", "core.language"],
+                  app, {**env, "HANDOFF_START_WORKER": "0"})
+    migrate = subprocess.run(["sh", str(tmp_path / "root" / "usr" / "local" / "bin" / "nordnet-migrate")], cwd=app,
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    assert "created admin admin@nordnet.example" in migrate.stdout
+
+    command = image_command("handoff")
+    assert command[0] == "gunicorn"
+    port = free_port()
+    command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
+    command[command.index("--worker-tmp-dir") + 1] = str(tmp_path)
+    process = subprocess.Popen([str(VENV_BIN / "gunicorn"), *command[1:]], cwd=app, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        health = wait_for(f"http://127.0.0.1:{port}/health", process)
+        assert health.status_code == 200 and health.json()["schema"] == "current"
+        page = requests.get(f"http://127.0.0.1:{port}/?lang=en", timeout=10)
+        assert page.status_code == 200 and "webchat" in page.text
+        login = requests.get(f"http://127.0.0.1:{port}/agent/login", timeout=10)
+        assert login.status_code == 200 and "password" in login.text.lower()
+    finally:
+        stop(process)
+
+
+def test_actions_image_serves_every_custom_action_of_the_domain_to_rasa_only(tmp_path):
+    app = image(tmp_path, "app", "actions")
+    port = free_port()
+    env = image_env(app, tmp_path, SANIC_HOST="127.0.0.1", ACTION_SERVER_TOKEN="a" * 40, HANDOFF_API_TOKEN="t" * 40,
+                    HANDOFF_URL="http://127.0.0.1:9", KB_INDEX_DIR=str(tmp_path / "kb_index"), KB_FOLLOW_SECONDS="0")
+    command = image_command("actions")
+    command[command.index("--port") + 1] = str(port)
+    process = subprocess.Popen([sys.executable, *command[1:]], cwd=app, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/health", process).status_code == 200
+        assert requests.get(f"http://127.0.0.1:{port}/actions", timeout=10).status_code == 401
+        listed = requests.get(f"http://127.0.0.1:{port}/actions", headers={"X-Action-Token": "a" * 40}, timeout=10)
+        registered = {action["name"] for action in listed.json()}
+    finally:
+        stop(process)
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    custom = {name for name in domain["actions"] if name.startswith(("action_", "validate_"))}
+    assert custom and custom <= registered, custom - registered
+
+
+@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="the Rasa environment (.venv-rasa) is made by `make test`")
+def test_rasa_image_holds_every_component_and_channel_its_configuration_names(tmp_path):
+    app = image(tmp_path, "rasa", "rasa")
+    assert (app / "credentials.yml").is_file() and (app / "deploy" / "rasa" / "start.py").is_file()
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    named = [step["name"] for step in config["pipeline"] + config["policies"] if "." in step["name"]]
+    named += [channel for channel in credentials if "." in channel]
+    modules = sorted({name.rsplit(".", 1)[0] for name in named}) + ["scripts.stack", "core.language"]
+    assert "bot.channels" in modules and "bot.nlu" in modules
+    env = image_env(app, tmp_path, TF_CPP_MIN_LOG_LEVEL="3")
+    env["PATH"] = f"{RASA_PYTHON.parent}:/usr/bin:/bin"
+    imported_from(RASA_PYTHON, modules, app, env)
