@@ -147,16 +147,60 @@ def test_actions_image_serves_every_custom_action_of_the_domain_to_rasa_only(tmp
     assert custom and custom <= registered, custom - registered
 
 
-@pytest.mark.skipif(not RASA_PYTHON.exists(), reason="the Rasa environment (.venv-rasa) is made by `make test`")
-def test_rasa_image_holds_every_component_and_channel_its_configuration_names(tmp_path):
+@pytest.mark.e2e
+@pytest.mark.postgresql
+def test_rasa_image_starts_from_its_entry_point_on_postgresql_and_redis(tmp_path):
+    """deploy/rasa/start.py in the image's tree: endpoints from the environment, the real Rasa server with the
+    trained model loading every component and channel config.yml and credentials.yml name, conversations in
+    PostgreSQL, Redis as lock store, the HTTP API behind its token."""
+    import tempfile
+
+    from scripts.prod import LocalPostgres, LocalRedis, pg_bindir
+    from scripts.stack import model_path
+
+    if not RASA_PYTHON.exists() or not model_path().exists():
+        pytest.skip("the Rasa environment and a trained model come with `make test`")
+    if pg_bindir() is None:
+        pytest.skip("PostgreSQL is not installed")
     app = image(tmp_path, "rasa", "rasa")
-    assert (app / "credentials.yml").is_file() and (app / "deploy" / "rasa" / "start.py").is_file()
-    config = yaml.safe_load((ROOT / "config.yml").read_text())
-    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
-    named = [step["name"] for step in config["pipeline"] + config["policies"] if "." in step["name"]]
-    named += [channel for channel in credentials if "." in channel]
-    modules = sorted({name.rsplit(".", 1)[0] for name in named}) + ["scripts.stack", "core.language"]
-    assert "bot.channels" in modules and "bot.nlu" in modules
-    env = image_env(app, tmp_path, TF_CPP_MIN_LOG_LEVEL="3")
-    env["PATH"] = f"{RASA_PYTHON.parent}:/usr/bin:/bin"
-    imported_from(RASA_PYTHON, modules, app, env)
+    (app / "models").mkdir()
+    (app / "models" / "nordnet.tar.gz").symlink_to(model_path())  # the build stage's `rasa train`
+    base = Path(tempfile.mkdtemp(prefix="deploy-rasa-"))
+    base.chmod(0o755)  # the postgres user must reach its cluster directory
+    postgres = LocalPostgres(base / "pg", port=free_port(), durable=False).start()
+    redis = None
+    process = None
+    try:
+        postgres.create_database("rasa")
+        redis = LocalRedis(base / "redis", port=free_port()).start()
+        port = free_port()
+        (tmp_path / "tmp").mkdir()
+        env = image_env(app, tmp_path, RASA_TOKEN="r" * 40, ACTION_SERVER_TOKEN="a" * 40, WIDGET_SESSION_SECRET="w" * 40,
+                        TRACKER_STORE_URL=postgres.url("rasa"), LOCK_STORE_URL=redis.url, SOCKETIO_MESSAGE_QUEUE=redis.url,
+                        ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook", RASA_PORT=str(port),
+                        TMPDIR=str(tmp_path / "tmp"), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+                        MPLCONFIGDIR=str(tmp_path / "tmp"))
+        env["PATH"] = f"{RASA_PYTHON.parent}:/usr/bin:/bin"
+        process = subprocess.Popen([str(RASA_PYTHON), "deploy/rasa/start.py", "--interface", "127.0.0.1"], cwd=app,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        assert "Hello from Rasa" in wait_for(url + "/", process, timeout=300).text
+        endpoints = json.loads((tmp_path / "tmp" / "endpoints.yml").read_text())
+        assert endpoints["lock_store"]["type"] == "redis" and endpoints["tracker_store"]["dialect"] == "postgresql"
+        replies = requests.post(url + "/webhooks/rest/webhook", json={"sender": "deploy-check", "message": "hello"},
+                                timeout=60)
+        assert replies.status_code == 200 and replies.json(), replies.text
+        assert requests.get(url + "/conversations/deploy-check/tracker", timeout=10).status_code == 401
+        tracker = requests.get(url + "/conversations/deploy-check/tracker", params={"token": "r" * 40}, timeout=10)
+        assert any(e.get("event") == "user" and e.get("text") == "hello" for e in tracker.json()["events"])
+        import psycopg
+
+        with psycopg.connect(postgres.url("rasa")) as connection:
+            stored = connection.execute("SELECT count(*) FROM events WHERE sender_id = 'deploy-check'").fetchone()[0]
+        assert stored > 0
+    finally:
+        if process is not None:
+            stop(process)
+        if redis is not None:
+            redis.stop()
+        postgres.stop("immediate")
