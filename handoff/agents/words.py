@@ -45,6 +45,11 @@ CALLBACK_EVENTS = {
     "cancelled_by_customer": _l("cancelled by the customer"),
 }
 CONTACT_METHODS = {"phone": _l("phone"), "email": _l("e-mail")}
+END_REASONS = {
+    "customer_left": _l("the customer left"),
+    "switched_to_callback": _l("the customer chose a callback"),
+    "erased": _l("erased on the customer's request"),
+}
 BANDS = {"answer": _l("answer"), "clarify": _l("clarify"), "decline": _l("decline")}  # the KB's verdict
 
 _ENGLISH_REASONS = {

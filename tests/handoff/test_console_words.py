@@ -246,3 +246,14 @@ def test_a_refused_action_is_explained_in_the_agents_language(client, app, api, 
     as_json = client.post(f"/agent/conversations/{conversation_id}/reply", data={"csrf_token": csrf(client), "text": "x"},
                           headers={"X-Requested-With": "fetch"}).get_json()
     assert as_json["error"]["message"] == "Antworten nicht möglich: Kim betreut dieses Gespräch."
+
+
+def test_admin_pages_in_german(client, make_agent):
+    make_agent("Alex", role="admin", email="alex@example.com")
+    login(client, "alex@example.com")
+    choose_language(client, "de")
+    expected = {"/agent/admin/agents": "Neue:r Mitarbeiter:in", "/agent/admin/hours": "Öffnungszeiten",
+                "/agent/admin/canned": "Neuer Textbaustein", "/agent/admin/privacy": "Datenschutz: Kunden exportieren"}
+    for path, words in expected.items():
+        assert words in text_of(page(client, path)), path
+    assert "Montag" in page(client, "/agent/admin/hours")  # weekdays from Babel's German calendar
