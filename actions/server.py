@@ -44,9 +44,33 @@ def require_token(app: Sanic, token: str) -> Sanic:
     return app
 
 
+def warm_up() -> None:
+    """Load the knowledge base, its encoder and the request matcher, as a first question would, without a
+    conversation: nothing reaches the handoff service's analytics (no synthetic customer)."""
+    from actions import providers
+    from actions.requests import matcher
+
+    kb = providers.get_kb()
+    kb.search("warm up", k=1)
+    matcher(kb)
+
+
+def add_warm_up(app: Sanic) -> Sanic:
+    """`POST /warmup` (behind the token): make run and the production stack call it once at start."""
+
+    @app.post("/warmup")
+    async def warmup(request):
+        import asyncio
+
+        await asyncio.get_running_loop().run_in_executor(None, warm_up)
+        return response.json({"ok": True})
+
+    return app
+
+
 def create_app_for_serve(action_executor: ActionExecutor, **kwargs) -> Sanic:
     """rasa_sdk's app for the primary process and each worker, with the token check in front."""
-    app = endpoint.create_app_for_serve(action_executor, **kwargs)
+    app = add_warm_up(endpoint.create_app_for_serve(action_executor, **kwargs))
     return require_token(app, os.environ.get("ACTION_SERVER_TOKEN") or "")
 
 

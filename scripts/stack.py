@@ -286,17 +286,11 @@ class Stack:
         return self
 
     def _warm_up(self, action_token: Optional[str] = None) -> None:
-        """Load the embedding model in the action server before the first customer waits for it."""
-        import json
-
-        tracker = {
-            "sender_id": "__warmup__", "slots": {}, "events": [], "paused": False,
-            "latest_message": {"text": "warm up", "intent": {}, "entities": []},
-            "followup_action": None, "active_loop": {}, "latest_action_name": None,
-        }
+        """Load the embedding model in the action server before the first customer waits for it. Through the
+        action server's own /warmup, not a made-up conversation: a question from a `__warmup__` customer would
+        land in the insight figures."""
         request = urllib.request.Request(
-            f"{self.actions_url}/webhook",
-            data=json.dumps({"next_action": "action_answer_from_kb", "sender_id": "__warmup__", "tracker": tracker, "domain": {}}).encode(),
+            f"{self.actions_url}/warmup", data=b"{}", method="POST",
             headers={"Content-Type": "application/json",
                      "X-Action-Token": action_token or self.environment()["ACTION_SERVER_TOKEN"]},
         )

@@ -16,6 +16,7 @@ from handoff.agents.security import csrf_ok, load_agent, wants_json
 from handoff.extensions import db, state
 from handoff.models import utcnow
 from handoff.services import analytics
+from handoff.services.question_kinds import QuestionKinds
 from handoff.services.errors import Invalid, ServiceError
 
 pages = Blueprint("insights", __name__, template_folder="templates")
@@ -43,7 +44,9 @@ class InsightsState:
     faq_path_loader: Callable[[], Path] = _default_faq_path
     encode: Callable[[list[str]], Any] | None = None
     threshold: float = analytics.DEFAULT_CLUSTER_THRESHOLD
+    cache_dir: Path | None = Path(__file__).resolve().parents[2] / "var" / "insights_cache"
     _kb: Any = None
+    _kinds: QuestionKinds | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def kb(self) -> Any:
@@ -68,10 +71,21 @@ class InsightsState:
             self.encode = make_encoder(Settings.from_env().model)
             return self.encode
 
+    def question_kinds(self) -> QuestionKinds:
+        """Tells requests for a person and small talk from questions (the NLU examples, the KB's encoder)."""
+        encode, scale = self.encoder(), self.cosine_scale()
+        model_name = getattr(encode, "model_name", None)
+        if model_name is None and self.encode is None:
+            model_name = self.kb().manifest.get("model")  # the KB's own encode method: its index's model
+        with self._lock:  # one per encoder: its examples are encoded once per process
+            if self._kinds is None or self._kinds.encode != encode:
+                self._kinds = QuestionKinds(encode, scale, cache_dir=self.cache_dir,
+                                            model_name=model_name)
+            return self._kinds
 
-    def cluster_threshold(self) -> float:
-        """``threshold`` is on the scale the KB's constants use; the default encoder's raw cosines run higher
-        (MiniLM + multilingual-e5: the index manifest's ``cosine_scale``), so map it onto them."""
+    def cosine_scale(self) -> tuple[float, float]:
+        """The encoder's raw cosines mapped onto the KB's scale (MiniLM + multilingual-e5 run higher: the index
+        manifest's ``cosine_scale``)."""
         scale = None
         if self.encode is None:
             try:
@@ -79,7 +93,12 @@ class InsightsState:
             except Exception:  # noqa: BLE001 - no index: the model alone, its own scale
                 scale = None
         scale = scale or getattr(self.encode, "cosine_scale", None) or (0.0, 1.0)
-        return float(scale[0]) + float(scale[1]) * self.threshold
+        return float(scale[0]), float(scale[1])
+
+    def cluster_threshold(self) -> float:
+        """``threshold`` is on the scale the KB's constants use; as a raw cosine of the encoder."""
+        shift, scale = self.cosine_scale()
+        return shift + scale * self.threshold
 
 
 def insights() -> InsightsState:
@@ -165,10 +184,12 @@ def period_from_args(args) -> analytics.Period:
 
 
 def build_report(period: analytics.Period, clusters: bool = True) -> dict[str, Any]:
+    """The report; requests for a person and small talk are told from questions whether or not it clusters,
+    so "unanswered" is the same figure on every page and in every export."""
     holder = insights()
-    encode = holder.encoder() if clusters else None
-    threshold = holder.cluster_threshold() if encode is not None else holder.threshold
-    return analytics.report(db(), period, encode=encode, threshold=threshold)
+    encode = holder.encoder()
+    return analytics.report(db(), period, encode=encode if clusters else None,
+                            threshold=holder.cluster_threshold(), classify=holder.question_kinds().classify)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

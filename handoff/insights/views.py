@@ -47,12 +47,13 @@ def _draft_from_conversation(conversation_id: int) -> tuple[Draft, str]:
 
 
 def _draft_from_cluster(number: int) -> tuple[Draft, str]:
+    """A draft that starts from the cluster's most typical question (its medoid), in the medoid's language."""
     data = build_report(period_from_args(request.args))
     cluster = next((c for c in data["clusters"] if c["cluster"] == number), None)
     if cluster is None:
         abort(404)
-    language = cluster["languages"][0] if len(cluster["languages"]) == 1 else ""
-    return Draft(id="", language=language, questions=cluster["examples"], answer=""), f"cluster:{cluster['label'][:80]}"
+    return (Draft(id="", language=cluster["medoid_language"], questions=cluster["examples"][:5], answer=""),
+            f"cluster:{cluster['medoid'][:80]}")
 
 
 @pages.get("/faq/new")
@@ -97,6 +98,10 @@ def save_entry():
 
         return _editor(draft, origin, is_new, preview=yaml.dump([draft.to_source()], Dumper=faq_publish._Dumper,
                                                                  allow_unicode=True, sort_keys=False, width=10_000))
+    if request.form.get("confirm") != "yes":
+        # Publishing changes what every customer reads from the next message: never on a stray click.
+        return _editor(draft, origin, is_new, status=422, problems=[
+            {"field": "confirm", "message": "Tick “Publish to customers now” to publish; Review shows what goes out."}])
     try:
         change = faq_publish.publish(db(), holder.kb, holder.faq_path(), draft, g.agent,
                                      state().settings.languages, origin=origin, expect_new=is_new)

@@ -112,11 +112,13 @@ def test_report_from_real_conversations(client, api, admin, open_hours):
     groups = {(g["channel"], g["language"]): g for g in data["by_channel_language"]}
     assert groups[("facebook", "de")]["conversations"] == 1 and groups[("facebook", "de")]["contained"] == 0
     assert groups[("socketio", "en")]["conversations"] == 3 and groups[("socketio", "en")]["escalations"] == 2
-    # the two crypto questions form one cluster, the largest; the cancellation and the outage stay apart
+    # the two crypto questions form one cluster, the largest; the cancellation stays apart; the 👎 is no
+    # unanswered question (it counts as a rejected answer)
     clusters = data["clusters"]
     assert clusters[0]["size"] == 2
     assert set(clusters[0]["examples"]) == {"Can I pay with bitcoin?", "Is paying in bitcoin possible?"}
-    assert sum(c["size"] for c in clusters) == 4 and len(clusters) == 3
+    assert sum(c["size"] for c in clusters) == 3 and len(clusters) == 2
+    assert summary["unanswered"] == 3 and summary["answers_rejected"] == 1
     assert sum(d["conversations"] for d in data["trend"]) == 4
 
     german = client.get("/api/insights/report?language=de&clusters=0").get_json()

@@ -13,13 +13,25 @@ def test_similar_questions_cluster_together_largest_first():
         "Where is the nearest shop?",
     ]
     encode = encoder()
-    # 0.5 on the knowledge base's scale, mapped onto the default encoder's raw cosines (as build_report does).
+    # 0.45 on the knowledge base's scale, mapped onto the default encoder's raw cosines (as build_report does).
     shift, scale = getattr(encode, "cosine_scale", (0.0, 1.0))
-    clusters = cluster_questions(texts, encode, threshold=shift + scale * 0.5)
-    assert [sorted(indices) for indices, _ in clusters] == [[0, 1, 2], [3, 4], [5]]
-    first_examples = clusters[0][1]
-    assert first_examples[0] == "can I pay with BITCOIN?" or first_examples[0] == "Can I pay with bitcoin?"
-    assert len(first_examples) == 2  # the repeated question is shown once
+    clusters = cluster_questions(texts, encode, threshold=shift + scale * 0.45)
+    assert [c.indices for c in clusters] == [[0, 1, 2], [3, 4], [5]]
+    assert clusters[0].medoid == "Can I pay with bitcoin?"  # asked twice: the most typical
+    assert len(clusters[0].distinct) == 2  # the repeated question is shown once
+
+
+def test_unrelated_one_offs_stay_apart_and_the_medoid_leads():
+    """The issue's first cluster: broken headphones, a stolen phone, the weather in Hamburg. Greedy centroids
+    merged them; average linkage keeps them apart and groups the three router questions."""
+    texts = ["My headphones are broken", "My phone was stolen", "What's the weather in Hamburg?",
+             "router keeps restarting", "My router reboots every few minutes", "the router restarts itself all the time"]
+    encode = encoder()
+    shift, scale = encode.cosine_scale
+    clusters = cluster_questions(texts, encode, threshold=shift + scale * 0.45)
+    assert clusters[0].indices == [3, 4, 5]
+    assert clusters[0].medoid in texts[3:]
+    assert sorted(c.indices for c in clusters[1:]) == [[0], [1], [2]]
 
 
 def test_no_questions_no_clusters_and_no_model_call():

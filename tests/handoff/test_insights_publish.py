@@ -57,7 +57,10 @@ def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, ad
     review = form(client, "/agent/admin/insights/faq", action="preview", is_new="1", **NEW)
     assert review.status_code == 200 and "Review" in review.get_data(as_text=True)
     assert "pay-bitcoin" not in (faq / "en.yml").read_text()
-    response = form(client, "/agent/admin/insights/faq", action="publish", is_new="1", origin="cluster:bitcoin", **NEW)
+    unconfirmed = form(client, "/agent/admin/insights/faq", action="publish", is_new="1", **NEW)
+    assert unconfirmed.status_code == 422 and "Publish to customers now" in unconfirmed.get_data(as_text=True)
+    assert "pay-bitcoin" not in (faq / "en.yml").read_text()  # a click on Publish alone publishes nothing
+    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", origin="cluster:bitcoin", **NEW)
     assert response.status_code == 302, response.get_data(as_text=True)
 
     text = (faq / "en.yml").read_text()
@@ -83,7 +86,7 @@ def test_a_second_process_sees_the_published_entry_through_the_journal(client, a
     """The action server's view: a fresh load of the same index, sources not compared."""
     from knowledge_base import load_knowledge_base
 
-    assert form(client, "/agent/admin/insights/faq", action="publish", is_new="1", **NEW).status_code == 302
+    assert form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
     fresh = load_knowledge_base(kb_settings(faq, tmp_path / "index", check_sources=False), encode=encoder())
     assert fresh.search("Can I pay with bitcoin?", language="en").hits[0].entry_id == "pay-bitcoin"
 
@@ -91,7 +94,7 @@ def test_a_second_process_sees_the_published_entry_through_the_journal(client, a
 def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, faq, live, tmp_path):
     from knowledge_base import load_knowledge_base
 
-    assert form(client, "/agent/admin/insights/faq", action="publish", is_new="1", **NEW).status_code == 302
+    assert form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
     fresh = load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder())
     assert fresh.search("Can I pay with bitcoin?", language="en").hits[0].entry_id == "pay-bitcoin"
 
@@ -102,7 +105,7 @@ def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, 
 ])
 def test_validation_errors_are_shown_and_nothing_is_written(client, session, admin, faq, live, change, field):
     original = (faq / "en.yml").read_text()
-    response = form(client, "/agent/admin/insights/faq", action="publish", is_new="1", **{**NEW, **change})
+    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, **change})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="problems"' in page and f"<code>{field}</code>" in page
@@ -110,7 +113,7 @@ def test_validation_errors_are_shown_and_nothing_is_written(client, session, adm
 
 
 def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admin, faq, live):
-    response = form(client, "/agent/admin/insights/faq", action="publish", is_new="1", **{**NEW, "id": "line-fault"})
+    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, "id": "line-fault"})
     assert response.status_code == 422 and "exists already" in response.get_data(as_text=True)
     api = client.post("/api/insights/faq", json={**NEW, "id": "line-fault", "new": True},
                       headers={"X-CSRF-Token": csrf(client)})
@@ -121,7 +124,7 @@ def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admi
 def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, live):
     page = client.get("/agent/admin/insights/faq/edit?id=line-fault&language=en").get_data(as_text=True)
     assert "Check the cable first." in page
-    response = form(client, "/agent/admin/insights/faq", action="publish", is_new="0", id="line-fault", language="en",
+    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="0", id="line-fault", language="en",
                     questions="My internet is down\nNo internet at home", answer="Restart the router.\nThen call us.")
     assert response.status_code == 302
     data = yaml.safe_load((faq / "en.yml").read_text())

@@ -162,13 +162,20 @@ def test_admin_console_exports_and_deletes(client, session, state, customers, ma
     make_agent(role="admin", email="boss@example.com")
     make_agent(email="plain@example.com")
     login(client, "plain@example.com")
-    assert client.get("/agent/admin/privacy?kind=sender_id&value=erika-1").status_code == 403
+    lookup = {"kind": "phone", "value": "+49 30 111111"}
+    assert client.post("/agent/admin/privacy", data={**lookup, "csrf_token": csrf(client)}).status_code == 403
     client.post("/agent/logout", data={"csrf_token": csrf(client)})
     login(client, "boss@example.com")
-    page = client.get("/agent/admin/privacy?kind=sender_id&value=erika-1")
-    assert page.status_code == 200 and "Download everything" in page.get_data(as_text=True)
-    download = client.get("/agent/admin/privacy/export?kind=sender_id&value=erika-1")
+    # Look-ups are POSTs: no e-mail address or phone number in a URL (access logs, browser history).
+    assert client.post("/agent/admin/privacy", data=lookup).status_code == 400  # no CSRF token
+    page = client.post("/agent/admin/privacy", data={**lookup, "csrf_token": csrf(client)})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Download everything" in body and 'method="get"' not in body
+    assert "111111" not in "".join(part.split('"')[0] for part in body.split('href="')[1:])  # in no link either
+    download = client.post("/agent/admin/privacy/export", data={**lookup, "csrf_token": csrf(client)})
     assert download.status_code == 200 and "attachment" in download.headers["Content-Disposition"]
+    assert download.get_json()["counts"]["callbacks"] == 1
+    assert client.get("/agent/admin/privacy/export?kind=phone&value=%2B4930111111").status_code == 405
     assert download.get_json()["counts"]["tracker_events"] == 4
     form = {"kind": "sender_id", "value": "erika-1", "confirm": "erika-1"}
     assert client.post("/agent/admin/privacy/delete", data=form).status_code == 400  # no CSRF token
