@@ -89,7 +89,7 @@ def check_figures(client):
     assert (shown(page, "conversations"), shown(page, "unanswered"), shown(page, "escalations")) == ("8", "4", "2")
     assert (shown(page, "answers"), shown(page, "callbacks"), shown(page, "gave-up")) == ("5 / 2", "1 / 0 / 0", "1")
     assert shown(page, "satisfaction") == "4.0 (1)"
-    assert "Self-service resolution" in page and "not counted here" in page and "Rounded to the nearest" in page
+    assert "Self-service resolution" in page and "is not counted" in page and "Rounded to the nearest" in page
     return data
 
 
