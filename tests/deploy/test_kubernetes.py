@@ -273,3 +273,27 @@ def test_the_handoff_pods_publish_faq_entries_into_a_writable_copy():
         mount = next(path for path in server_mounts if target.startswith(path + "/"))
         assert copy_mounts[mount] == server_mounts[mount] and server_mounts[mount] in volumes
     assert copy["image"] == server["image"]
+
+
+def test_the_handoff_pods_faq_copy_runs_and_runs_again(tmp_path):
+    """The init container's shell command on a stand-in file system: copies once, and a second run keeps the copy."""
+    import shutil
+    import subprocess
+
+    (handoff,) = [d for d in kinds(load_manifests(), "Deployment") if d["metadata"]["name"] == "handoff"]
+    command = pod_spec(handoff)["initContainers"][0]["command"]
+    (tmp_path / "app" / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "data" / "faq", tmp_path / "app" / "data" / "faq")
+    (tmp_path / "app" / "kb_index").mkdir()
+    (tmp_path / "app" / "kb_index" / "manifest.json").write_text("{}")
+    (tmp_path / "lib").mkdir()
+    script = command[2].replace("/var/lib/nordnet", str(tmp_path / "lib")).replace("/app/", f"{tmp_path}/app/")
+    assert command[:2] == ["sh", "-c"]
+    subprocess.run(["sh", "-c", script], check=True, timeout=30)
+    published = tmp_path / "lib" / "faq" / "published.yml"
+    published.write_text("entries: []\n")  # what the console wrote since
+    subprocess.run(["sh", "-c", script], check=True, timeout=30)
+    assert sorted(p.name for p in (tmp_path / "lib" / "faq").iterdir()) == sorted(
+        [p.name for p in (ROOT / "data" / "faq").iterdir()] + ["published.yml"])
+    assert (tmp_path / "lib" / "kb_index" / "manifest.json").is_file()
+    assert not (tmp_path / "lib" / "faq" / "faq").exists()
