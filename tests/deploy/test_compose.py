@@ -125,7 +125,7 @@ class Upstream:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 self.rfile.read(length)
-                payload = json.dumps({"server": outer.name, "path": self.path}).encode()
+                payload = json.dumps({"server": outer.name, "path": self.path, "headers": dict(self.headers)}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -234,3 +234,15 @@ def test_rasas_http_api_is_reachable_inside_the_compose_network_only(front_door)
     assert requests.get(public + "/conversations/u1/tracker", timeout=5).status_code == 404
     ports = load()["services"]["nginx"]["ports"]
     assert ports == ["${HTTP_PORT:-8080}:8080"]  # 8081 is not published
+
+
+def test_front_door_tells_the_services_who_the_client_is(front_door):
+    """The handoff service's rate limits and audit log name the client from X-Forwarded-For
+    (HANDOFF_TRUSTED_PROXIES=1): every location must pass it on, also those that set headers of their own."""
+    public, _ = front_door
+    host = public.removeprefix("http://")
+    for path in ("/", "/agent/login", "/static/web/chat.js", "/socket.io/?EIO=4&transport=polling", "/webhooks/rest/webhook"):
+        headers = requests.get(public + path, headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5).json()["headers"]
+        assert headers["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1", path  # the client's own claim stays first
+        assert headers["Host"] == host and headers["X-Forwarded-Proto"] == "http", path
+    assert load()["x-config"]["HANDOFF_TRUSTED_PROXIES"] == "1"  # so the service believes only nginx's entry
