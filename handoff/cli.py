@@ -302,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--days", type=int, help="default: HANDOFF_RETENTION_DAYS")
     retention.add_argument("--dry-run", action="store_true", help="only count what would change")
     retention.set_defaults(func=cmd_privacy_retention)
+    from handoff import faq_cli
+
+    faq_cli.add_commands(sub)
     revision = sub.add_parser("make-migration", help="(developers) autogenerate a migration from model changes")
     revision.add_argument("message")
     revision.set_defaults(func=cmd_make_migration)

@@ -213,6 +213,8 @@ class KnowledgeBase:
         An entry the index already holds word for word is not encoded again; an entry this index cannot
         take (e.g. a language it does not know) is skipped with a warning. Returns how many changed the index.
         """
+        import numpy as np
+
         latest: dict[tuple[str, str], dict] = {}
         for change in changes:  # only the last change of each entry counts
             latest.pop(_op_key(change), None)
@@ -224,7 +226,8 @@ class KnowledgeBase:
                 (ops if current is not None else noops)[key] = {"op": "remove", "id": key[0], "language": key[1]}
             elif current is None or not _same_entry(current, change["entry"]):
                 try:
-                    ops[key] = self._upsert_op(Entry.from_dict({**change["entry"], "source": "published"}))
+                    op = self._upsert_op(Entry.from_dict({**change["entry"], "source": "published"}))
+                    ops[key] = dict(op, vectors=np.asarray(op["vectors"], dtype=np.float32))  # kept compact
                 except (FAQError, KeyError, TypeError) as exc:
                     logger.warning("published FAQ entry %s (%s) skipped: %s", key[0], key[1], exc)
         with self._lock:
@@ -373,8 +376,17 @@ def _apply(state: _State, ops: list, journal: list) -> _State:
         per_entry.setdefault(row.entry, []).append(position)
     blocks = [(e, [state.rows[p] for p in per_entry.get(i, [])], state.vectors[per_entry.get(i, [])])
               for i, e in enumerate(entries)]
-    classifier = copy.deepcopy(state.classifier)
-    bm25 = copy.deepcopy(state.bm25)
+    # Searches keep reading the old state: copy what the edits below change (a deep copy took ~0.5 s).
+    classifier = copy.copy(state.classifier)
+    if classifier is not None:
+        classifier.weights, classifier.bias = state.classifier.weights.copy(), state.classifier.bias.copy()
+        classifier.groups = list(state.classifier.groups)
+        if classifier.sparse_weights is not None:
+            classifier.sparse_weights = state.classifier.sparse_weights.copy()
+    bm25 = copy.copy(state.bm25)
+    if bm25 is not None:  # replace() swaps whole documents and re-indexes; the lists are all it changes in place
+        bm25.doc_terms, bm25.lengths = list(state.bm25.doc_terms), list(state.bm25.lengths)
+        bm25.languages = list(state.bm25.languages)
     for op in ops:
         if op["op"] == "upsert":
             entry = Entry.from_dict(op["entry"])

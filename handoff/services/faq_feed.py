@@ -8,6 +8,8 @@ visible only after every smaller one has committed: a reader that has seen N nev
 """
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import func, select, text
@@ -15,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handoff.models import FaqChange, FaqRevision
+
+from .errors import Invalid
 
 PAGE = 200
 ATTEMPTS = 5
@@ -75,3 +79,80 @@ def _change(row: FaqRevision) -> dict[str, Any]:
     else:
         data.update(id=row.entry_id, language=row.language)
     return data
+
+
+def latest(session: Session) -> dict[tuple[str, str], dict[str, Any] | None]:
+    """The last published state of every entry ever changed: (id, language) -> entry, or None when retired."""
+    state: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for row in session.scalars(select(FaqRevision).order_by(FaqRevision.version)):
+        state[(row.entry_id, row.language)] = row.entry if row.op == "upsert" else None
+    return state
+
+
+def export_faq(session: Session, faq_path: Path, out: Path) -> int:
+    """The FAQ files under ``faq_path`` with every published change applied, written to the folder ``out``
+    (the files to commit and build the next image from); returns how many entries changed."""
+    from .faq_publish import Draft, _changed_text, _write, current_entries, faq_root
+
+    if out.exists() and any(out.iterdir()):
+        raise Invalid(f"{out} is not empty; export into a new folder")
+    shutil.copytree(faq_root(faq_path), out, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
+    target_path = out / faq_path.name if faq_path.is_file() else out
+    changed = 0
+    for (entry_id, language), entry in latest(session).items():
+        entries = current_entries(target_path)
+        existing = next((e for e in entries if e.key == (entry_id, language)), None)
+        draft = Draft(entry["id"], entry["language"], list(entry["questions"]), entry["answer"], entry.get("url"),
+                      list(entry.get("tags") or [])) if entry else None
+        if (draft is None and existing is None) or (draft is not None and existing is not None and _same(existing, draft)):
+            continue
+        file, text = _changed_text(target_path, entries, draft, existing)
+        _write(file, text)
+        changed += 1
+    return changed
+
+
+def import_faq(session: Session, faq_path: Path, agent_email: str, retire_missing: bool = False) -> list[FaqChange]:
+    """Publish every entry of the FAQ files that differs from its last published state (a hand edit, a new
+    entry), so every replica answers it; with ``retire_missing``, retire published entries the files lack."""
+    from handoff.models import utcnow
+
+    from .faq_publish import Draft, current_entries
+
+    published = latest(session)
+    changes = []
+    entries = current_entries(faq_path)
+    for entry in entries:
+        draft = Draft(entry.id, entry.language, list(entry.questions), entry.answer, entry.url, list(entry.tags))
+        before = published.get(entry.key)
+        if entry.key in published and before is not None and _same_dict(before, draft):
+            continue
+        data = _draft_dict(draft)
+        changes.append(commit_change(session, lambda: FaqChange(
+            agent_email=agent_email, action="update" if before else "create", entry_id=entry.id,
+            language=entry.language, source=str(entry.source), origin="import", before=before, after=data,
+            created_at=utcnow()), "upsert", data, entry.id, entry.language))
+    if retire_missing:
+        present = {e.key for e in entries}
+        for (entry_id, language), before in published.items():
+            if before is not None and (entry_id, language) not in present:
+                changes.append(commit_change(session, lambda: FaqChange(
+                    agent_email=agent_email, action="retire", entry_id=entry_id, language=language,
+                    source=str(faq_path), origin="import", before=before, after=None, created_at=utcnow()),
+                    "remove", None, entry_id, language))
+    return changes
+
+
+def _draft_dict(draft: Any) -> dict[str, Any]:
+    return {"id": draft.id, "language": draft.language, "questions": list(draft.questions), "answer": draft.answer,
+            "tags": list(draft.tags), "url": draft.url}
+
+
+def _same(entry: Any, draft: Any) -> bool:
+    return (list(entry.questions), entry.answer, list(entry.tags), entry.url) == (
+        list(draft.questions), draft.answer, list(draft.tags), draft.url)
+
+
+def _same_dict(data: dict[str, Any], draft: Any) -> bool:
+    return (list(data["questions"]), data["answer"], list(data.get("tags") or []), data.get("url")) == (
+        list(draft.questions), draft.answer, list(draft.tags), draft.url)

@@ -166,3 +166,55 @@ def test_console_suggestions_follow_an_entry_published_in_another_process(settin
     finally:
         first.extensions["handoff"].shutdown()
         second.extensions["handoff"].shutdown()
+
+
+def test_export_writes_the_files_with_every_published_change(client, admin, live, faq, session, tmp_path):
+    from knowledge_base import load_entries
+
+    publish_edit_and_retire(client)
+    # Publishing edited the files on this disk; export from an unchanged copy, as another pod's disk holds it.
+    pristine = make_faq(tmp_path / "pristine")
+    assert faq_feed.export_faq(session, pristine, tmp_path / "out") == 3
+    exported = {e.key: e for e in load_entries(tmp_path / "out")}
+    assert exported[("pay-bitcoin", "en")].answer == NEW["answer"] and exported[("pay-bitcoin", "en")].tags == NEW["tags"]
+    assert exported[("line-fault", "en")].answer == "Restart the router."
+    assert ("router-leds", "de") not in exported and ("router-leds", "en") in exported
+    assert "# hand-written comment that must survive edits" in (tmp_path / "out" / "en.yml").read_text()
+    assert faq_feed.export_faq(session, tmp_path / "out", tmp_path / "again") == 0  # already all there
+    with pytest.raises(Exception, match="not empty"):
+        faq_feed.export_faq(session, pristine, tmp_path / "out")
+
+
+def test_import_publishes_hand_edits_so_replicas_follow_them(client, api, admin, live, faq, session):
+    publish_edit_and_retire(client)
+    text = (faq / "en.yml").read_text().replace("Restart the router.", "Restart the router, then wait a minute.")
+    (faq / "en.yml").write_text(text)
+    changes = faq_feed.import_faq(session, faq, "cli:import")
+    # The first import publishes what was never published (the hand-written entries) and the hand edit.
+    assert {(c.action, c.entry_id, c.language) for c in changes} == {
+        ("create", "router-leds", "en"), ("update", "line-fault", "en"), ("create", "invoice-wrong", "en"),
+        ("create", "line-fault", "de")}
+    feed = api.get("/faq/changes?since=3").get_json()["changes"]
+    assert next(c for c in feed if c["entry"]["id"] == "line-fault" and c["entry"]["language"] == "en")[
+        "entry"]["answer"] == "Restart the router, then wait a minute."
+    assert faq_feed.import_faq(session, faq, "cli:import") == []  # nothing differs any more
+    (faq / "en.yml").write_text(text.replace("  - id: invoice-wrong\n    questions:\n      - My invoice is wrong\n"
+                                             "    answer: Tell us what is wrong and we correct it.\n", ""))
+    retired = faq_feed.import_faq(session, faq, "cli:import", retire_missing=True)
+    assert [(c.action, c.entry_id) for c in retired] == [("retire", "invoice-wrong")]
+
+
+def test_the_faq_commands_import_and_export(settings, session, tmp_path, monkeypatch, capsys):
+    from handoff.cli import main
+
+    faq = make_faq(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("FAQ_PATH", str(faq))
+    assert main(["faq", "import"]) == 0
+    assert "published 5 create, 0 update, 0 retire" in capsys.readouterr().err
+    assert main(["faq", "export", str(tmp_path / "out")]) == 0 and (tmp_path / "out" / "en.yml").is_file()
+    assert main(["faq", "export", str(tmp_path / "out")]) == 1
+    assert "is not empty" in capsys.readouterr().err
+    (faq / "broken.yml").write_text("entries: [\n")
+    assert main(["faq", "import"]) == 1
+    assert "nothing was published" in capsys.readouterr().err
