@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from handoff.extensions import db, state
@@ -109,8 +110,8 @@ def save_entry():
         db().rollback()
         return _editor(draft, origin, is_new, problems=exc.details or [{"field": "", "message": exc.message}],
                        status=exc.status)
-    flash(f"Published {change.entry_id} ({change.language}) to {change.source}; the bot answers it from the next message.",
-          "info")
+    flash(_("Published %(entry)s (%(language)s) to %(source)s; the bot answers it from the next message.",
+            entry=change.entry_id, language=change.language, source=change.source), "info")
     return redirect(url_for("insights.entries"))
 
 
@@ -128,7 +129,7 @@ def retire_entry():
     holder = insights()
     change = faq_publish.retire(db(), holder.kb, holder.faq_path(), request.form.get("id", ""),
                                 request.form.get("language", ""), g.agent)
-    flash(f"Retired {change.entry_id} ({change.language}).", "info")
+    flash(_("Retired %(entry)s (%(language)s).", entry=change.entry_id, language=change.language), "info")
     return redirect(url_for("insights.entries"))
 
 

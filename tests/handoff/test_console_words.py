@@ -55,15 +55,21 @@ def test_every_console_string_has_a_german_translation():
     """A string added to a template or view without a translation fails here: run `make translations`."""
     with (TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         german = read_po(handle, locale="de")
-    method_map = [("agents/**.py", "python"), ("agents/templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+    method_map = [(f"{package}/{pattern}", kind) for package in ("agents", "insights")
+                  for pattern, kind in (("**.py", "python"), ("templates/**.html", "jinja2"))]
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+                "pgettext": ((1, "c"), 2)}
     source = TRANSLATIONS.parent
-    used = {message[2] if isinstance(message[2], str) else message[2][0]
+    used = {(message[2] if isinstance(message[2], str) else message[2][0], message[4])
             for message in extract_from_dir(str(source), method_map, keywords=keywords)}
-    assert len(used) > 250
-    untranslated = sorted(msgid for msgid in used
-                          if not (german.get(msgid) and german.get(msgid).string and not german.get(msgid).fuzzy))
-    assert untranslated == []
+    assert len(used) > 300
+
+    def translated(msgid: str, context: str | None) -> bool:
+        entry = german.get(msgid, context=context)
+        return bool(entry and entry.string and (all(entry.string) if isinstance(entry.string, tuple) else True)
+                    and not entry.fuzzy)
+
+    assert sorted(msgid for msgid, context in used if not translated(msgid, context)) == []
     problems = [(message.id, [str(error) for error in errors]) for message, errors in german.check()]
     assert problems == []  # placeholders like %(name)s match between English and German
 
@@ -253,7 +259,8 @@ def test_admin_pages_in_german(client, make_agent):
     login(client, "alex@example.com")
     choose_language(client, "de")
     expected = {"/agent/admin/agents": "Neue:r Mitarbeiter:in", "/agent/admin/hours": "Öffnungszeiten",
-                "/agent/admin/canned": "Neuer Textbaustein", "/agent/admin/privacy": "Datenschutz: Kunden exportieren"}
+                "/agent/admin/canned": "Neuer Textbaustein", "/agent/admin/privacy": "Datenschutz: Kunden exportieren",
+                "/agent/admin/insights/": "Wie diese Zahlen gezählt werden", "/agent/admin/insights/faq": "FAQ-Einträge"}
     for path, words in expected.items():
         assert words in text_of(page(client, path)), path
     assert "Montag" in page(client, "/agent/admin/hours")  # weekdays from Babel's German calendar
