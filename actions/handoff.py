@@ -20,6 +20,7 @@ from actions.conversation import (
     transcript,
 )
 from actions.handoff_client import HandoffError, HandoffUnavailable
+from actions.opening import closed_message
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ class ActionHandOff(Action):
             return events + [FollowupAction("callback_form")]
         events.append(SlotSet("escalation_id", result["conversation_id"]))
         if not result.get("accepting"):
-            dispatcher.utter_message(response="utter_handoff_unavailable")
+            # Out of hours the text says when the team is back (actions/opening.py); the response name stays.
+            closed = closed_message(result, language_of(tracker))
+            dispatcher.utter_message(response="utter_handoff_unavailable", text=closed)
             return events + [FollowupAction("callback_form")]
         queue = result.get("queue") or {}
         dispatcher.utter_message(

@@ -30,7 +30,7 @@ from socketio import AsyncRedisManager, AsyncServer
 
 from bot import resilience, sessions
 from bot.inbound import RejectedMessage, clean_text, rest_message
-from bot.links import safe_markdown
+from bot.widget_markdown import for_widget
 
 logger = logging.getLogger(__name__)
 # Every `rasa run` loads its channels from credentials.yml: a good moment to make a dead action
@@ -48,8 +48,9 @@ def message_metadata(fields: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def safe_text(text: Optional[str]) -> str:
-    """Bot and agent text for the widget, which renders Markdown: only http(s), mailto and tel links (bot/links.py)."""
-    return safe_markdown(text)
+    """Bot and agent text for the widget, which renders Markdown: line breaks kept as paragraphs
+    (bot/widget_markdown.py), then only http(s), mailto and tel links (bot/links.py)."""
+    return for_widget(text)
 
 
 class SocketIOOutput(OutputChannel):
@@ -70,21 +71,18 @@ class SocketIOOutput(OutputChannel):
         await self.sio.emit(self.bot_message_evt, message, room=room)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        for part in safe_text(text).strip().split("\n\n"):
-            await self._emit(recipient_id, {"text": part}, kwargs)
+        # One message, one bubble: its paragraphs render inside it, and the widget can show its start.
+        await self._emit(recipient_id, {"text": safe_text(text)}, kwargs)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Optional[Text], buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        parts = safe_text(text).strip().split("\n\n")
-        for part in parts[:-1]:
-            await self._emit(recipient_id, {"text": part}, kwargs)
         replies = [
             {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
             if not b.get("url") else {"type": "web_url", "title": b.get("title", ""), "url": b["url"]}
             for b in buttons
         ]
-        await self._emit(recipient_id, {"text": parts[-1], "quick_replies": replies}, kwargs)
+        await self._emit(recipient_id, {"text": safe_text(text), "quick_replies": replies}, kwargs)
 
     async def send_quick_replies(
         self, recipient_id: Text, text: Optional[Text], quick_replies: List[Dict[Text, Any]], **kwargs: Any

@@ -66,4 +66,5 @@ def availability():
         expected_wait_seconds=wait,
         queue_length=int(waiting or 0),
         next_opening=result.next_opening.isoformat() if result.next_opening else None,
+        timezone=result.timezone,
     )

@@ -28,6 +28,7 @@ class Availability:
     agents_online: int
     business_hours_open: bool
     next_opening: datetime | None
+    timezone: str  # the service's zone (IANA name): business hours and next_opening are in it
 
 
 def online_agents(
@@ -67,7 +68,7 @@ def availability(
         reason = "outside_business_hours"
     elif agents == 0:
         reason = "no_agents_online"
-    return Availability(reason is None, reason, agents, is_open, schedule.next_opening(now))
+    return Availability(reason is None, reason, agents, is_open, schedule.next_opening(now), schedule.timezone)
 
 
 def queue_position(session: Session, conversation: Conversation) -> int:

@@ -142,6 +142,7 @@ def hand_off(
             "agent_name": conversation.assignee.display_name if conversation.assignee else None,
             "business_hours_open": state.business_hours_open,
             "next_opening": state.next_opening.isoformat() if state.next_opening else None,
+            "timezone": state.timezone,
             "reused": reused,
         }
 

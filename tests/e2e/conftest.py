@@ -35,6 +35,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
         for log in sorted((var / "logs").glob("*.log")):
             print(f"----- {log.name} -----\n{log.read_text(errors='replace')[-5000:]}")
         raise
+    # Nobody online at any hour: the same callback offer whenever the tests run (not "closed" at night).
+    open_around_the_clock(running)
     yield running
     running.stop()
 
@@ -174,13 +176,18 @@ class AgentConsole:
         self.post(f"/agent/conversations/{conversation_id}/resolve")
 
 
-@pytest.fixture(scope="session")
-def open_for_handoffs(channels_stack: Stack) -> AgentConsole:
-    """The demo admin, who has opened business hours around the clock so tests run at any hour."""
-    admin = AgentConsole(channels_stack.handoff_url).login("admin@nordnet.example", "admin-demo")
+def open_around_the_clock(stack: Stack) -> AgentConsole:
+    """The demo admin opens business hours around the clock (admin hours page), so tests run at any hour."""
+    admin = AgentConsole(stack.handoff_url).login("admin@nordnet.example", "admin-demo")
     for weekday in range(7):
         admin.post("/agent/admin/hours/intervals", weekday=weekday, opens="00:00", closes="24:00")
     return admin
+
+
+@pytest.fixture(scope="session")
+def open_for_handoffs(channels_stack: Stack) -> AgentConsole:
+    """The demo admin, who has opened business hours around the clock so tests run at any hour."""
+    return open_around_the_clock(channels_stack)
 
 
 @pytest.fixture

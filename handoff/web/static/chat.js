@@ -111,8 +111,44 @@
       }
     }
 
+    // The widget scrolls to the very bottom whenever something arrives, so the start of a long answer
+    // ends up out of sight. Until the customer scrolls or writes, keep the start of the first reply they
+    // have not read in view (they read down from there).
+    var readUpTo = 0;  // how many messages the customer has seen (scrolled or written since they arrived)
+    var messageList = null;
+
+    function unreadStart(list) {
+      var messages = list.querySelectorAll(".rw-message");
+      var from = Math.min(readUpTo, messages.length);
+      for (var i = messages.length - 1; i >= from; i--) {
+        if (messages[i].querySelector(".rw-client")) { from = i + 1; break; }
+      }
+      for (var j = from; j < messages.length; j++) {
+        if (messages[j].querySelector(".rw-response")) return messages[j];
+      }
+      return null;
+    }
+
+    function keepAnswerStartInView() {
+      var list = mount.querySelector(".rw-messages-container");
+      if (!list) return;
+      if (list !== messageList) {  // a new window (opened, reopened): watch the customer's own scrolling
+        messageList = list;
+        var read = function () { readUpTo = list.querySelectorAll(".rw-message").length; };
+        ["wheel", "touchstart", "mousedown", "keydown"].forEach(function (type) {
+          list.addEventListener(type, read, { passive: true });
+        });
+        list.addEventListener("scroll", keepAnswerStartInView, { passive: true });
+      }
+      var start = unreadStart(list);
+      if (!start) return;
+      var offset = start.getBoundingClientRect().top - list.getBoundingClientRect().top;
+      if (offset < 0) list.scrollTop += offset - 8;
+    }
+
     // The widget re-renders its window when opened or closed: put the hint back each time.
     new MutationObserver(showHint).observe(mount, { childList: true, subtree: true });
+    new MutationObserver(keepAnswerStartInView).observe(mount, { childList: true, subtree: true });
     window.WebChat.default({
       socketUrl: data.socketUrl,
       socketPath: data.socketPath || "/socket.io/",
