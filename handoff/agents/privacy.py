@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +17,7 @@ from handoff.services.errors import Invalid
 from handoff.tracker_store import TrackerStore
 
 KINDS = ("sender_id", "email", "phone")
+logger = logging.getLogger(__name__)
 
 
 def _lookup(values) -> privacy_service.Lookup | None:
@@ -27,6 +29,18 @@ def _lookup(values) -> privacy_service.Lookup | None:
     if len(value) > 255:
         raise Invalid(_("that is too long for a customer id, e-mail or phone number"))
     return privacy_service.Lookup(**{kind: value})
+
+
+def _question_kinds():
+    """The insight page's classifier, so an erased request for a person stays out of "unanswered"; None (the
+    erased words count as a question) when the model cannot load."""
+    from handoff.insights import insights
+
+    try:
+        return insights().question_kinds().classify
+    except Exception:  # noqa: BLE001 - a deletion must never fail for the sake of a statistic
+        logger.warning("no question classifier for the deletion; its bot events count as questions", exc_info=True)
+        return None
 
 
 def _tracker() -> TrackerStore:
@@ -69,6 +83,7 @@ def admin_privacy_delete():
         raise Invalid(_("name the customer to delete"))
     if request.form.get("confirm", "").strip() != lookup.value:
         raise Invalid(_("type the customer's id, e-mail or phone again to confirm the deletion"))
-    report = privacy_service.erase_customer(db(), lookup, _tracker(), g.agent, state().settings.secret_key)
+    report = privacy_service.erase_customer(db(), lookup, _tracker(), g.agent, state().settings.secret_key,
+                                            classify=_question_kinds())
     flash(_("Deleted.") + " " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info")
     return redirect(url_for("agents.admin_privacy"))

@@ -14,6 +14,7 @@ from handoff.models import BotEvent, CallbackRequest, Contact, Conversation, Fee
 
 from .contacts import upsert_contact
 from .idempotency import Outcome, run_once
+from .privacy import MARKER as ERASED
 
 FOLLOW_UP_WINDOW = timedelta(minutes=30)  # a hand-off this soon after an answer counts against the answer
 DEFAULT_CLUSTER_THRESHOLD = 0.45
@@ -193,7 +194,10 @@ def _event_kinds(events: list[BotEvent], classify: Classify | None) -> dict[int,
     from .question_kinds import QUESTION
 
     kinds = {e.id: QUESTION for e in events}
-    readable = [e for e in events if e.question.strip()]
+    for event in events:  # erased: what it was is kept in the marker (services/privacy.py)
+        if event.question.startswith(ERASED):
+            kinds[event.id] = event.question[len(ERASED):].strip() or QUESTION
+    readable = [e for e in events if e.question.strip() and not e.question.startswith(ERASED)]
     if classify is not None and readable:
         kinds.update(zip((e.id for e in readable), classify([e.question for e in readable])))
     return kinds

@@ -5,7 +5,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -213,10 +213,13 @@ def scrub_transcript(transcript: list[Any] | None) -> list[Any] | None:
     return scrubbed
 
 
-def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime) -> dict[str, int]:
+def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime,
+                  classify: Callable[[list[str]], list[str]] | None = None) -> dict[str, int]:
     """Remove every personal detail of one contact and re-key it to a random id; the statistics stay.
 
     Open conversations and callbacks are ended first; messages queued for the customer are dropped.
+    ``classify`` (the insight page's question_kinds) keeps what a bot event was: an erased request for a person
+    or small talk becomes "[anonymised] request" / "[anonymised] small_talk", so it stays out of "unanswered".
     """
     counts = {"messages": 0, "conversations": 0, "callbacks": 0, "feedback": 0, "analytics_events": 0}
     old_sender = contact.sender_id
@@ -242,8 +245,14 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
     for item in session.scalars(select(Feedback).where(Feedback.contact_id == contact.id)):
         item.question = ""
         counts["feedback"] += 1
-    for event in session.scalars(select(BotEvent).where(BotEvent.contact_id == contact.id)):
-        event.question, event.sender_id = "", pseudonym
+    events = list(session.scalars(select(BotEvent).where(BotEvent.contact_id == contact.id)))
+    readable = [e for e in events if e.question.strip() and not e.question.startswith(MARKER)]
+    kinds = dict(zip((e.id for e in readable), classify([e.question for e in readable]))) if classify and readable else {}
+    for event in events:
+        kind = kinds.get(event.id, "question")
+        if not event.question.startswith(MARKER):
+            event.question = "" if kind == "question" else f"{MARKER} {kind}"
+        event.sender_id = pseudonym
         counts["analytics_events"] += 1
     counts["outbox"] = session.execute(delete(OutboxItem).where(OutboxItem.sender_id == old_sender)).rowcount or 0
     # The action server's keys are "<sender id>:<purpose>:<time>" (actions/conversation.py).
@@ -294,14 +303,15 @@ def scrub_faq_history(session: Session, questions: set[str]) -> int:
 
 
 def erase_customer(session: Session, lookup: Lookup, tracker: TrackerStore, actor: str | Agent,
-                   secret_key: str, now: datetime | None = None) -> ErasureReport:
+                   secret_key: str, now: datetime | None = None,
+                   classify: Callable[[list[str]], list[str]] | None = None) -> ErasureReport:
     """Erase the customer: the handoff database in one transaction, then the tracker store; audited."""
     now = now or utcnow()
     contacts = find_contacts(session, lookup)
     senders = sender_ids(contacts, lookup)
     report = ErasureReport(handoff={"contacts": len(contacts)})
     for contact in contacts:
-        for name, number in scrub_contact(session, contact, ERASED_PREFIX, now).items():
+        for name, number in scrub_contact(session, contact, ERASED_PREFIX, now, classify).items():
             report.handoff[name] = report.handoff.get(name, 0) + number
     session.flush()
     # Audited in the same transaction as the erasure, so it can never happen unrecorded.

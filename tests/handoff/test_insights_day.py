@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
+from handoff.models import BotEvent
 from handoff.services.privacy import Lookup, erase_customer
 from handoff.tracker_store import TrackerStore
 
@@ -106,7 +108,15 @@ def test_a_scripted_day_gives_exact_figures_that_a_deletion_keeps(client, api, a
     assert questions.splitlines()[0] == clusters[0]["medoid"] and "headphones" not in questions
     assert 'name="confirm"' in draft  # publishing needs the box ticked
 
+    # H's question (as the command line erases: no classifier) and, in the console, D's request for a person
     erase_customer(session, Lookup(sender_id="cust-h"), TrackerStore(None), "cli:test", state.settings.secret_key)
+    erased = console(client, "/agent/admin/privacy/delete", kind="sender_id", value="cust-d", confirm="cust-d")
+    assert erased.status_code == 302
     after = check_figures(client)
     assert after["summary"] == before["summary"] and after["trend"] == before["trend"]
-    assert "My headphones are broken" not in str(after["clusters"]) + str(after["unanswered"])
+    words = str(after["clusters"]) + str(after["unanswered"])
+    assert "My headphones are broken" not in words and "real person" not in words
+    assert session.scalar(select(func.count()).select_from(BotEvent).where(
+        BotEvent.question.in_(["I want to talk to a real person", "My headphones are broken"]))) == 0
+    assert session.scalars(select(BotEvent.question).where(BotEvent.type == "kb_decline").order_by(BotEvent.id)).all() == [
+        "Can I pay with bitcoin?", "[anonymised] request", "hi there, how are you doing?", "Wie kündige ich meinen Vertrag?", ""]
