@@ -93,6 +93,8 @@ FROM app AS handoff
 ENV HANDOFF_ENV=production \
     HANDOFF_DEMO_AGENTS=0
 COPY handoff handoff
+# The insight page tells requests for a person and small talk from questions by the NLU examples.
+COPY data/nlu data/nlu
 COPY --from=webchat /src/handoff/web/static/webchat handoff/web/static/webchat
 # The migration Job / compose service: schema migrations, then the admin account.
 COPY deploy/app/migrate.sh /usr/local/bin/nordnet-migrate

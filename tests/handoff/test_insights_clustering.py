@@ -39,3 +39,16 @@ def test_no_questions_no_clusters_and_no_model_call():
         raise AssertionError("encoder called")
 
     assert cluster_questions(["", "   "], fail) == []
+
+
+def test_the_examples_that_tell_requests_from_questions_are_there_and_in_the_handoff_image():
+    from handoff.services.question_kinds import NLU_DIR, QUESTION, REQUEST, SMALL_TALK, examples
+    from tests.deploy.files import DOCKERFILES
+    from tests.deploy.test_dockerfiles import stages
+
+    kinds = {kind for _, kind in examples()}
+    assert kinds == {QUESTION, REQUEST, SMALL_TALK}
+    assert sum(kind == REQUEST for _, kind in examples()) > 100  # both languages, request_human + request_callback
+    handoff_stage = stages(DOCKERFILES["app"])["handoff"]
+    copied = [i["value"] for i in handoff_stage if i["instruction"] == "COPY"]
+    assert f"{NLU_DIR.parent.name}/{NLU_DIR.name} {NLU_DIR.parent.name}/{NLU_DIR.name}" in copied
