@@ -270,7 +270,7 @@ class Stack:
             "rasa",
             [
                 str(RASA), "run", "--model", str(model), "--port", str(self.rasa_port),
-                "--enable-api", "--auth-token", env["RASA_TOKEN"], "--cors", "*", "--credentials", "credentials.yml",
+                "--enable-api", f"--auth-token={env['RASA_TOKEN']}", "--cors", "*", "--credentials", "credentials.yml",
                 "--endpoints", str(endpoints),
             ],
             env,
