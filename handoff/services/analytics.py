@@ -197,7 +197,8 @@ def _event_kinds(events: list[BotEvent], classify: Classify | None) -> dict[int,
     for event in events:  # erased: what it was is kept in the marker (services/privacy.py)
         if event.question.startswith(ERASED):
             kinds[event.id] = event.question[len(ERASED):].strip() or QUESTION
-    readable = [e for e in events if e.question.strip() and not e.question.startswith(ERASED)]
+    # What the knowledge base answered was a question; only the rest needs reading.
+    readable = [e for e in events if e.type != "kb_answer" and e.question.strip() and not e.question.startswith(ERASED)]
     if classify is not None and readable:
         kinds.update(zip((e.id for e in readable), classify([e.question for e in readable])))
     return kinds
