@@ -62,7 +62,7 @@ def callback_outcome(callback_id: int):
         flash(_("%(ref)s: no answer; retry scheduled (%(n)s of %(max)s attempts).", ref=item.reference,
                 n=item.attempts, max=_policy().max_attempts), "info")
     else:
-        flash(_("%(ref)s is %(status)s; the customer is told.", ref=item.reference, status=words.status(item.status)),
+        flash(_("%(ref)s is %(status)s; the customer is told.", ref=item.reference, status=words.callback_status(item.status)),
               "info")
     return redirect(url_for("agents.callbacks"))
 

@@ -32,6 +32,7 @@ STATUSES = {
     "done": _l("done"),
     "no_answer": _l("no answer"),
 }
+CALLBACK_STATUSES = {**STATUSES, "pending": _l("to call")}  # a callback waits for an agent to phone
 URGENCY = {"overdue": _l("overdue"), "due": _l("due"), "upcoming": _l("upcoming"), "closed": _l("closed")}
 PRESENCE = {"online": _l("Online"), "away": _l("Away"), "offline": _l("Offline")}
 ROLES = {"agent": _l("agent"), "admin": _l("admin")}
@@ -109,6 +110,10 @@ def reason(key: str | None) -> str:
 
 def status(key: str | None) -> str:
     return str(STATUSES.get(key or "", (key or "").replace("_", " ")))
+
+
+def callback_status(key: str | None) -> str:
+    return str(CALLBACK_STATUSES.get(key or "", (key or "").replace("_", " ")))
 
 
 def customer(item, short: bool = False) -> str:

@@ -217,3 +217,27 @@ def test_the_console_in_german_and_in_english(console_server, browser, bot_api, 
     assert re.search(r"#\d+ · Customer \d+ · Widget · de", english)
     shoot(page, "conversation-en")
     context.close()
+
+
+def test_callbacks_in_german_name_the_customer(console_server, browser, make_agent):  # noqa: F811
+    from datetime import datetime, timedelta, timezone
+
+    make_agent("Sam", email="sam@example.com")
+    start = datetime.now(timezone.utc) + timedelta(minutes=30)
+    created = requests.post(f"{console_server}/api/callbacks", timeout=10, headers={"Authorization": f"Bearer {API_TOKEN}"},
+                            json={"idempotency_key": "cb-de", "sender_id": "1234567890123456", "channel": "facebook",
+                                  "language": "de", "contact_method": "phone", "contact": "+49301234567",
+                                  "window_start": start.isoformat(), "window_end": (start + timedelta(hours=2)).isoformat(),
+                                  "consent": True, "transcript": [{"role": "user", "text": "Bitte rufen Sie mich an",
+                                                                   "timestamp": time.time()}]})
+    assert created.status_code == 201, created.text
+    context, page = open_console(browser, console_server, "de-DE", "sam@example.com")
+    page.goto(f"{console_server}/agent/callbacks")
+    row = page.inner_text("#callback-list")
+    assert re.search(r"Kunde \d+ · Messenger · de", row) and "anzurufen" in row and "Übernehmen" in row
+    shoot(page, "callbacks-de")
+    page.click(f"a:has-text('{created.json()['reference']}')")
+    page.wait_for_selector("text=Was der Kunde geschrieben hat")
+    assert "Bitte rufen Sie mich an" in page.inner_text("main")
+    shoot(page, "callback-de")
+    context.close()
