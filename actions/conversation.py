@@ -96,7 +96,7 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
         if kind == "user":
             text = event.get("text") or ""
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if text.startswith("EXTERNAL: ") or intent in {"agent_message", "agent_joined", "handoff_ended", "callback_update"}:
+            if text.startswith("EXTERNAL: ") or intent in {"agent_message", "agent_joined", "handoff_ended", "callback_update", "queue_update"}:
                 continue
             if text.startswith("/"):
                 text = clicked_words(text, intent, offered, language)

@@ -25,11 +25,42 @@ from actions.opening import closed_message
 logger = logging.getLogger(__name__)
 
 REASONS = ("requested", "low_confidence", "repeated_failure", "negative_feedback", "frustration")
+MAX_TEXT_CHARS = 4000  # the handoff service's HANDOFF_MAX_TEXT_CHARS, also the channels' cut (bot/inbound.py)
+CUT_MARK = {
+    "de": " […] [Nachricht gekürzt: {original} Zeichen gesendet, die ersten {shown} hier]",
+    "en": " […] [message cut: {original} characters sent, the first {shown} here]",
+}
 
 
 def _leave_form(tracker: Tracker) -> List[EventType]:
     """Close the callback form if one is open (the rules expect these events either way)."""
     return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+def handoff_reason(tracker: Tracker) -> str:
+    """Why the customer goes to a person: the offer they accepted ("yes"), else their own request.
+
+    An offer left unanswered (``pending_offer`` after two misses) says nothing about a customer who then
+    types "Ich möchte mit einem Mitarbeiter sprechen", clicks "Talk to a person" or asks in other words.
+    """
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    offer = tracker.get_slot("pending_offer")
+    if intent == "affirm" and offer in REASONS:
+        return offer
+    return "requested"
+
+
+def cancel_escalation(tracker: Tracker, reason: str) -> bool:
+    """Take the customer's escalation out of the queue (no agent can claim it any more); False if that failed."""
+    conversation_id = tracker.get_slot("escalation_id")
+    if conversation_id is None:
+        return True
+    try:
+        providers.get_handoff_client().cancel_escalation(conversation_id, reason)
+    except HandoffError:
+        logger.warning("could not cancel escalation %s", conversation_id, exc_info=True)
+        return False
+    return True
 
 
 class ActionHandOff(Action):
@@ -42,7 +73,7 @@ class ActionHandOff(Action):
         events = _leave_form(tracker)
         if tracker.get_slot("handoff_active"):
             return events  # already with a person: nothing to do twice
-        reason = tracker.get_slot("pending_offer") if tracker.get_slot("pending_offer") in REASONS else "requested"
+        reason = handoff_reason(tracker)
         payload = {
             "idempotency_key": idempotency_key(tracker, "escalation"),
             "sender_id": tracker.sender_id,
@@ -112,6 +143,19 @@ def unrelayed_messages(tracker: Tracker) -> List[Dict[str, Any]]:
     return lost
 
 
+def marked_if_cut(tracker: Tracker) -> str:
+    """The customer's text for the agent; a message the channel cut to the limit says so at its end.
+
+    The mark fits within the limit (the last characters make room for it), so the handoff service takes it.
+    """
+    text = latest_text(tracker)
+    original = ((tracker.latest_message or {}).get("metadata") or {}).get("truncated_from")
+    if not isinstance(original, int) or original <= len(text):
+        return text
+    mark = CUT_MARK.get(language_of(tracker), CUT_MARK["en"]).format(shown=MAX_TEXT_CHARS, original=original)
+    return text[: MAX_TEXT_CHARS - len(mark)].rstrip() + mark
+
+
 class ActionRelayToAgent(Action):
     """While a person has the conversation: pass the customer's message on, say nothing."""
 
@@ -128,7 +172,7 @@ class ActionRelayToAgent(Action):
         outbox.append(
             {
                 "idempotency_key": idempotency_key(tracker, "relay"),
-                "text": latest_text(tracker),
+                "text": marked_if_cut(tracker),
                 "timestamp": latest_user_timestamp(tracker),
             }
         )
@@ -152,12 +196,7 @@ class ActionSwitchToCallback(Action):
         return "action_switch_to_callback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        conversation_id = tracker.get_slot("escalation_id")
-        if conversation_id is not None:
-            try:
-                providers.get_handoff_client().cancel_escalation(conversation_id, "switched_to_callback")
-            except HandoffError:
-                logger.warning("could not cancel escalation %s", conversation_id, exc_info=True)
+        cancel_escalation(tracker, "switched_to_callback")
         return [SlotSet("handoff_active", False), FollowupAction("callback_form")]
 
 
@@ -171,7 +210,9 @@ class ActionDeliverAgentMessage(Action):
         text = entity_value(tracker, "agent_text")
         if text:
             # agent_name travels with the message so the widget can show who is writing.
-            dispatcher.utter_message(text=str(text), agent_name=entity_value(tracker, "agent_name"))
+            # message_id lets the widget confirm it has shown the reply ("seen" in the console).
+            dispatcher.utter_message(text=str(text), agent_name=entity_value(tracker, "agent_name"),
+                                     message_id=entity_value(tracker, "message_id"))
         return [SlotSet("handoff_active", True)]
 
 
@@ -184,6 +225,21 @@ class ActionAgentJoined(Action):
         return [SlotSet("handoff_active", True)]
 
 
+class ActionQueueUpdate(Action):
+    """The customer's place in the queue changed (sent by the handoff service): tell them, while they wait."""
+
+    def name(self) -> Text:
+        return "action_queue_update"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        position = entity_value(tracker, "queue_position")
+        if not tracker.get_slot("handoff_active") or not position:
+            return []  # left the queue meanwhile: an old update says nothing
+        dispatcher.utter_message(response="utter_queue_update", position=int(position),
+                                 wait_minutes=int(entity_value(tracker, "wait_minutes") or 1))
+        return []
+
+
 class ActionHandoffEnded(Action):
     """The agent returned the conversation to the bot or resolved it: ask one satisfaction question."""
 
@@ -191,12 +247,19 @@ class ActionHandoffEnded(Action):
         return "action_handoff_ended"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        reset = [SlotSet("handoff_active", False), SlotSet("relay_outbox", []), SlotSet("miss_count", 0)]
+        if entity_value(tracker, "handoff_outcome") == "returned_from_queue":
+            # Nobody had talked to the customer yet: no rating of help they never got.
+            dispatcher.utter_message(response="utter_handoff_returned_from_queue")
+            return reset
+        if not tracker.get_slot("handoff_active"):
+            return reset  # the customer had left the queue already: nothing to tell, nothing to rate
         buttons = [
             {"title": title, "payload": f'/satisfaction{{"score": {score}}}'}
             for score, title in ((1, "😞 1"), (2, "2"), (3, "3"), (4, "4"), (5, "😀 5"))
         ]
         dispatcher.utter_message(response="utter_handoff_ended", buttons=buttons)
-        return [SlotSet("handoff_active", False), SlotSet("relay_outbox", []), SlotSet("miss_count", 0)]
+        return reset
 
 
 class ActionSatisfaction(Action):
@@ -242,13 +305,12 @@ class ActionCancel(Action):
         client = providers.get_handoff_client()
         events = _leave_form(tracker)
         if tracker.active_loop_name:
+            # The form may follow a hand-off nobody could take yet: that request leaves the queue too.
+            cancel_escalation(tracker, "customer_left")
             dispatcher.utter_message(response="utter_callback_form_cancelled")
             return events
         if tracker.get_slot("handoff_active"):
-            try:
-                client.cancel_escalation(tracker.get_slot("escalation_id"), "customer_left")
-            except HandoffError:
-                logger.warning("could not cancel escalation", exc_info=True)
+            cancel_escalation(tracker, "customer_left")
             dispatcher.utter_message(response="utter_queue_left")
             return events + [SlotSet("handoff_active", False), SlotSet("relay_outbox", [])]
         reference = tracker.get_slot("callback_reference")

@@ -14,15 +14,18 @@ credentials.yml: `bot.channels.SocketIOInput:` with the built-in channel's optio
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
+import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as _RasaRestInput
 from rasa.core.channels.socketio import SocketBlueprint
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -37,14 +40,60 @@ logger = logging.getLogger(__name__)
 # server visible to customers (see bot/resilience.py).
 resilience.install()
 
-# Markdown links the widget would render as clickable scripts.
-# Message fields the widget may use (response name, who speaks); everything else stays server-side.
-_METADATA_FIELDS = {"utter_action": "response", "agent_name": "agent_name"}
+# Message fields the widget may use; everything else stays server-side. `ts` (the bot event's time in the
+# tracker) lets a reopened widget ask for what it missed; `message_id` (an agent's reply) lets it confirm
+# it showed it; the queue place and wait feed the hint under the header.
+_METADATA_FIELDS = {
+    "utter_action": "response", "agent_name": "agent_name", "timestamp": "ts", "message_id": "message_id",
+    "position": "queue_position", "wait_minutes": "wait_minutes",
+}
+MAX_CATCH_UP = 50  # bot messages replayed to a reopened widget, newest last
+MAX_RECEIPTS = 100
 
 
 def message_metadata(fields: Dict[str, Any]) -> Dict[str, Any]:
-    """What the page learns about a message besides its content: the response name and agent name."""
+    """What the page learns about a message besides its content (response name, agent, time, queue place)."""
     return {name: str(fields[key]) for key, name in _METADATA_FIELDS.items() if fields.get(key)}
+
+
+def missed_messages(events: Iterable[Any], since: float, limit: int = MAX_CATCH_UP) -> List[Dict[str, Any]]:
+    """The bot messages of a tracker newer than ``since`` (the widget's newest), as the output channel sends them.
+
+    Agents' replies to a closed tab are in the tracker but reached no browser (socket.io keeps nothing for an
+    empty room): a reopened widget gets them from here, on whichever Rasa server it lands.
+    """
+    missed = [event.message() for event in events
+              if isinstance(event, BotUttered) and event.timestamp and event.timestamp > since]
+    return missed[-limit:]
+
+
+def receipt_ids(data: Any) -> List[int]:
+    """Message ids the widget says it showed (untrusted: whole positive numbers only, at most MAX_RECEIPTS)."""
+    raw = data.get("message_ids") if isinstance(data, dict) else None
+    if not isinstance(raw, list):
+        return []
+    ids = []
+    for value in raw[:MAX_RECEIPTS]:
+        if isinstance(value, str) and value.isdigit() and len(value) < 10:
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
+            ids.append(value)
+    return sorted(set(ids))
+
+
+async def report_seen(sender_id: Text, message_ids: List[int]) -> None:
+    """Tell the handoff service the widget showed these agent replies (the console then says "seen")."""
+    url = os.environ.get("HANDOFF_URL", "http://localhost:8000").rstrip("/") + "/api/receipts"
+    token = os.environ.get("HANDOFF_API_TOKEN", "dev-handoff-token")
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            async with http.post(url, json={"sender_id": sender_id, "message_ids": message_ids},
+                                 headers={"Authorization": f"Bearer {token}"}) as answer:
+                if answer.status >= 300:
+                    logger.warning("handoff service refused read receipts: HTTP %s", answer.status)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as problem:
+        # A receipt is a courtesy to the agent; the reply itself has reached the customer.
+        logger.warning("read receipts not delivered to the handoff service: %s", problem.__class__.__name__)
 
 
 def safe_text(text: Optional[str]) -> str:
@@ -139,6 +188,7 @@ class SocketIOInput(InputChannel):
         self.socketio_path = socketio_path
         self.message_queue = message_queue
         self.sio: Optional[AsyncServer] = None
+        self.app: Any = None  # the Sanic app (its ctx.agent holds the tracker store), known once a socket connects
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
@@ -157,7 +207,38 @@ class SocketIOInput(InputChannel):
 
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            request = environ.get("sanic.request")
+            if request is not None:
+                self.app = request.app  # for the tracker store (catch_up)
             return True
+
+        @sio.on("catch_up")
+        async def catch_up(sid: Text, data: Optional[Dict] = None) -> None:
+            """A (re)connected widget names its newest bot message's time; it gets what it missed since."""
+            sender_id = (await sio.get_session(sid)).get("sender_id")
+            since = data.get("since") if isinstance(data, dict) else None
+            if isinstance(since, str):
+                try:
+                    since = float(since)
+                except ValueError:
+                    since = None
+            agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+            if not sender_id or not isinstance(since, (int, float)) or isinstance(since, bool) or agent is None:
+                return
+            tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+            missed = missed_messages(tracker.events if tracker else [], float(since))
+            if missed:
+                logger.info("catching a reopened widget up on %d message(s)", len(missed))
+            output = SocketIOOutput(sio, self.bot_message_evt)
+            for message in missed:
+                await output.send_response(sid, message)  # this socket only: the session's other tabs have them
+
+        @sio.on("seen")
+        async def seen(sid: Text, data: Optional[Dict] = None) -> None:
+            sender_id = (await sio.get_session(sid)).get("sender_id")
+            ids = receipt_ids(data)
+            if sender_id and ids:
+                asyncio.get_running_loop().create_task(report_seen(sender_id, ids))
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:

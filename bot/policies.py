@@ -13,7 +13,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 RELAY_ACTION = "action_relay_to_agent"
 # Intents the handoff service triggers through the HTTP API: rules handle them as usual.
-EXTERNAL_INTENTS = frozenset({"agent_message", "agent_joined", "handoff_ended", "callback_update"})
+EXTERNAL_INTENTS = frozenset({"agent_message", "agent_joined", "handoff_ended", "callback_update", "queue_update"})
 # What the customer may still do themselves while waiting for or talking to a person.
 CUSTOMER_CONTROLS = {
     "request_callback": "action_switch_to_callback",

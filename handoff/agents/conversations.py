@@ -22,7 +22,11 @@ def delivery_state(message) -> dict | None:
     if message.sender_type != "agent" or message.private or item is None:
         return None
     if item.status == "sent":
-        return {"state": "sent", "label": _("sent")}
+        # "sent": the customer's conversation has it (a closed widget gets it when reopened); "seen": the
+        # widget confirmed it showed it. Messenger confirms nothing: Facebook keeps and delivers.
+        if message.seen_at is not None:
+            return {"state": "sent", "label": _("seen"), "error": ""}
+        return {"state": "sent", "label": _("sent"), "error": ""}
     if item.status == "failed":
         return {"state": "failed", "label": _("not delivered"), "item_id": item.id, "error": item.last_error or ""}
     if item.attempts == 0:
@@ -107,7 +111,7 @@ def suggestions(conversation_id: int):
 
 @bp.post("/conversations/<int:conversation_id>/claim")
 def claim(conversation_id: int):
-    assignment.claim(db(), conversation_id, g.agent)
+    assignment.claim(db(), conversation_id, g.agent, queue=state().queue_config)
     if wants_json():
         return jsonify(ok=True, conversation_id=conversation_id)
     return redirect(url_for("agents.conversation", conversation_id=conversation_id))
@@ -132,7 +136,7 @@ def transfer(conversation_id: int):
     if raw not in ("", "queue") and not raw.isdigit():
         raise Invalid(_("Pick an agent or the queue."))
     target = int(raw) if raw.isdigit() else None
-    conversation = assignment.transfer(db(), conversation_id, g.agent, target)
+    conversation = assignment.transfer(db(), conversation_id, g.agent, target, queue=state().queue_config)
     if conversation.assignee:
         flash(_("Conversation #%(id)s went to %(who)s.", id=conversation_id, who=conversation.assignee.display_name), "info")
     else:
@@ -149,7 +153,7 @@ def resolve(conversation_id: int):
 
 @bp.post("/conversations/<int:conversation_id>/return")
 def return_to_bot(conversation_id: int):
-    assignment.return_to_bot(db(), conversation_id, g.agent)
+    assignment.return_to_bot(db(), conversation_id, g.agent, queue=state().queue_config)
     flash(_("Conversation #%(id)s is back with the bot.", id=conversation_id), "info")
     return back("agents.conversation", conversation_id=conversation_id)
 

@@ -82,4 +82,20 @@ def cancel_escalation(conversation_id: int):
     body = _body(json_object())
     reason = body.string("reason", max_len=32, choices=CANCEL_REASONS)
     body.check()
-    return jsonify(escalations.cancel(db(), _existing_id(conversation_id), reason))
+    return jsonify(escalations.cancel(db(), _existing_id(conversation_id), reason, config=state().queue_config))
+
+
+MAX_RECEIPTS = 100
+
+
+@bp.post("/receipts")
+def receipts():
+    """The customer's widget showed these agent replies (sent by the Rasa channel): the console says "seen"."""
+    body = _body(json_object())
+    sender_id = body.string("sender_id", max_len=255)
+    ids = body.data.get("message_ids")
+    if not isinstance(ids, list) or not 0 < len(ids) <= MAX_RECEIPTS or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
+        body.problem("message_ids", f"must be a list of 1 to {MAX_RECEIPTS} message ids")
+    body.check()
+    return jsonify(seen=escalations.mark_seen(db(), sender_id, sorted(set(ids))))

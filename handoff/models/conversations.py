@@ -83,6 +83,8 @@ class Message(Base):
     private: Mapped[bool] = mapped_column(default=False)
     kb: Mapped[dict[str, Any] | None]
     sent_at: Mapped[datetime | None]
+    # An agent's reply shown in the customer's widget (the widget confirms it; Messenger does not).
+    seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")

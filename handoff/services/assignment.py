@@ -10,7 +10,7 @@ from handoff.models import Agent, Conversation, Message, utcnow
 
 from .availability import online_agents, open_counts
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .escalations import get_conversation
+from .escalations import QueueConfig, announce_queue, get_conversation
 from .events import console_event, send_to_customer
 from .hours import get_service_settings
 from .state import activity, transition
@@ -33,7 +33,8 @@ def _assignee_name(conversation: Conversation) -> str:
 
 
 def claim(
-    session: Session, conversation_id: int, agent: Agent, now: datetime | None = None, auto: bool = False
+    session: Session, conversation_id: int, agent: Agent, now: datetime | None = None, auto: bool = False,
+    queue: QueueConfig | None = None,
 ) -> Conversation:
     """Take a waiting conversation; of two agents claiming at once exactly one succeeds."""
     now = now or utcnow()
@@ -73,13 +74,15 @@ def claim(
         session, conversation.sender_id, "agent_joined", {"agent_name": agent.display_name},
         conversation_id=conversation.id, now=now,
     )
+    announce_queue(session, conversation, queue, now)  # everyone behind moves up one place
     _changed(session, conversation, "queue", "conversation")
     session.commit()
     return conversation
 
 
 def transfer(
-    session: Session, conversation_id: int, actor: Agent, target_id: int | None, now: datetime | None = None
+    session: Session, conversation_id: int, actor: Agent, target_id: int | None, now: datetime | None = None,
+    queue: QueueConfig | None = None,
 ) -> Conversation:
     """Hand an open conversation to another agent, or back to the queue when ``target_id`` is None."""
     now = now or utcnow()
@@ -91,6 +94,8 @@ def transfer(
         if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None, assigned_at=None):
             raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
         activity(conversation, f"{actor.display_name} put the conversation back in the queue.", now, actor.id)
+        # It keeps its original place: the customer learns it, everyone behind moves back one.
+        announce_queue(session, conversation, queue, now, include_moved=True)
     else:
         target = session.get(Agent, target_id)
         if target is None or not target.active:
@@ -109,17 +114,25 @@ def transfer(
     return conversation
 
 
-def _end(session: Session, conversation: Conversation, actor: Agent, outcome: str, from_statuses, extra, now) -> None:
+def _end(
+    session: Session, conversation: Conversation, actor: Agent, outcome: str, from_statuses, extra, now,
+    queue: QueueConfig | None = None,
+) -> None:
     status = "resolved" if outcome == "resolved" else "returned"
+    was_waiting = conversation.status == "pending"
+    # Nobody had talked with a customer taken out of the queue: the bot must not ask them to rate the help.
+    told = "returned_from_queue" if was_waiting and conversation.first_claimed_at is None else outcome
     if not transition(session, conversation, from_statuses, extra, status=status, ended_at=now, end_reason=outcome):
         session.rollback()
         raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
     text = "resolved the conversation" if outcome == "resolved" else "handed the conversation back to the bot"
     activity(conversation, f"{actor.display_name} {text}.", now, actor.id)
     send_to_customer(
-        session, conversation.sender_id, "handoff_ended", {"handoff_outcome": outcome},
+        session, conversation.sender_id, "handoff_ended", {"handoff_outcome": told},
         conversation_id=conversation.id, now=now,
     )
+    if was_waiting:
+        announce_queue(session, conversation, queue, now)
     _changed(session, conversation, "queue", "conversation")
     session.commit()
 
@@ -132,7 +145,9 @@ def resolve(session: Session, conversation_id: int, actor: Agent, now: datetime 
     return conversation
 
 
-def return_to_bot(session: Session, conversation_id: int, actor: Agent, now: datetime | None = None) -> Conversation:
+def return_to_bot(
+    session: Session, conversation_id: int, actor: Agent, now: datetime | None = None, queue: QueueConfig | None = None
+) -> Conversation:
     """Give the conversation back to the bot, from the queue or from the agent who has it."""
     conversation = get_conversation(session, conversation_id)
     if conversation.status == "open":
@@ -142,7 +157,7 @@ def return_to_bot(session: Session, conversation_id: int, actor: Agent, now: dat
         extra = []
     else:
         raise Conflict(f"The conversation is already {conversation.status}.", code="wrong_status")
-    _end(session, conversation, actor, "returned", ["pending", "open"], extra, now or utcnow())
+    _end(session, conversation, actor, "returned", ["pending", "open"], extra, now or utcnow(), queue)
     return conversation
 
 
@@ -171,7 +186,7 @@ def reply(
     session.flush()
     send_to_customer(
         session, conversation.sender_id, "agent_message",
-        {"agent_text": text, "agent_name": actor.display_name},
+        {"agent_text": text, "agent_name": actor.display_name, "message_id": message.id},
         conversation_id=conversation.id, message_id=message.id, now=now,
     )
     _changed(session, conversation)
@@ -214,7 +229,7 @@ def auto_assign(session: Session, presence_timeout: int, now: datetime | None = 
             continue
         agent = min(free, key=lambda a: (counts[a.id] / a.capacity, counts[a.id], a.id))
         try:
-            claim(session, conversation.id, agent, now, auto=True)
+            claim(session, conversation.id, agent, now, auto=True, queue=QueueConfig(presence_timeout))
         except (Conflict, Forbidden):
             session.rollback()
             continue

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
@@ -13,7 +13,7 @@ from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
 from .availability import availability, expected_wait, queue_position
 from .contacts import upsert_contact
 from .errors import Conflict, NotFound
-from .events import console_event
+from .events import console_event, send_to_customer
 from .idempotency import Outcome, run_once
 from .state import activity, transition
 
@@ -76,6 +76,58 @@ def queue_info(session: Session, conversation: Conversation, config: QueueConfig
     position = queue_position(session, conversation)
     wait = expected_wait(session, position, conversation.language, config.presence_timeout, now)
     return {"position": position, "expected_wait_seconds": wait}
+
+
+def wait_minutes(seconds: int | None) -> int:
+    """Whole minutes as the customer reads them (never "0 min."); the bot rounds the same way."""
+    return max(1, round((seconds or 60) / 60))
+
+
+def announce_queue(
+    session: Session, moved: Conversation, config: QueueConfig | None = None, now: datetime | None = None,
+    include_moved: bool = False,
+) -> int:
+    """Tell each customer waiting behind ``moved`` (which just left or re-entered the queue) their new place.
+
+    Only conversations queued behind it change place; customers sent to the callback form (not accepting)
+    are not in the live queue's conversation. Returns how many were told.
+    """
+    config, now = config or QueueConfig(), now or utcnow()
+    later = or_(Conversation.created_at > moved.created_at,
+                and_(Conversation.created_at == moved.created_at, Conversation.id > moved.id))
+    if include_moved:
+        later = or_(later, Conversation.id == moved.id)
+    waiting = session.scalars(
+        select(Conversation)
+        .where(Conversation.status == "pending", Conversation.accepting.is_(True), later)
+        .order_by(Conversation.created_at, Conversation.id)
+    ).all()
+    for conversation in waiting:
+        info = queue_info(session, conversation, config, now)
+        send_to_customer(
+            session, conversation.sender_id, "queue_update",
+            {"queue_position": info["position"], "wait_minutes": wait_minutes(info["expected_wait_seconds"])},
+            conversation_id=conversation.id, now=now,
+        )
+    return len(waiting)
+
+
+def mark_seen(session: Session, sender_id: str, message_ids: list[int], now: datetime | None = None) -> int:
+    """The customer's widget showed these agent replies; only replies in that customer's own conversations count."""
+    now = now or utcnow()
+    own = select(Conversation.id).where(Conversation.sender_id == sender_id)
+    rows = session.execute(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.sender_type == "agent", Message.private.is_(False),
+               Message.seen_at.is_(None), Message.conversation_id.in_(own))
+        .values(seen_at=now)
+        .returning(Message.conversation_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for conversation_id in {row[0] for row in rows}:
+        console_event(session, "delivery", conversation_id)
+    session.commit()
+    return len(rows)
 
 
 def get_conversation(session: Session, conversation_id: int) -> Conversation:
@@ -193,7 +245,9 @@ def add_customer_message(
     return run_once(session, "message", key, {"text": text, "timestamp": str(timestamp)}, work)
 
 
-def cancel(session: Session, conversation_id: int, reason: str, now: datetime | None = None) -> dict[str, Any]:
+def cancel(
+    session: Session, conversation_id: int, reason: str, now: datetime | None = None, config: QueueConfig | None = None
+) -> dict[str, Any]:
     """The customer left or chose a callback: nobody should pick the conversation up any more."""
     now = now or utcnow()
     conversation = get_conversation(session, conversation_id)
@@ -211,5 +265,7 @@ def cancel(session: Session, conversation_id: int, reason: str, now: datetime | 
     console_event(session, "conversation", conversation.id)
     if was == "pending" or conversation.assignee_id:
         console_event(session, "queue", conversation.id)
+    if was == "pending":
+        announce_queue(session, conversation, config, now)
     session.commit()
     return {"conversation_id": conversation.id, "status": "cancelled", "changed": True}

@@ -167,3 +167,96 @@ def test_a_question_read_as_cancel_with_nothing_to_cancel_is_answered(use_kb, ha
     assert [e["name"] for e in events if e["event"] == "followup"] == ["action_answer_from_kb"] and messages == []
     events, messages = run(ActionCancel(), make_tracker("abbrechen", intent="cancel", slots={"language": "de"}))
     assert responses(messages) == ["utter_nothing_to_cancel"]
+
+
+# --- Issue 20: the reason is what happened, cancel cancels, the queue moves, nothing is cut silently ---
+
+def test_a_typed_request_after_earlier_misses_is_requested_not_repeated_failure(handoff):
+    # Two misses left the offer of a person pending; the customer then asks in their own words.
+    tracker = make_tracker("Ich möchte mit einem Mitarbeiter sprechen", intent="request_human",
+                           slots={"language": "de", "pending_offer": "repeated_failure", "miss_count": 2})
+    run(ActionHandOff(), tracker)
+    assert handoff.escalations[1]["reason"] == "requested"
+
+
+def test_the_talk_to_a_person_button_of_a_list_or_a_decline_is_a_request(handoff):
+    for pending in ("low_confidence", None):
+        run(ActionHandOff(), make_tracker("/request_human", intent="request_human",
+                                          slots={"language": "en", "pending_offer": pending}))
+    assert [e["reason"] for e in handoff.escalations.values()] == ["requested", "requested"]
+
+
+def test_a_request_recognised_by_meaning_is_requested(handoff):
+    # action_answer_from_kb hands off with FollowupAction; the message was classified as a question.
+    run(ActionHandOff(), make_tracker("Gibt es bei euch noch Menschen?", intent="nlu_fallback",
+                                      slots={"language": "de", "pending_offer": "low_confidence"}))
+    assert handoff.escalations[1]["reason"] == "requested"
+
+
+def test_cancel_in_the_callback_form_after_an_unaccepted_handoff_takes_it_out_of_the_queue(handoff):
+    handoff.accepting = False
+    events, _ = run(ActionHandOff(), make_tracker("Mitarbeiter bitte", intent="request_human", slots={"language": "de"}))
+    assert handoff.escalations[1]["status"] == "pending"
+    events, messages = run(ActionCancel(), make_tracker("abbrechen", intent="cancel", active_loop="callback_form",
+                                                        slots={"language": "de", "escalation_id": 1}))
+    assert responses(messages) == ["utter_callback_form_cancelled"]
+    assert handoff.escalations[1]["status"] == "cancelled"
+    assert handoff.escalations[1]["cancel_reason"] == "customer_left"
+
+
+def test_a_return_from_the_queue_asks_for_no_rating(handoff):
+    tracker = make_tracker("EXTERNAL: handoff_ended", intent="handoff_ended", slots={"handoff_active": True, "escalation_id": 3},
+                           entities=[{"entity": "handoff_outcome", "value": "returned_from_queue"}])
+    events, messages = run(ActionHandoffEnded(), tracker)
+    assert responses(messages) == ["utter_handoff_returned_from_queue"]
+    assert "buttons" not in messages[0] or not messages[0]["buttons"]
+    assert slot_events(events)["handoff_active"] is False
+
+
+def test_an_end_after_the_customer_left_says_nothing(handoff):
+    tracker = make_tracker("EXTERNAL: handoff_ended", intent="handoff_ended", slots={"handoff_active": False},
+                           entities=[{"entity": "handoff_outcome", "value": "returned"}])
+    assert run(ActionHandoffEnded(), tracker)[1] == []
+
+
+def test_queue_updates_reach_only_a_waiting_customer(handoff):
+    from actions.handoff import ActionQueueUpdate
+
+    update = [{"entity": "queue_position", "value": 1}, {"entity": "wait_minutes", "value": 2}]
+    _, messages = run(ActionQueueUpdate(), make_tracker("EXTERNAL: queue_update", intent="queue_update",
+                                                        entities=update, slots={"handoff_active": True}))
+    assert responses(messages) == ["utter_queue_update"]
+    assert messages[0]["position"] == 1 and messages[0]["wait_minutes"] == 2
+    _, messages = run(ActionQueueUpdate(), make_tracker("EXTERNAL: queue_update", intent="queue_update",
+                                                        entities=update, slots={"handoff_active": False}))
+    assert messages == []
+
+
+def test_agent_replies_carry_their_message_id_for_the_read_receipt(handoff):
+    tracker = make_tracker("EXTERNAL: agent_message", intent="agent_message",
+                           entities=[{"entity": "agent_text", "value": "Erledigt."}, {"entity": "agent_name", "value": "Sam"},
+                                     {"entity": "message_id", "value": 42}])
+    _, messages = run(ActionDeliverAgentMessage(), tracker)
+    assert messages[0]["text"] == "Erledigt." and messages[0]["message_id"] == 42 and messages[0]["agent_name"] == "Sam"
+
+
+def test_a_message_the_widget_cut_reaches_the_agent_with_a_visible_mark(handoff):
+    from actions.handoff import MAX_TEXT_CHARS
+
+    tracker = make_tracker("x" * 4000, intent="nlu_fallback", slots={"handoff_active": True, "escalation_id": 1, "language": "de"})
+    tracker.latest_message["metadata"] = {"truncated_from": 5000}
+    handoff.escalations[1] = {"status": "open"}
+    handoff.messages[1] = []
+    run(ActionRelayToAgent(), tracker)
+    relayed = handoff.messages[1][-1]["text"]
+    assert len(relayed) <= MAX_TEXT_CHARS
+    assert relayed.endswith("[Nachricht gekürzt: 5000 Zeichen gesendet, die ersten 4000 hier]")
+    assert relayed.startswith("x" * 3900)
+
+
+def test_an_uncut_message_is_relayed_as_it_is(handoff):
+    tracker = make_tracker("y" * 3999, intent="nlu_fallback", slots={"handoff_active": True, "escalation_id": 1})
+    handoff.escalations[1] = {"status": "open"}
+    handoff.messages[1] = []
+    run(ActionRelayToAgent(), tracker)
+    assert handoff.messages[1][-1]["text"] == "y" * 3999

@@ -114,7 +114,7 @@ def test_customer_payloads_are_the_domains_intents_except_the_internal_ones():
     from bot.inbound import CUSTOMER_PAYLOADS
 
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
-    internal = {"agent_message", "agent_joined", "handoff_ended", "callback_update"}
+    internal = {"agent_message", "agent_joined", "handoff_ended", "callback_update", "queue_update"}
     assert set(CUSTOMER_PAYLOADS) == set(domain["intents"]) - internal
 
 

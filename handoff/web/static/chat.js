@@ -16,6 +16,7 @@
       placeholder: "Ihre Frage …",
       connecting: "Verbinde …",
       queued: "Sie warten auf einen Mitarbeiter. Ihre Nachrichten werden weitergegeben.",
+      place: "Platz {position} in der Warteschlange · etwa {wait} Min.",
       agent: "Sie schreiben mit {name}, einem Menschen aus unserem Service-Team.",
       someone: "einem Mitarbeiter"
     },
@@ -25,17 +26,32 @@
       placeholder: "Your question …",
       connecting: "Connecting …",
       queued: "You are waiting for an agent. Your messages are passed on.",
+      place: "Number {position} in the queue · about {wait} min.",
       agent: "You are chatting with {name}, a person from our service team.",
       someone: "an agent"
     }
   };
   // Which bot responses start or end the time with a person (names from the bot's domain.yml).
-  var QUEUED = ["utter_handoff_queued"];
+  var QUEUED = ["utter_handoff_queued", "utter_queue_update"];
   var AGENT = ["utter_agent_joined"];
   var BACK_TO_BOT = [
     "utter_handoff_ended", "utter_queue_left", "utter_handoff_unavailable", "utter_handoff_failed",
-    "utter_ask_callback_contact", "utter_callback_form_cancelled"
+    "utter_ask_callback_contact", "utter_callback_form_cancelled", "utter_handoff_returned_from_queue"
   ];
+  var SEEN_KEY = "nordnet-chat-seen";  // the newest bot message this browser showed, per session
+
+  function newestSeen() {
+    try {
+      var saved = JSON.parse(window.localStorage.getItem(SEEN_KEY));
+      if (saved && saved.session === chatSession()) return saved.ts;
+    } catch (e) { /* nothing saved */ }
+    return null;
+  }
+
+  function rememberSeen(ts) {
+    if (!(ts > (newestSeen() || 0))) return;
+    window.localStorage.setItem(SEEN_KEY, JSON.stringify({ session: chatSession(), ts: ts }));
+  }
 
   function chatSession() {
     try {  // where rasa-webchat keeps the conversation (params.storage "local")
@@ -80,6 +96,9 @@
       if (mount.getAttribute("data-handoff") !== handoff.state) mount.setAttribute("data-handoff", handoff.state);
       var text = handoff.state === "queued" ? texts.queued
         : texts.agent.replace("{name}", handoff.agent || texts.someone);
+      if (handoff.state === "queued" && handoff.position) {
+        text = texts.place.replace("{position}", handoff.position).replace("{wait}", handoff.wait || "1") + " " + text;
+      }
       if (hint.textContent !== text) hint.textContent = text;
       var header = mount.querySelector(".rw-conversation-container .rw-header");
       if (handoff.state === "bot" || !header) {
@@ -89,19 +108,38 @@
       }
     }
 
-    function setHandoff(state, agent) {
+    function setHandoff(state, agent, place) {
       handoff = { state: state, agent: agent || (state === "agent" ? handoff.agent : undefined), session: chatSession() };
+      if (place && place.queue_position) {
+        handoff.position = place.queue_position;
+        handoff.wait = place.wait_minutes;
+      }
       window.localStorage.setItem(HINT_KEY, JSON.stringify(handoff));
       showHint();
     }
 
+    var unconfirmed = [];  // agents' replies shown while the tab was hidden: confirmed once it is visible
+    var socket = null;
+
+    function confirmSeen() {
+      if (!socket || !unconfirmed.length || document.visibilityState !== "visible") return;
+      socket.emit("seen", { message_ids: unconfirmed.splice(0, unconfirmed.length) });
+    }
+    document.addEventListener("visibilitychange", confirmSeen);
+
     function onBotMessage(message) {
       var meta = (message && message.metadata) || {};
       var response = meta.response;
+      socket = this || socket;  // socket.io calls its listeners with the socket as `this`
+      if (meta.ts) rememberSeen(parseFloat(meta.ts));
+      if (meta.message_id) {
+        unconfirmed.push(meta.message_id);
+        confirmSeen();
+      }
       if (message && message.handoff) {  // custom JSON from the bot: {"handoff": {"state": ..., "agent": ...}}
         setHandoff(message.handoff.state || "bot", message.handoff.agent);
       } else if (QUEUED.indexOf(response) >= 0) {
-        setHandoff("queued");
+        setHandoff("queued", null, meta);
       } else if (AGENT.indexOf(response) >= 0) {
         setHandoff("agent", meta.agent_name);
       } else if (BACK_TO_BOT.indexOf(response) >= 0) {
@@ -163,7 +201,16 @@
       hideWhenNotConnected: false,
       showMessageDate: false,
       customMessageDelay: function () { return 300; },
-      onSocketEvent: { bot_uttered: onBotMessage }
+      onSocketEvent: {
+        bot_uttered: onBotMessage,
+        // A reopened or reconnected widget asks for what reached its conversation while it was away.
+        session_confirm: function () {
+          socket = this;
+          var since = newestSeen();
+          if (since) socket.emit("catch_up", { since: since });
+          confirmSeen();
+        }
+      }
     }, mount);
     showHint();
   }
