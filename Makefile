@@ -109,7 +109,7 @@ translations: $(VENV)/.installed
 	@mkdir -p var
 	$(VENV)/bin/pybabel extract -F handoff/translations/babel.cfg -k _l -k lazy_gettext --sort-output --no-location \
 	  --project "NordNet agent console" -o var/messages.pot handoff
-	$(VENV)/bin/pybabel update -i var/messages.pot -d handoff/translations -w 120
+	$(VENV)/bin/pybabel update -i var/messages.pot -d handoff/translations -w 120 --ignore-pot-creation-date --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) $(VENV_RASA) models var .pytest_cache
