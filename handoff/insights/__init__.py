@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from handoff.agents.security import csrf_ok, load_agent, wants_json
@@ -119,12 +120,12 @@ def _guard():
     if not agent.is_admin:
         if request.blueprint == "insights_api" or wants_json():
             return jsonify(error={"code": "forbidden", "message": "Admins only."}), 403
-        return render_template("agents/error.html", title="Not allowed", message="This page is for admins."), 403
+        return render_template("agents/error.html", title=_("Not allowed"), message=_("This page is for admins.")), 403
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
         if request.blueprint == "insights_api" or wants_json():
             return jsonify(error={"code": "csrf", "message": "Missing or stale X-CSRF-Token; reload the page."}), 400
-        return render_template("agents/error.html", title="Session expired",
-                               message="The form was too old or came from elsewhere. Reload the page and try again."), 400
+        return render_template("agents/error.html", title=_("Session expired"),
+                               message=_("The form was too old or came from elsewhere. Reload the page and try again.")), 400
     return None
 
 
