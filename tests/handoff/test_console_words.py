@@ -264,3 +264,42 @@ def test_admin_pages_in_german(client, make_agent):
     for path, words in expected.items():
         assert words in text_of(page(client, path)), path
     assert "Montag" in page(client, "/agent/admin/hours")  # weekdays from Babel's German calendar
+
+
+ENGLISH_ACTIVITY = re.compile(r"took the conversation|put the conversation back|transferred the conversation|"
+                              r"resolved the conversation|handed the conversation back|Handed over by the bot|"
+                              r"The customer (left|switched|cancelled)|The bot handed over again")
+
+
+def activity_lines(html: str) -> list[str]:
+    return [text_of(line).strip() for line in re.findall(
+        r'class="msg activity[^"]*">.*?<div class="text">(.*?)</div>', html, re.S)]
+
+
+def test_every_activity_line_the_services_write_reads_in_german(client, app, api, sam, make_agent, open_hours):
+    kim = make_agent("Kim", email="kim@example.com")
+    first = api.escalate(sender_id="web-activity-1")["conversation_id"]
+    for step in ("claim", "transfer:queue", "claim", f"transfer:{kim.id}"):
+        action, _, target = step.partition(":")
+        data = {"csrf_token": csrf(client), **({"target": target} if target else {})}
+        assert client.post(f"/agent/conversations/{first}/{action}", data=data).status_code == 302
+    other = app.test_client()
+    login(other, "kim@example.com")
+    other.post(f"/agent/conversations/{first}/resolve", data={"csrf_token": csrf(other)})
+    again = api.escalate(sender_id="web-activity-1", reason="requested")["conversation_id"]  # the same customer
+    client.post(f"/agent/conversations/{again}/return", data={"csrf_token": csrf(client)})
+    left = api.escalate(sender_id="web-activity-2")["conversation_id"]
+    assert api.post(f"/escalations/{left}/cancel", {"reason": "customer_left"}).status_code == 200
+    chose = api.escalate(sender_id="web-activity-3")["conversation_id"]
+    assert api.post(f"/escalations/{chose}/cancel", {"reason": "switched_to_callback"}).status_code == 200
+
+    choose_language(client, "de")
+    lines = [line for conversation_id in (first, again, left, chose)
+             for line in activity_lines(page(client, f"/agent/conversations/{conversation_id}"))]
+    assert len(lines) >= 10, lines
+    assert [line for line in lines if ENGLISH_ACTIVITY.search(line)] == []
+    for german in ("Sam hat das Gespräch übernommen.", "Sam hat das Gespräch zurück in die Warteschlange gestellt.",
+                   "Sam hat das Gespräch an Kim übergeben.", "Kim hat das Gespräch abgeschlossen.",
+                   "Sam hat das Gespräch an den Bot zurückgegeben.", "Der Kunde hat das Gespräch verlassen.",
+                   "Der Kunde hat stattdessen einen Rückruf angefordert."):
+        assert german in lines, (german, lines)
