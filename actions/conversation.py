@@ -81,6 +81,24 @@ def entity_value(tracker: Tracker, name: str) -> Optional[Any]:
     return None
 
 
+MAX_TEXT_CHARS = 4000  # the handoff service's HANDOFF_MAX_TEXT_CHARS, also the channels' cut (bot/inbound.py)
+CUT_MARK = {
+    "de": " […] [Nachricht gekürzt: {original} Zeichen gesendet, die ersten {shown} hier]",
+    "en": " […] [message cut: {original} characters sent, the first {shown} here]",
+}
+
+
+def with_cut_mark(text: str, original: Any, language: str) -> str:
+    """A customer message the channel cut to the limit (``original`` = its length), marked as cut for the agent.
+
+    The mark fits within the limit (the last characters make room for it), so the handoff service takes it.
+    """
+    if not isinstance(original, int) or isinstance(original, bool) or original <= len(text):
+        return text
+    mark = CUT_MARK.get(language, CUT_MARK[DEFAULT_LANGUAGE]).format(shown=len(text), original=original)
+    return text[: MAX_TEXT_CHARS - len(mark)].rstrip() + mark
+
+
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
     """Every user and bot turn, with the knowledge base's verdict attached to each question.
 
@@ -100,6 +118,8 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
                 continue
             if text.startswith("/"):
                 text = clicked_words(text, intent, offered, language)
+            else:
+                text = with_cut_mark(text, (event.get("metadata") or {}).get("truncated_from"), language)
             last_user = {"role": "user", "text": text, "timestamp": event.get("timestamp"), "kb": None}
             turns.append(last_user)
         elif kind == "bot":
@@ -115,3 +135,12 @@ def last_question(tracker: Tracker) -> str:
     """The customer's most recent question the knowledge base saw (what the agent reads first)."""
     verdict = tracker.get_slot("kb_last") or {}
     return verdict.get("question") or ""
+
+
+def question_for_agent(tracker: Tracker) -> str:
+    """The question the console shows first, marked as the transcript marks it when the channel cut it."""
+    question = last_question(tracker) or latest_text(tracker)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("text") == question:
+            return with_cut_mark(question, (event.get("metadata") or {}).get("truncated_from"), language_of(tracker))
+    return question

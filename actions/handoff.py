@@ -14,10 +14,11 @@ from actions.conversation import (
     entity_value,
     idempotency_key,
     language_of,
-    last_question,
     latest_text,
     latest_user_timestamp,
+    question_for_agent,
     transcript,
+    with_cut_mark,
 )
 from actions.handoff_client import HandoffError, HandoffUnavailable
 from actions.opening import closed_message
@@ -25,11 +26,6 @@ from actions.opening import closed_message
 logger = logging.getLogger(__name__)
 
 REASONS = ("requested", "low_confidence", "repeated_failure", "negative_feedback", "frustration")
-MAX_TEXT_CHARS = 4000  # the handoff service's HANDOFF_MAX_TEXT_CHARS, also the channels' cut (bot/inbound.py)
-CUT_MARK = {
-    "de": " […] [Nachricht gekürzt: {original} Zeichen gesendet, die ersten {shown} hier]",
-    "en": " […] [message cut: {original} characters sent, the first {shown} here]",
-}
 
 
 def _leave_form(tracker: Tracker) -> List[EventType]:
@@ -80,7 +76,7 @@ class ActionHandOff(Action):
             "channel": channel_of(tracker),
             "language": language_of(tracker),
             "reason": reason,
-            "question": last_question(tracker) or latest_text(tracker),
+            "question": question_for_agent(tracker),
             "transcript": transcript(tracker),
         }
         events += [SlotSet("pending_offer", None), SlotSet("miss_count", 0)]
@@ -144,16 +140,9 @@ def unrelayed_messages(tracker: Tracker) -> List[Dict[str, Any]]:
 
 
 def marked_if_cut(tracker: Tracker) -> str:
-    """The customer's text for the agent; a message the channel cut to the limit says so at its end.
-
-    The mark fits within the limit (the last characters make room for it), so the handoff service takes it.
-    """
-    text = latest_text(tracker)
+    """The customer's latest text for the agent; a message the channel cut to the limit says so at its end."""
     original = ((tracker.latest_message or {}).get("metadata") or {}).get("truncated_from")
-    if not isinstance(original, int) or original <= len(text):
-        return text
-    mark = CUT_MARK.get(language_of(tracker), CUT_MARK["en"]).format(shown=MAX_TEXT_CHARS, original=original)
-    return text[: MAX_TEXT_CHARS - len(mark)].rstrip() + mark
+    return with_cut_mark(latest_text(tracker), original, language_of(tracker))
 
 
 class ActionRelayToAgent(Action):

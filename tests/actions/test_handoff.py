@@ -241,7 +241,7 @@ def test_agent_replies_carry_their_message_id_for_the_read_receipt(handoff):
 
 
 def test_a_message_the_widget_cut_reaches_the_agent_with_a_visible_mark(handoff):
-    from actions.handoff import MAX_TEXT_CHARS
+    from actions.conversation import MAX_TEXT_CHARS
 
     tracker = make_tracker("x" * 4000, intent="nlu_fallback", slots={"handoff_active": True, "escalation_id": 1, "language": "de"})
     tracker.latest_message["metadata"] = {"truncated_from": 5000}
@@ -260,3 +260,17 @@ def test_an_uncut_message_is_relayed_as_it_is(handoff):
     handoff.messages[1] = []
     run(ActionRelayToAgent(), tracker)
     assert handoff.messages[1][-1]["text"] == "y" * 3999
+
+
+def test_a_cut_question_is_marked_alike_in_the_transcript_and_as_the_question(handoff):
+    long = user_event("z" * 4000, timestamp=20.0)
+    long["metadata"] = {"truncated_from": 5000}
+    verdict = {"event": "slot", "name": "kb_last", "timestamp": 20.5,
+               "value": {"question": "z" * 4000, "band": "decline", "candidates": []}}
+    tracker = make_tracker("Please, a person", intent="request_human", history=[long, verdict],
+                           slots={"language": "en", "kb_last": verdict["value"]})
+    run(ActionHandOff(), tracker)
+    escalation = handoff.escalations[1]
+    mark = "[message cut: 5000 characters sent, the first 4000 here]"
+    assert escalation["question"].endswith(mark) and len(escalation["question"]) <= 4000
+    assert escalation["transcript"][0]["text"] == escalation["question"]
