@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import providers
 from actions.conversation import channel_of, idempotency_key, language_of, transcript
+from actions.handoff import cancel_escalation
 from actions.handoff_client import HandoffError
 from actions.settings import get_settings
 from actions.timewindow import Window, parse_window
@@ -142,6 +143,8 @@ class ActionSubmitCallback(Action):
             logger.exception("booking a callback for %s failed", tracker.sender_id)
             dispatcher.utter_message(response="utter_callback_failed")
             return _clear_form()
+        # A hand-off nobody could take leaves the live queue: the customer now waits for a call, not a chat.
+        cancel_escalation(tracker, "switched_to_callback")
         window = Window(
             datetime.fromisoformat(payload["window_start"]), datetime.fromisoformat(payload["window_end"])
         )

@@ -85,6 +85,19 @@ def test_booking_confirms_with_a_reference_and_sends_the_transcript(handoff):
     assert slot_events(events)["callback_reference"] == "CB-000001"
 
 
+def test_a_booked_callback_takes_the_hand_off_nobody_could_take_out_of_the_queue(handoff):
+    handoff.accepting = False
+    handoff.create_escalation({"idempotency_key": "e", "sender_id": "customer-1"})
+    slots = {
+        "language": "en", "callback_consent": True, "callback_contact": "a@example.com", "callback_contact_method": "email",
+        "callback_window_start": "2026-11-24T09:00:00+01:00", "callback_window_end": "2026-11-24T12:00:00+01:00",
+        "escalation_id": 1,
+    }
+    run(ActionSubmitCallback(), make_tracker("yes", intent="affirm", slots=slots))
+    assert handoff.escalations[1]["status"] == "cancelled"
+    assert handoff.escalations[1]["cancel_reason"] == "switched_to_callback"
+
+
 def test_no_consent_books_nothing(handoff):
     events, messages = run(ActionSubmitCallback(), make_tracker("nein", intent="deny", slots={"callback_consent": False}))
     assert responses(messages) == ["utter_callback_no_consent"]
