@@ -37,7 +37,6 @@ class Follower:
         self.version = 0
         self.failing_since: float | None = None
         self._stop = threading.Event()
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -64,7 +63,7 @@ class Follower:
                                 changes[0]["version"], changes[-1]["version"], applied)
                 read += len(changes)
                 self.version = version
-                if not page.get("more"):
+                if not page.get("more") or not changes:
                     return read
 
     def poll_once(self) -> bool:
@@ -90,13 +89,8 @@ class Follower:
             self._thread.start()
         return self
 
-    def wake(self) -> None:
-        """Poll now (the process itself just published a change)."""
-        self._wake.set()
-
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -106,5 +100,4 @@ class Follower:
         while not self._stop.is_set():
             ok = self.poll_once()
             delay = self.interval if ok else min(max(delay * 2, self.interval), MAX_BACKOFF)
-            self._wake.wait(delay)
-            self._wake.clear()
+            self._stop.wait(delay)
