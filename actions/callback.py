@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions import providers
 from actions.conversation import channel_of, idempotency_key, language_of, transcript
 from actions.handoff import cancel_escalation
-from actions.handoff_client import HandoffError
+from actions.handoff_client import HandoffError, HandoffRejected
 from actions.settings import get_settings
 from actions.timewindow import Window, parse_window
 
@@ -114,6 +114,20 @@ def _clear_form() -> List[EventType]:
     ]
 
 
+TOO_MANY_CALLBACKS = {
+    "de": "Für diese Kontaktdaten sind schon Rückrufwünsche offen ({references}); wir melden uns wie vereinbart. "
+          "Mehr nehmen wir nicht an, bis einer davon erledigt ist.",
+    "en": "There are already callback requests open for these contact details ({references}); we will contact "
+          "you as agreed. We can take another once one of them is done.",
+}
+
+
+def _too_many_callbacks(language: str, exc: HandoffRejected) -> str:
+    details = exc.error.get("details") or [{}]
+    references = ", ".join(details[0].get("references") or []) or "…"
+    return TOO_MANY_CALLBACKS.get(language, TOO_MANY_CALLBACKS["en"]).format(references=references)
+
+
 class ActionSubmitCallback(Action):
     """Book the callback with the handoff service and confirm it with a reference number."""
 
@@ -139,6 +153,11 @@ class ActionSubmitCallback(Action):
         }
         try:
             result = providers.get_handoff_client().create_callback(payload)
+        except HandoffRejected as exc:
+            if exc.code != "too_many_callbacks":
+                raise
+            dispatcher.utter_message(text=_too_many_callbacks(language_of(tracker), exc))
+            return _clear_form()
         except HandoffError:
             logger.exception("booking a callback for %s failed", tracker.sender_id)
             dispatcher.utter_message(response="utter_callback_failed")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask, jsonify, request
 from sqlalchemy import func, select, text
 
-from handoff import headers, i18n
+from handoff import headers, i18n, limits
 from handoff.db import Signals, make_engine, make_session_factory
 from handoff.extensions import HandoffState, close_db, db, state
 from handoff.models import OutboxItem
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
         return exc
 
     headers.install(app, settings)
+    limits.install(app, settings)
     return app
 
 

@@ -105,3 +105,13 @@ def test_a_second_browser_cannot_take_over_a_widget_session(stack: Stack):
         again.close()
     finally:
         anna.close()
+
+
+def test_a_flooding_sender_is_throttled_politely_and_others_are_not(stack: Stack, customer: Customer):
+    """30 messages a minute per sender (BOT_MESSAGES_PER_MINUTE): a script gets one polite note, then silence."""
+    replies = [customer.say("Guten Morgen, ich hätte eine Frage") for _ in range(32)]
+    assert all(reply for reply in replies[:30])  # every message within the limit was answered
+    assert [m.get("text") for m in replies[30]] == [
+        "Sie schreiben gerade sehr schnell – bitte warten Sie einen Moment, dann antworte ich wieder."]
+    assert replies[31] == []  # told once per burst, not once per message
+    assert Customer(stack).say("Hallo")  # another customer is answered as usual
