@@ -1,6 +1,6 @@
 """WSGI entry point for several worker processes (production mode):
 
-    gunicorn --worker-class gthread --workers 2 --threads 16 handoff.wsgi:app
+    gunicorn -c handoff/gunicorn.conf.py --workers 2 handoff.wsgi:app   (gevent workers)
 
 Each worker process also runs the outbox delivery thread: items are taken with an atomic
 database lock, so several workers never deliver the same message twice. Set

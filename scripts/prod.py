@@ -1,14 +1,14 @@
-"""Production shape on one machine, without Docker: PostgreSQL + Redis + two Rasa servers behind a
-round-robin proxy + gunicorn handoff workers + the action server.
+"""Production shape on one machine, without Docker: PostgreSQL + Redis + two Rasa servers behind
+nginx + gunicorn handoff workers (gevent) + the action server.
 
     python -m scripts.prod run            # `make run-prod`
     python -m scripts.prod secrets        # print fresh secrets for an env file
 
 What runs (ports are the defaults; every one can be changed):
 
-  proxy 5005 ──► Rasa 5006, Rasa 5007   (tracker store: PostgreSQL, lock store: Redis)
+  nginx 5005 ──► Rasa 5006, Rasa 5007   (tracker store: PostgreSQL, lock store: Redis)
   action server 5055                     (knowledge base, handoff client)
-  handoff 8000 (gunicorn, 2 workers)     (PostgreSQL)
+  handoff 8000 (gunicorn, 2 gevent workers, handoff/gunicorn.conf.py)   (PostgreSQL)
   PostgreSQL 5433, Redis 6380            (started here unless DATABASE_URL / TRACKER_STORE_URL /
                                            LOCK_STORE_URL point at servers you run)
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from scripts.nginx import NginxConfig
 from scripts.stack import (
     PYTHON, RASA, ROOT, VAR, Stack, build_kb, log, start_process, stop_processes, train, wait_http, write_endpoints,
 )
@@ -324,9 +325,8 @@ class ProdStack:
 
     def start_handoff(self, env: Dict[str, str]) -> subprocess.Popen:
         return self._start("handoff", [
-            str(ROOT / ".venv" / "bin" / "gunicorn"), "--worker-class", "gthread",
-            "--workers", str(self.handoff_workers), "--threads", "16", "--bind", f"127.0.0.1:{self.handoff_port}",
-            "--graceful-timeout", "5", "--timeout", "60", "handoff.wsgi:app",
+            str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "handoff" / "gunicorn.conf.py"),
+            "--workers", str(self.handoff_workers), "--bind", f"127.0.0.1:{self.handoff_port}", "handoff.wsgi:app",
         ], env)
 
     def start_actions(self, env: Dict[str, str]) -> subprocess.Popen:
@@ -337,21 +337,26 @@ class ProdStack:
         assert self.model is not None
         return self._start(f"rasa{index}", [
             str(RASA), "run", "--model", str(self.model), "--port", str(self.rasa_ports[index]),
-            "--enable-api", "--auth-token", env["RASA_TOKEN"], "--cors", "*",
+            "--enable-api", f"--auth-token={env['RASA_TOKEN']}", "--cors", "*",  # "=": a token may start with "-"
             "--credentials", "credentials.yml", "--endpoints", str(self.var_dir / "endpoints.yml"),
         ], env)
 
-    def start_proxy(self, env: Dict[str, str]) -> subprocess.Popen:
-        command = [str(PYTHON), "-m", "scripts.proxy", "--listen", f"127.0.0.1:{self.proxy_port}"]
-        for port in self.rasa_ports:
-            command += ["--upstream", f"127.0.0.1:{port}"]
-        return self._start("proxy", command, env)
+    @property
+    def nginx(self) -> NginxConfig:
+        return NginxConfig(f"127.0.0.1:{self.proxy_port}", [f"127.0.0.1:{port}" for port in self.rasa_ports],
+                           self.var_dir / "nginx")
+
+    def start_nginx(self, env: Dict[str, str]) -> subprocess.Popen:
+        config = self.nginx
+        config.write()
+        config.check()
+        return self._start("nginx", config.command(), env)
 
     def wait(self, name: str, timeout: float = 240.0) -> None:
         urls = {"handoff": f"{self.handoff_url}/health", "actions": f"{self.actions_url}/health"}
         for index, port in enumerate(self.rasa_ports):
             urls[f"rasa{index}"] = f"http://127.0.0.1:{port}/"
-        urls["proxy"] = f"{self.proxy_url}/"
+        urls["nginx"] = f"{self.proxy_url}/"
         wait_http(urls[name], timeout, self.processes.get(name))
 
     def restart(self, name: str, timeout: float = 240.0) -> None:
@@ -362,8 +367,8 @@ class ProdStack:
             self.start_actions(env)
         elif name.startswith("rasa"):
             self.start_rasa(int(name[4:]), env)
-        elif name == "proxy":
-            self.start_proxy(env)
+        elif name == "nginx":
+            self.start_nginx(env)
         self.wait(name, timeout)
 
     def kill(self, name: str) -> None:
@@ -388,8 +393,8 @@ class ProdStack:
             self.start_actions(env)
             for index in range(len(self.rasa_ports)):
                 self.start_rasa(index, env)
-            self.start_proxy(env)
-            for name in ["handoff", "actions", *(f"rasa{i}" for i in range(len(self.rasa_ports))), "proxy"]:
+            self.start_nginx(env)
+            for name in ["handoff", "actions", *(f"rasa{i}" for i in range(len(self.rasa_ports))), "nginx"]:
                 self.wait(name, timeout)
             Stack(actions_port=self.actions_port)._warm_up(env.get("ACTION_SERVER_TOKEN"))
         except BaseException:
@@ -430,7 +435,7 @@ def run(args: argparse.Namespace) -> None:
     build_kb(stack.environment())
     model = train()
     log(f"starting PostgreSQL, Redis, handoff ({args.handoff_workers} workers), actions, "
-        f"{args.rasa_servers} Rasa servers and the proxy (logs in var/prod/logs) ...")
+        f"{args.rasa_servers} Rasa servers and nginx (logs in var/prod/logs) ...")
     started = time.monotonic()
     stopping = False
 
@@ -450,7 +455,8 @@ NordNet FAQ bot (production shape) is up ({time.monotonic() - started:.0f} s)
   Demo page with the chat widget   http://localhost:{stack.handoff_port}/
   Agent console                    http://localhost:{stack.handoff_port}/agent/
       admin  {ADMIN_EMAIL} / HANDOFF_ADMIN_PASSWORD from {args.secrets}
-  Rasa through the proxy           {stack.proxy_url}/  -> {', '.join(f'127.0.0.1:{p}' for p in stack.rasa_ports)}
+  Rasa through nginx               {stack.proxy_url}/  -> {', '.join(f'127.0.0.1:{p}' for p in stack.rasa_ports)}
+      config {stack.nginx.directory / 'nginx.conf'}, access log {stack.nginx.directory / 'access.log'}
   Tracker store                    {env['TRACKER_STORE_URL']}
   Lock store                       {env['LOCK_STORE_URL']}
   Handoff database                 {env['DATABASE_URL'].split('@')[-1]}
@@ -473,7 +479,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="start the production shape on this machine")
-    run_parser.add_argument("--port", type=int, default=5005, help="proxy port; Rasa servers take the next ones")
+    run_parser.add_argument("--port", type=int, default=5005, help="nginx port; Rasa servers take the next ones")
     run_parser.add_argument("--rasa-servers", type=int, default=2)
     run_parser.add_argument("--handoff-workers", type=int, default=2)
     run_parser.add_argument("--secrets", type=Path, default=VAR / "prod" / "secrets.env")

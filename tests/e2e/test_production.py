@@ -1,5 +1,5 @@
 """The production shape (issue 8): PostgreSQL tracker store, Redis lock store, two Rasa servers behind
-the round-robin proxy, gunicorn handoff workers, the action server. Load and faults, on loopback.
+nginx, gunicorn handoff workers (gevent), the action server. Load and faults, on loopback, through nginx.
 
 Every fault here is a crash (SIGKILL), followed by a restart of the same service: the customer
 always gets a clear message, no message is lost, and the conversation carries on without manual steps.
@@ -7,6 +7,7 @@ always gets a clear message, no message is lost, and the conversation carries on
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -200,6 +201,96 @@ def test_a_handoff_service_crash_mid_handoff_loses_no_customer_message(prod):
     assert frank.say("Sind Sie noch da?") == []  # relayed silently, together with the kept one
 
     page = agent.http.get(f"{prod.handoff_url}/agent/conversations/{conversation}", timeout=30).text
-    assert "Meine Kundennummer ist 4711" in page and "Sind Sie noch da?" in page
-    assert page.count("Meine Kundennummer ist 4711") == page.count("Sind Sie noch da?")  # each exactly as often
+    transcript = re.findall(r'<div class="text">(.*?)</div>', page, re.S)  # the conversation's messages
+    assert transcript.count("Meine Kundennummer ist 4711") == 1 and transcript.count("Sind Sie noch da?") == 1
     agent.post("/agent/presence", presence="offline")
+
+
+def test_a_widget_talks_over_a_websocket_through_nginx(prod):
+    import socketio
+
+    received: List[str] = []
+    confirmed = threading.Event()
+    client = socketio.Client(reconnection=False)
+    client.on("session_confirm", lambda data: confirmed.set())
+    client.on("bot_uttered", lambda data: received.append((data or {}).get("text", "")))
+    client.connect(prod.proxy_url, socketio_path="/socket.io", transports=["websocket"])
+    try:
+        assert client.transport() == "websocket"
+        client.emit("session_request", {"session_id": None})
+        assert confirmed.wait(30), "no session_confirm through nginx"
+        client.emit("user_uttered", {"message": "How do I change my delivery address?"})
+        # The widget gets the answer formatted for it (bot/widget_markdown.py): compare its opening words.
+        opening = faq_answer("change-delivery-address", "en")[:60]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(t.startswith(opening) for t in received):
+            time.sleep(0.2)
+        assert any(t.startswith(opening) for t in received), received
+    finally:
+        client.disconnect()
+
+
+def test_forty_open_console_tabs_do_not_block_the_bot_api(prod):
+    """Each tab holds a live event stream; gthread workers (2 x 16 threads) would stop answering the API."""
+    from bench.console_streams import login, measure
+    from scripts.prod import ADMIN_EMAIL
+
+    cookies = login(prod.handoff_url, ADMIN_EMAIL, prod.secrets["HANDOFF_ADMIN_PASSWORD"])  # type: ignore[attr-defined]
+    figures = measure(prod.handoff_url, prod.secrets["HANDOFF_API_TOKEN"], cookies, streams=40,  # type: ignore[attr-defined]
+                      requests_count=60, concurrency=4)
+    assert figures["streams_open"] == 40 and figures["streams_still_open"] == 40
+    assert figures["api_failed_with"] == 0 and figures["api_max_ms_with"] < 10_000, figures
+    assert figures["streams_that_saw_the_escalation"] == 40, figures
+
+
+def test_a_reply_to_a_closed_widget_reaches_it_when_reopened_on_the_other_rasa_server(prod):
+    """Issue 20: the reply reaches Rasa server 2 while the tab (on server 1) is closed; reopened on server 2,
+    the widget asks what it missed (catch_up) and gets it from the shared tracker store."""
+    import socketio
+
+    def widget(server: int, session_id=None):
+        received: List[Dict[str, Any]] = []
+        confirmed: Dict[str, Any] = {}
+        client = socketio.Client(reconnection=False)
+        client.on("session_confirm", lambda data: confirmed.setdefault("id", data))
+        client.on("bot_uttered", lambda data: received.append(data or {}))
+        client.connect(prod.rasa_url(server), socketio_path="/socket.io", transports=["websocket"])
+        client.emit("session_request", {"session_id": session_id})
+        deadline = time.monotonic() + 30
+        while "id" not in confirmed and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return client, received, confirmed["id"]
+
+    def wait_for(received, fragment):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = [m for m in received if fragment in (m.get("text") or "")]
+            if found:
+                return found
+            time.sleep(0.2)
+        raise AssertionError(f"{fragment!r} not in {[m.get('text') for m in received]}")
+
+    client, received, session = widget(0)
+    client.emit("user_uttered", {"message": "Hallo", "customData": {"language": "de"}})
+    since = float(wait_for(received, "NordNet")[0]["metadata"]["ts"])
+    client.disconnect()  # the tab is closed
+
+    from bot.sessions import sender_for
+
+    secrets = prod.secrets  # type: ignore[attr-defined]
+    sender = sender_for(session, (secrets.get("WIDGET_SESSION_SECRET") or secrets["SECRET_KEY"]).encode())
+    reply = "Ihr Anschluss ist wieder frei geschaltet."
+    answer = requests.post(f"{prod.rasa_url(1)}/conversations/{sender}/trigger_intent",
+                           params={"output_channel": "latest", "token": secrets["RASA_TOKEN"]},
+                           json={"name": "agent_message", "entities": {"agent_text": reply, "agent_name": "Sam"}},
+                           timeout=60)
+    assert answer.status_code == 200, answer.text[:300]
+
+    client, received, again = widget(1, session)  # reopened, and this time the other server answers
+    try:
+        assert again == session
+        client.emit("catch_up", {"since": since})
+        assert [m["text"] for m in wait_for(received, reply)] == [reply]
+        assert received[0]["metadata"]["agent_name"] == "Sam"
+    finally:
+        client.disconnect()
