@@ -135,6 +135,7 @@ WEEKDAYS = {
 def closed_until_the_day_after_tomorrow(stack: Stack) -> Iterator[int]:
     """The admin's hours page: open only the day after tomorrow (service time) 8:00-20:00; restored afterwards."""
     admin = AgentConsole(stack.handoff_url).login("admin@nordnet.example", "admin-demo")
+    admin.post("/agent/presence", presence="offline")  # logging in put them online; nobody is, on `stack`
     saved = business_hours(admin)
     for interval in saved:
         admin.post(f"/agent/admin/hours/intervals/{interval['id']}/delete")

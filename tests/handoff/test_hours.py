@@ -70,7 +70,7 @@ def test_no_hours_at_all_means_no_opening():
     assert Schedule("Europe/Berlin", (), frozenset()).next_opening(berlin(2026, 12, 1, 12, 0)) is None
 
 
-def test_the_admins_hours_page_settings_reach_the_availability(session):
+def test_the_time_zone_and_holidays_an_admin_sets_reach_the_availability(session):
     set_timezone(session, "Europe/London", auto_assign=False)  # creates the default hours, in London now
     add_holiday(session, "2026-12-07", "Company day")
     state = availability(session, "de", presence_timeout=60, default_timezone="Europe/Berlin",
