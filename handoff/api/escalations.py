@@ -94,6 +94,8 @@ def receipts():
     body = _body(json_object())
     sender_id = body.string("sender_id", max_len=255)
     ids = body.data.get("message_ids")
+    if isinstance(ids, list):  # JSON has one number type: 3.0 is the whole number 3
+        ids = [int(i) if isinstance(i, float) and i.is_integer() and abs(i) < 2**53 else i for i in ids]
     if not isinstance(ids, list) or not 0 < len(ids) <= MAX_RECEIPTS or not all(
             isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
         body.problem("message_ids", f"must be a list of 1 to {MAX_RECEIPTS} message ids")

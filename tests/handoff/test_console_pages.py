@@ -77,7 +77,7 @@ def test_claim_reply_note_and_return_through_the_console(client, api, session, s
     post(client, f"/agent/conversations/{conversation_id}/reply", text="internal only", kind="note")
     intents = [(i.intent, i.entities) for i in session.scalars(select(OutboxItem).order_by(OutboxItem.id))]
     assert intents == [("agent_joined", {"agent_name": "Sam"}),
-                       ("agent_message", {"agent_text": XSS, "agent_name": "Sam"})]
+                       ("agent_message", {"agent_text": XSS, "agent_name": "Sam", "message_id": reply.get_json()["message_id"]})]
 
     live = client.get(f"/agent/conversations/{conversation_id}/live?after=0").get_json()
     assert live["status"] == "open"

@@ -81,7 +81,7 @@ def test_replies_carry_their_id_and_read_as_seen_only_for_their_own_customer(api
     assert session.get(Message, reply.id).seen_at is not None
 
 
-@pytest.mark.parametrize("ids", [[], "1", [0], [True], [1.5], list(range(1, 102)), None])
+@pytest.mark.parametrize("ids", [[], "1", [0], [True], [1.5], [2**31], list(range(1, 102)), None])
 def test_bad_receipts_are_refused_clearly(api, ids):
     response = api.post("/receipts", {"sender_id": "web-0", "message_ids": ids})
     assert response.status_code == 422
