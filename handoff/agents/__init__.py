@@ -11,6 +11,7 @@ from handoff.extensions import db, state
 from handoff.i18n import local_time
 from handoff.models import utcnow
 from handoff.services.agents import touch
+from handoff.services.console import waiting_ids
 from handoff.services.errors import ServiceError
 
 from .security import csrf_ok, csrf_token, load_agent, safe_next, wants_json
@@ -56,6 +57,12 @@ def _csrf_token() -> str:
 @bp.app_context_processor
 def _words() -> dict:
     return {"words": words, "customer": words.customer}
+
+
+@bp.app_template_global("waiting_ids")
+def _waiting_ids() -> str:
+    """The queue as the page was drawn: a new-customer alert only names who came after."""
+    return " ".join(str(i) for i in waiting_ids(db()))
 
 
 @bp.app_template_filter("local")

@@ -66,6 +66,11 @@ def waiting(session: Session) -> list[Conversation]:
     )
 
 
+def waiting_ids(session: Session) -> list[int]:
+    """Who is in the queue right now, as ids: what a console page knew when it was drawn."""
+    return list(session.scalars(select(Conversation.id).where(Conversation.status == "pending").order_by(Conversation.id)))
+
+
 def open_conversations(session: Session, agent: Agent | None = None, others_of: Agent | None = None) -> list[Conversation]:
     query = (
         select(Conversation)

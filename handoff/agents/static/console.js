@@ -95,13 +95,15 @@
   function showWaiting(count) {
     document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
   }
-  // Who is new in the queue, remembered across pages and tabs so one arrival alerts once.
+  // Who is new in the queue, remembered across pages and tabs so one arrival alerts once; in a browser
+  // that remembers nothing yet, new means after this page was drawn.
+  var drawnWith = (body.dataset.waiting || "").split(" ").filter(Boolean).map(Number);
   function noticeQueue(queue, total) {
     var ids = queue.map(function (item) { return item.id; });
     var known = null;
     try { known = JSON.parse(store.getItem(agentKey + "queue") || "null"); } catch (e) { known = null; }
     try { store.setItem(agentKey + "queue", JSON.stringify(ids)); } catch (e) { /* private mode */ }
-    if (!Array.isArray(known)) { return; } // the first page ever: nothing is new
+    if (!Array.isArray(known)) { known = drawnWith; }
     var fresh = queue.filter(function (item) { return known.indexOf(item.id) < 0; }).reverse();
     if (!fresh.length) { return; }
     if (setting("sound")) { beep(); }
