@@ -58,6 +58,17 @@ def channel_of(tracker: Tracker) -> str:
     return (tracker.get_latest_input_channel() or "rest").lower()
 
 
+def customer_words(tracker: Tracker) -> str:
+    """The customer's latest message as they saw it: a button click reads as the button's words."""
+    text = latest_text(tracker)
+    if not text.startswith("/"):
+        return text
+    offered = [button for event in tracker.events if event.get("event") == "bot"
+               for button in ((event.get("data") or {}).get("buttons") or [])]
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    return clicked_words(text, intent, offered, language_of(tracker))
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

@@ -11,10 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import providers
 from actions.conversation import (
     channel_of,
+    customer_words,
     entity_value,
     idempotency_key,
     language_of,
-    latest_text,
     latest_user_timestamp,
     question_for_agent,
     transcript,
@@ -142,7 +142,7 @@ def unrelayed_messages(tracker: Tracker) -> List[Dict[str, Any]]:
 def marked_if_cut(tracker: Tracker) -> str:
     """The customer's latest text for the agent; a message the channel cut to the limit says so at its end."""
     original = ((tracker.latest_message or {}).get("metadata") or {}).get("truncated_from")
-    return with_cut_mark(latest_text(tracker), original, language_of(tracker))
+    return with_cut_mark(customer_words(tracker), original, language_of(tracker))
 
 
 class ActionRelayToAgent(Action):

@@ -43,3 +43,16 @@ def test_english_conversation_and_payloads_no_button_showed():
     # "None of these" comes from the label the actions give that button; an intent nothing names stays marked
     assert said == ["Hello", "None of these", "[what_can_you_do]"]
 
+
+
+def test_a_click_while_an_agent_has_the_conversation_reaches_them_as_its_button(handoff):
+    from actions.handoff import ActionHandOff, ActionRelayToAgent
+    from tests.actions.conftest import run
+
+    run(ActionHandOff(), make_tracker("agent", intent="request_human"))
+    history = [bot("Hat das geholfen?", ("👍 Ja", "/feedback_helpful"), ("👎 Nein", "/feedback_not_helpful"),
+                   timestamp=1.0)]
+    slots = {"handoff_active": True, "escalation_id": 1, "language": "de"}
+    run(ActionRelayToAgent(), make_tracker("/feedback_helpful", intent="feedback_helpful", history=history, slots=slots))
+    run(ActionRelayToAgent(), make_tracker("Danke, jetzt geht es", history=history, slots=slots))
+    assert [m["text"] for m in handoff.messages[1]] == ["👍 Ja", "Danke, jetzt geht es"]
