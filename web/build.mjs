@@ -14,14 +14,17 @@ const target = join(here, "..", "handoff", "web", "static", "webchat");
 const { version } = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8"));
 
 const fontImport = /@import url\(https:\/\/fonts\.googleapis\.com\/[^)]*\);/g;
-const sessionLog = /console\.log\("session_confirm:"\.concat\([^)]*\)\.concat\([a-z]\)\),/g;
+const sessionLogs = [
+  /console\.log\("session_confirm:"\.concat\([^)]*\)\.concat\([a-z]\)\),/g,
+  /console\.log\("sending init payload",[a-z]\),/g,
+];
 const original = readFileSync(join(pkg, "lib", "index.js"), "utf8");
-const bundle = original.replace(fontImport, "").replace(sessionLog, "");
+const bundle = sessionLogs.reduce((text, log) => text.replace(log, ""), original.replace(fontImport, ""));
 if (/@import url\(https?:/.test(bundle)) {
   console.error("rasa-webchat bundle still imports remote CSS; update web/build.mjs");
   process.exit(1);
 }
-if (/session_id:"/.test(bundle) || !original.match(sessionLog)) {
+if (/session_id:"|sending init payload/.test(bundle) || !sessionLogs.every((log) => original.match(log))) {
   console.error("rasa-webchat bundle still logs the session id (or its log changed); update web/build.mjs");
   process.exit(1);
 }
