@@ -111,7 +111,9 @@ def test_agent_takes_over_live_replies_and_returns_to_the_bot(live_server, brows
     calls = fake_rasa.wait_for(lambda calls: any(c["name"] == "agent_message" for c in calls))
     reply = next(c for c in calls if c["name"] == "agent_message")
     assert reply["sender_id"] == "web-customer-1"
-    assert reply["entities"] == {"agent_text": "Hi, I am Sam. Let us check your line together.", "agent_name": "Sam"}
+    assert reply["entities"] == {"agent_text": "Hi, I am Sam. Let us check your line together.", "agent_name": "Sam",
+                                 "message_id": reply["entities"]["message_id"]}  # the widget's "seen" receipt names it
+    assert isinstance(reply["entities"]["message_id"], int)
     page.wait_for_selector(".delivery.sent")
     assert page.input_value("#reply-text") == ""
 
