@@ -7,6 +7,7 @@ all start with current translations. `make translations` re-extracts the strings
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -59,7 +60,7 @@ def _compile_into(source: Path, target: Path) -> None:
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=po_path.parent.parent.name)
         mo_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = mo_path.with_name(mo_path.name + ".tmp")
+        partial = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.tmp")  # one per worker starting at once
         with partial.open("wb") as handle:
             write_mo(handle, catalog)
         partial.replace(mo_path)  # atomic: workers starting together never read half a file
