@@ -29,6 +29,15 @@ def fetch_faq_changes(since: int) -> Dict[str, Any]:
     return response.json()
 
 
+def _follow_interval() -> float:
+    raw = os.environ.get("KB_FOLLOW_SECONDS", "1")
+    try:
+        return float(raw)
+    except ValueError:
+        logger.error("KB_FOLLOW_SECONDS=%r is not a number of seconds; following published FAQ changes every 1 s", raw)
+        return 1.0
+
+
 def get_kb() -> Any:
     """The knowledge base, loaded once; it follows the FAQ changes published in the handoff service
     (every ``KB_FOLLOW_SECONDS``, 0 = never) and reloads when its index directory is rebuilt."""
@@ -39,7 +48,7 @@ def get_kb() -> Any:
 
             _kb = load_knowledge_base(Settings.from_env())
             logger.info("knowledge base loaded")
-            interval = float(os.environ.get("KB_FOLLOW_SECONDS", "1"))
+            interval = _follow_interval()
             if interval > 0:
                 from knowledge_base.follow import Follower
 
