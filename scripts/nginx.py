@@ -26,7 +26,8 @@ UNPRIVILEGED_USER = "www-data"
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
+    # /usr/sbin is not on an ordinary user's PATH on Debian.
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if found is None:
         raise RuntimeError("nginx is not installed (apt-get install nginx, or `make system-packages`)")
     return found
