@@ -69,8 +69,8 @@ class KnowledgeBase:
     def encode(self, texts: list[str]):
         if self._encode is None:
             self._encode = _query_encoder(self.settings, self._state.manifest)
-        if len(texts) == 1:
-            return self._encode_one(texts[0], self._encode)[None, :]
+        if len(texts) == 1:  # a copy: callers (the console's clustering) normalise in place
+            return self._encode_one(texts[0], self._encode)[None, :].copy()
         vectors = self._encode(texts)
         if vectors.shape[1] != self._state.manifest["dims"]:
             raise FAQError(

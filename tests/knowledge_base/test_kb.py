@@ -165,3 +165,11 @@ def test_refuses_index_when_the_models_weights_are_replaced_in_place(faq_dir, tm
 def test_german_paraphrase_in_other_words_ranks_its_entry_first(kb):
     result = kb.search("Mein Päckchen ist noch nicht angekommen, wie sehe ich wo es gerade ist?", language="de")
     assert result.hits[0].entry_id == "track-order" and result.hits[0].language == "de"
+
+
+def test_a_single_text_vector_can_be_changed_by_the_caller_without_harming_the_cache(kb):
+    """The console's clustering normalises the vectors it gets in place (it once failed: 'read-only')."""
+    first = kb.encode(["where is my parcel"])
+    original = first.copy()
+    first /= 2.0
+    assert (kb.encode(["where is my parcel"]) == original).all()
