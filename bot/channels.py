@@ -214,8 +214,16 @@ class SocketIOInput(InputChannel):
 
         @sio.on("catch_up")
         async def catch_up(sid: Text, data: Optional[Dict] = None) -> None:
-            """A (re)connected widget names its newest bot message's time; it gets what it missed since."""
-            sender_id = (await sio.get_session(sid)).get("sender_id")
+            """A (re)connected widget names its newest bot message's time; it gets what it missed since.
+
+            Once per connection: a reconnect is a new connection, and a page cannot make the server read the
+            tracker over and over.
+            """
+            session = await sio.get_session(sid)
+            sender_id = session.get("sender_id")
+            if session.get("caught_up"):
+                return
+            await sio.save_session(sid, {**session, "caught_up": True})
             since = data.get("since") if isinstance(data, dict) else None
             if isinstance(since, str):
                 try:
@@ -235,10 +243,13 @@ class SocketIOInput(InputChannel):
 
         @sio.on("seen")
         async def seen(sid: Text, data: Optional[Dict] = None) -> None:
-            sender_id = (await sio.get_session(sid)).get("sender_id")
-            ids = receipt_ids(data)
-            if sender_id and ids:
-                asyncio.get_running_loop().create_task(report_seen(sender_id, ids))
+            session = await sio.get_session(sid)
+            reported = session.get("reported") or []
+            # Each reply is confirmed once per connection, and a connection confirms a bounded number.
+            ids = [i for i in receipt_ids(data) if i not in reported][: MAX_RECEIPTS * 5 - len(reported)]
+            if session.get("sender_id") and ids:
+                await sio.save_session(sid, {**session, "reported": reported + ids})
+                asyncio.get_running_loop().create_task(report_seen(session["sender_id"], ids))
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
