@@ -48,6 +48,8 @@ class NginxConfig:
     directory: Path  # config, pid file, temp paths and access log live here
     max_body: str = "1m"
     read_timeout: str = "120s"
+    rate_per_address: str = "10r/s"  # requests per client address (loopback exempt), nginx's notation
+    burst: int = 40
 
     def render(self) -> str:
         environment = Environment(loader=FileSystemLoader(TEMPLATE.parent), undefined=StrictUndefined,
@@ -55,6 +57,7 @@ class NginxConfig:
         return environment.get_template(TEMPLATE.name).render(
             listen=self.listen, upstreams=list(self.upstreams), directory=self.directory.resolve(),
             max_body=self.max_body, read_timeout=self.read_timeout, open_files=open_files_limit(),
+            rate_per_address=self.rate_per_address, burst=self.burst,
         )
 
     def write(self) -> Path:

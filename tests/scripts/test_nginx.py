@@ -189,3 +189,33 @@ def test_socketio_sticks_to_one_server_per_client_address_and_passes_upgrades(up
     _socketio_server(url, "127.0.0.1", upgrade=True)
     headers = next(h for u in upstreams for _, _, h in reversed(u.seen) if h.get("Upgrade"))
     assert headers["Upgrade"] == "websocket" and headers["Connection"].lower() == "upgrade"
+
+
+def _status(url: str, client_address: str, path: str = "/webhooks/rest/webhook") -> tuple[int, bytes, dict]:
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(client_address, 0))
+    connection.request("POST", path, body=b'{"sender": "x", "message": "hi"}',
+                       headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    result = response.status, response.read(), dict(response.getheaders())
+    connection.close()
+    return result
+
+
+def test_each_client_address_is_rate_limited_with_a_json_429_and_others_are_not(upstreams, nginx):
+    url, _ = nginx([u.port for u in upstreams], rate_per_address="1r/s", burst=5)
+    flood = [_status(url, "127.0.0.9") for _ in range(12)]
+    statuses = [status for status, _, _ in flood]
+    assert statuses[:6] == [200] * 6 and statuses[-1] == 429  # the burst passes, then the address waits
+    status, body, headers = flood[-1]
+    assert json.loads(body)["error"] == "Too Many Requests" and headers["Retry-After"] == "1"
+    assert _status(url, "127.0.0.10")[0] == 200  # another customer is not affected
+    assert [_status(url, "127.0.0.1")[0] for _ in range(12)] == [200] * 12  # this machine is exempt
+
+
+def test_socketio_requests_carry_the_client_address_on(upstreams, nginx):
+    url, _ = nginx([u.port for u in upstreams])
+    _socketio_server(url, "127.0.0.7")
+    headers = next(h for u in upstreams for path, _, h in reversed(u.seen) if path.startswith("/socket.io/"))
+    assert headers["X-Forwarded-For"] == "127.0.0.7" and headers["X-Real-IP"] == "127.0.0.7"
+    assert headers["Host"].startswith("127.0.0.1:")
