@@ -14,9 +14,10 @@ MAX_VERSION = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 
 
 def _number(name: str, default: int, low: int, high: int, problems: list) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
+    raw = request.args.get(name)
+    if raw is None:  # absent; present but empty ("?limit=") is a mistake like any other
         return default
+    raw = raw.strip()
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and low <= int(raw) <= high):
         problems.append({"field": name, "message": f"must be a whole number from {low} to {high}"})
         return default
