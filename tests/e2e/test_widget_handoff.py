@@ -100,3 +100,40 @@ def test_a_reply_written_while_the_tab_was_closed_is_shown_when_it_is_reopened(
         online_agent.resolve(conversation)
     finally:
         context.close()
+
+
+REASON_SHOWN = {"de": "der Kunde wollte mit einem Menschen sprechen", "en": "the customer asked for a person"}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_asking_for_a_person_reads_as_requested_and_cancelling_leaves_the_queue_at_once(
+    browser, channels_stack: Stack, online_agent: AgentConsole, language: str  # noqa: F811
+):
+    """On a phone-sized screen: the console names the reason the customer gave; "abbrechen"/"cancel" takes
+    them out of the queue (the hint goes), no agent can claim them afterwards, and nobody 'joins' later."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    words = WORDS[language]
+    context = browser.new_context(locale=f"{language}-DE", viewport={"width": 390, "height": 844})
+    try:
+        tab = open_chat(context, channels_stack, language)
+        wait_for_bot_text(tab, r"Hallo! Ich bin|Hi! I'm NordNet")  # the greeting first (not just its typing dots)
+        ask(tab, words["ask"])
+        wait_for_bot_text(tab, words["queued"])
+        place_in_hint(tab, language)
+        conversation = escalation_id(channels_stack, sender_of(tab, channels_stack))
+        page = online_agent.http.get(f"{channels_stack.handoff_url}/agent/conversations/{conversation}",
+                                     headers={"Accept-Language": language}, timeout=30).text
+        assert REASON_SHOWN[language] in page
+
+        ask(tab, words["cancel"])
+        wait_for_bot_text(tab, words["left"])
+        tab.locator(".nn-chat-hint").wait_for(state="detached", timeout=WAIT_MS)
+        refused = online_agent.http.post(
+            f"{channels_stack.handoff_url}/agent/conversations/{conversation}/claim",
+            data={"csrf_token": online_agent.csrf}, headers={"X-Requested-With": "fetch"}, timeout=30)
+        assert refused.status_code == 409
+        tab.wait_for_timeout(1500)
+        assert not [text for text in tab.locator(".rw-response").all_inner_texts() if words["joined"] in text]
+        tab.screenshot(path=str(SCREENSHOTS / f"widget-cancelled-{language}-phone.png"))
+    finally:
+        context.close()
