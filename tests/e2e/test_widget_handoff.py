@@ -40,31 +40,39 @@ def place_in_hint(tab, language: str) -> int:
     return int(match.group(1))
 
 
+HINT = {
+    "de": {"place": "Platz {n} in der Warteschlange", "agent": "Sie schreiben mit {name}"},
+    "en": {"place": "Number {n} in the queue", "agent": "You are chatting with {name}"},
+}
+
+
+@pytest.mark.parametrize("ahead,behind", [("de", "en"), ("en", "de")])
 def test_the_place_under_the_header_moves_up_when_the_customer_ahead_is_picked_up(
-    browser, channels_stack: Stack, online_agent: AgentConsole  # noqa: F811
+    browser, channels_stack: Stack, online_agent: AgentConsole, ahead: str, behind: str  # noqa: F811
 ):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    contexts = [browser.new_context(locale=f"{lang}-DE", viewport={"width": 1280, "height": 900}) for lang in ("de", "en")]
+    contexts = [browser.new_context(locale=f"{lang}-DE", viewport={"width": 1280, "height": 900}) for lang in (ahead, behind)]
     try:
-        anna, ben = open_chat(contexts[0], channels_stack, "de"), open_chat(contexts[1], channels_stack, "en")
-        ask(anna, WORDS["de"]["ask"])
-        wait_for_bot_text(anna, WORDS["de"]["queued"])
-        ask(ben, WORDS["en"]["ask"])
-        wait_for_bot_text(ben, WORDS["en"]["queued"])
-        before = place_in_hint(ben, "en")
-        assert place_in_hint(anna, "de") < before
+        first, second = open_chat(contexts[0], channels_stack, ahead), open_chat(contexts[1], channels_stack, behind)
+        ask(first, WORDS[ahead]["ask"])
+        wait_for_bot_text(first, WORDS[ahead]["queued"])
+        ask(second, WORDS[behind]["ask"])
+        wait_for_bot_text(second, WORDS[behind]["queued"])
+        before = place_in_hint(second, behind)
+        assert place_in_hint(first, ahead) < before
 
-        online_agent.claim(escalation_id(channels_stack, sender_of(anna, channels_stack)))
-        wait_for_bot_text(ben, re.escape(f"Your place in the queue is now {before - 1}"))
-        ben.locator(".nn-chat-hint", has_text=f"Number {before - 1} in the queue").wait_for(timeout=WAIT_MS)
-        ben.screenshot(path=str(SCREENSHOTS / "widget-queue-moved-en.png"))
-        wait_for_bot_text(anna, re.escape(f"{online_agent.name} hat das Gespräch übernommen"))
-        anna.locator(".nn-chat-hint", has_text=f"Sie schreiben mit {online_agent.name}").wait_for(timeout=WAIT_MS)
+        online_agent.claim(escalation_id(channels_stack, sender_of(first, channels_stack)))
+        wait_for_bot_text(second, re.escape(f"{WORDS[behind]['moved']} {before - 1}"))
+        second.locator(".nn-chat-hint", has_text=HINT[behind]["place"].format(n=before - 1)).wait_for(timeout=WAIT_MS)
+        second.screenshot(path=str(SCREENSHOTS / f"widget-queue-moved-{behind}.png"))
+        wait_for_bot_text(first, re.escape(f"{online_agent.name} {WORDS[ahead]['joined']}"))
+        first.locator(".nn-chat-hint", has_text=HINT[ahead]["agent"].format(name=online_agent.name)).wait_for(
+            timeout=WAIT_MS)
 
-        ask(ben, "cancel")  # leaves the queue at once; the hint goes
-        wait_for_bot_text(ben, WORDS["en"]["left"])
-        ben.locator(".nn-chat-hint").wait_for(state="detached", timeout=WAIT_MS)
-        online_agent.resolve(escalation_id(channels_stack, sender_of(anna, channels_stack)))
+        ask(second, WORDS[behind]["cancel"])  # leaves the queue at once; the hint goes
+        wait_for_bot_text(second, WORDS[behind]["left"])
+        second.locator(".nn-chat-hint").wait_for(state="detached", timeout=WAIT_MS)
+        online_agent.resolve(escalation_id(channels_stack, sender_of(first, channels_stack)))
     finally:
         for context in contexts:
             context.close()
