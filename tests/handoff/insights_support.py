@@ -4,6 +4,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import pytest
+
 SMALL_FAQ = {
     "en.yml": """language: en
 entries:
@@ -66,3 +68,37 @@ def kb_settings(faq: Path, index_dir: Path, check_sources: bool = True):
     from knowledge_base import Settings
 
     return Settings(faq_path=faq, index_dir=index_dir, check_sources=check_sources)
+
+
+# --- fixtures shared by the publishing tests (import them into the test module) ---------------------
+@pytest.fixture
+def backend():
+    return "sqlite"
+
+
+@pytest.fixture
+def faq(tmp_path):
+    folder = make_faq(tmp_path)
+    build(folder, tmp_path / "index")
+    return folder
+
+
+@pytest.fixture
+def live(app, faq, tmp_path):
+    """The knowledge base the service publishes to, as the action server loads it."""
+    from knowledge_base import load_knowledge_base
+
+    from handoff.insights import InsightsState
+
+    kb = load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder())
+    app.extensions["insights"] = InsightsState(kb_loader=lambda: kb, faq_path_loader=lambda: faq, encode=encoder())
+    return kb
+
+
+@pytest.fixture
+def admin(client, make_agent):
+    from tests.handoff.support import login
+
+    agent = make_agent("Alex", role="admin", email="alex@example.com")
+    login(client, "alex@example.com")
+    return agent

@@ -4,44 +4,14 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from handoff.insights import InsightsState
 from handoff.models import FaqChange
 
-from tests.handoff.insights_support import build, encoder, kb_settings, make_faq
-from tests.handoff.support import csrf, escalation_body, login
+from tests.handoff.insights_support import admin, backend, encoder, faq, kb_settings, live  # noqa: F401 - fixtures
+from tests.handoff.support import csrf, escalation_body
 
 NEW = {"id": "pay-bitcoin", "language": "en", "questions": "Can I pay with bitcoin?\nDo you take crypto?",
        "answer": "No, we accept bank transfer and credit card.", "url": "https://example.com/help/pay",
        "tags": "billing, payment"}
-
-
-@pytest.fixture
-def backend():
-    return "sqlite"
-
-
-@pytest.fixture
-def faq(tmp_path):
-    folder = make_faq(tmp_path)
-    build(folder, tmp_path / "index")
-    return folder
-
-
-@pytest.fixture
-def live(app, faq, tmp_path):
-    """The knowledge base the service publishes to, as the action server loads it."""
-    from knowledge_base import load_knowledge_base
-
-    kb = load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder())
-    app.extensions["insights"] = InsightsState(kb_loader=lambda: kb, faq_path_loader=lambda: faq, encode=encoder())
-    return kb
-
-
-@pytest.fixture
-def admin(client, make_agent):
-    agent = make_agent("Alex", role="admin", email="alex@example.com")
-    login(client, "alex@example.com")
-    return agent
 
 
 def form(client, path, **data):
