@@ -9,13 +9,9 @@ from handoff.agents import back, bp
 from handoff.agents.security import log_in, safe_next
 from handoff.extensions import db, state
 from handoff.i18n import CONSOLE_LANGUAGES
+from handoff.limits import client_address  # the peer, or the trusted proxies' X-Forwarded-For
 from handoff.services import agents as agent_service
 from handoff.services.agents import AccountLocked, Lockout, TooManyAttempts
-
-
-def client_ip() -> str:
-    # Behind a proxy, configure it to set REMOTE_ADDR (e.g. werkzeug's ProxyFix); never trust headers blindly.
-    return request.remote_addr or "unknown"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,7 +23,7 @@ def login():
     settings = state().settings
     lockout = Lockout(settings.lockout_failures, settings.lockout_minutes)
     try:
-        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_ip(), lockout=lockout)
+        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_address(), lockout=lockout)
     except TooManyAttempts as exc:
         minutes = max(1, round(exc.retry_after / 60))
         if isinstance(exc, AccountLocked) and exc.retry_after:
