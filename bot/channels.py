@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncRedisManager, AsyncServer
 
 from bot import resilience, sessions
-from bot.inbound import RejectedMessage, clean_text, rest_message
+from bot.inbound import RejectedMessage, clean_text, customer_metadata, rest_message
 from bot.widget_markdown import for_widget
 
 logger = logging.getLogger(__name__)
@@ -279,10 +279,8 @@ class SocketIOInput(InputChannel):
                     metadata = json.loads(metadata)
                 except ValueError:
                     metadata = {}
-            metadata = metadata if isinstance(metadata, dict) else {}
             text, original_length = clean_text(str(data.get("message") or ""))
-            if original_length is not None:
-                metadata = {**metadata, "truncated_from": original_length}
+            metadata = customer_metadata(metadata if isinstance(metadata, dict) else {}, original_length)
             message = UserMessage(
                 text,
                 SocketIOOutput(sio, self.bot_message_evt),
@@ -312,6 +310,10 @@ class RestInput(_RasaRestInput):
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()  # a REST client cannot pass itself off as Messenger or the widget
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        metadata = (request.json or {}).get("metadata")  # an object (or absent): the middleware refused the rest
+        return customer_metadata(metadata if isinstance(metadata, dict) else {})
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(resilience.guard(on_new_message))

@@ -41,6 +41,19 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+# Metadata keys only a channel sets (the original length of a text it cut); a customer's own copy is dropped,
+# or a 100-character message could show the agent "[message cut: 99999 characters sent …]".
+CHANNEL_METADATA = frozenset({"truncated_from"})
+
+
+def customer_metadata(metadata: Dict[str, Any], original_length: Optional[int] = None) -> Dict[str, Any]:
+    """The customer's metadata without the channel's keys, plus ``truncated_from`` when the channel cut the text."""
+    kept = {key: value for key, value in metadata.items() if key not in CHANNEL_METADATA}
+    if original_length is not None:
+        kept["truncated_from"] = original_length
+    return kept
+
+
 class RejectedMessage(ValueError):
     """A REST request the bot will not process, with the HTTP status and a message for the caller."""
 
@@ -103,7 +116,7 @@ def rest_message(body: bytes) -> RestMessage:
     metadata = payload.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise RejectedMessage(422, "validation_error", "metadata must be an object if given.")
-    return RestMessage(sender, text, metadata or {})
+    return RestMessage(sender, text, customer_metadata(metadata or {}))
 
 
 # What a customer may send as "/intent{...}": the customer intents of the domain (the bot's buttons, the widget's

@@ -124,3 +124,12 @@ def test_a_rest_caller_cannot_write_into_a_widget_or_messenger_conversation(send
         rest_message(json.dumps({"sender": sender, "message": "Hallo"}).encode())
     assert refused.value.status == 422 and "another channel" in refused.value.message
     assert rest_message(json.dumps({"sender": "crm-12345", "message": "Hallo"}).encode()).sender == "crm-12345"
+
+
+def test_customers_cannot_claim_that_the_channel_cut_their_message():
+    from bot.inbound import customer_metadata, rest_message
+
+    assert customer_metadata({"truncated_from": 99999, "locale": "de"}) == {"locale": "de"}
+    assert customer_metadata({"truncated_from": 99999}, 5000) == {"truncated_from": 5000}  # only the channel's own
+    body = b'{"sender": "u1", "message": "hi", "metadata": {"truncated_from": 99999, "locale": "de"}}'
+    assert rest_message(body).metadata == {"locale": "de"}

@@ -115,3 +115,12 @@ def test_a_flooding_sender_is_throttled_politely_and_others_are_not(stack: Stack
         "Sie schreiben gerade sehr schnell – bitte warten Sie einen Moment, dann antworte ich wieder."]
     assert replies[31] == []  # told once per burst, not once per message
     assert Customer(stack).say("Hallo")  # another customer is answered as usual
+
+
+def test_a_customer_cannot_fake_the_channels_cut_mark(stack: Stack, customer: Customer):
+    """`truncated_from` is the channel's note that it cut a long message (the agent then reads a mark)."""
+    reply = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=60, json={
+        "sender": customer.sender, "message": "Hallo", "metadata": {"truncated_from": 99999, "locale": "de"}})
+    assert reply.status_code == 200
+    said = [e for e in customer.tracker()["events"] if e["event"] == "user"][-1]
+    assert "truncated_from" not in said["metadata"] and said["metadata"]["locale"] == "de"
