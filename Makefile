@@ -68,6 +68,7 @@ system-packages:
 	  command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	  command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || missing="$$missing fonts-noto-color-emoji"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing system packages:$$missing"; \
 	    if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
