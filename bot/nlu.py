@@ -12,8 +12,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language import detect
-from bot.policies import EXTERNAL_INTENTS as INTERNAL_INTENTS
 from bot.routing import keeps_intent, promoted_intent
+from core.vocabulary import INTERNAL_INTENTS
 
 # Intents that only ever mean a short social or control move. A longer message that NLU puts
 # here is almost always a real question ("Hi, my router keeps dropping the connection").

@@ -11,9 +11,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from core.vocabulary import INTERNAL_INTENTS
+
 RELAY_ACTION = "action_relay_to_agent"
-# Intents the handoff service triggers through the HTTP API: rules handle them as usual.
-EXTERNAL_INTENTS = frozenset({"agent_message", "agent_joined", "handoff_ended", "callback_update", "queue_update"})
 # What the customer may still do themselves while waiting for or talking to a person.
 CUSTOMER_CONTROLS = {
     "request_callback": "action_switch_to_callback",
@@ -58,6 +58,6 @@ class HandoffPolicy(Policy):
         if tracker.latest_action_name != ACTION_LISTEN_NAME:
             return None
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if intent is None or intent in EXTERNAL_INTENTS:
-            return None
+        if intent is None or intent in INTERNAL_INTENTS:
+            return None  # the handoff service's own intents: the rules handle them as usual
         return CUSTOMER_CONTROLS.get(intent, RELAY_ACTION)
