@@ -17,7 +17,7 @@ PIP_FILTER := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" 
 
 help:
 	@echo "make run    build the FAQ index, train Rasa if its data changed, start all services"
-	@echo "make test   install what is needed and run the whole test suite"
+	@echo "make test   install what is needed, lint (ruff check) and run the whole test suite"
 	@echo "make run-prod  production shape: PostgreSQL, Redis, 2 Rasa servers behind nginx, gunicorn"
 	@echo "make kb     rebuild the knowledge-base index from data/faq"
 	@echo "make model-mpnet  download the larger all-mpnet-base-v2 encoder (400 MB) to var/models/ for KB_MODEL"
@@ -98,6 +98,7 @@ run-prod: venvs system-packages $(WEBCHAT_BUNDLE)
 
 test: venvs system-packages $(WEBCHAT_BUNDLE)
 	@mkdir -p var
+	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/python -m scripts.stack train
 	HF_HUB_OFFLINE=1 HANDOFF_REQUIRE_POSTGRES=1 $(VENV)/bin/python -m pytest
 

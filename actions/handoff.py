@@ -126,7 +126,7 @@ def unrelayed_messages(tracker: Tracker) -> List[Dict[str, Any]]:
                          "text": pending.get("text") or "", "timestamp": timestamp})
 
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
-    for index, event in enumerate(events[start:last_user], start=start):
+    for event in events[start:last_user]:
         kind = event.get("event")
         if kind == "user":
             settle()
@@ -319,7 +319,7 @@ class ActionCancel(Action):
             try:
                 if providers.get_kb().search(text, language=tracker.get_slot("language"), k=1).band == "answer":
                     return events + [FollowupAction("action_answer_from_kb")]
-            except Exception:  # noqa: BLE001 - the plain answer below is always possible
+            except Exception:  # the plain answer below is always possible
                 logger.warning("knowledge base lookup for a cancel failed", exc_info=True)
         dispatcher.utter_message(response="utter_nothing_to_cancel")
         return events

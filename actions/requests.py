@@ -92,7 +92,7 @@ def request_by_meaning(kb: Any, text: str, best_faq_score: float) -> Optional[st
         return None
     try:
         intent, similarity = matcher(kb).nearest(kb, text)
-    except Exception:  # noqa: BLE001 - a missed request is better than a broken answer
+    except Exception:  # a missed request is better than a broken answer
         logger.warning("request matcher failed", exc_info=True)
         return None
     if intent and similarity >= MIN_SIMILARITY and similarity >= best_faq_score + MIN_LEAD:

@@ -158,9 +158,9 @@ def report_kb_share(
     exclude: Optional[Dict[str, Tuple[str, ...]]] = None,
 ) -> Dict[str, object]:
     exclude = exclude or {}
-    scored = [(t, l, p) for (t, l), p in zip(items, predictions) if l not in exclude]
+    scored = [(text, label, p) for (text, label), p in zip(items, predictions) if label not in exclude]
     reached = sum(p[0] in KB_INTENTS for _, _, p in scored)
-    misses = [(p[1], p[0], l, t) for t, l, p in scored if p[0] not in KB_INTENTS]
+    misses = [(p[1], p[0], label, text) for text, label, p in scored if p[0] not in KB_INTENTS]
     share = reached / len(scored) if scored else 0.0
     status = "OK " if share >= TARGET_KB else "MISS"
     print(f"[{status}] {name}: {reached}/{len(scored)} reach the knowledge base = {pct(reached, len(scored))}"
@@ -178,9 +178,9 @@ def report_kb_share(
     if exclude:
         print("       CLINC intents that are small talk/control here (routed as expected):")
         groups = defaultdict(list)
-        for (t, l), p in zip(items, predictions):
-            if l in exclude:
-                groups[l].append(p[0])
+        for (_, label), p in zip(items, predictions):
+            if label in exclude:
+                groups[label].append(p[0])
         for label, preds in sorted(groups.items()):
             ok = sum(p in exclude[label] for p in preds)
             own[label] = ok / len(preds)

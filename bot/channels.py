@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import os
-import re
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 import aiohttp

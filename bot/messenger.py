@@ -158,7 +158,7 @@ class MessengerInput(InputChannel):
                 await on_new_message(
                     UserMessage(text, output, event.sender_id, input_channel=self.name(), metadata=event.metadata)
                 )
-        except Exception:  # noqa: BLE001 - one bad event must not stop the sender's later ones
+        except Exception:  # one bad event must not stop the sender's later ones
             logger.exception("Messenger event from %s could not be handled", event.sender_id)
         finally:
             await self.client.sender_action(event.sender_id, "typing_off")

@@ -145,7 +145,7 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]], delays: Sequence[floa
                     return await on_new_message(message)
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - decided below
+                except Exception as exc:  # retried or answered: decided below
                     retry = attempt < len(delays) and sent == 0 and _infrastructure_error(exc)
                     logger.error("message of %s failed (%s: %s)%s", message.sender_id, type(exc).__name__, exc,
                                  f"; retrying in {delays[attempt]:.1f} s" if retry else "")

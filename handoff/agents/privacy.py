@@ -38,7 +38,7 @@ def _question_kinds():
 
     try:
         return insights().question_kinds().classify
-    except Exception:  # noqa: BLE001 - a deletion must never fail for the sake of a statistic
+    except Exception:  # a deletion must never fail for the sake of a statistic
         logger.warning("no question classifier for the deletion; its bot events count as questions", exc_info=True)
         return None
 

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from handoff.models import BotEvent, CallbackRequest, Contact, Conversation, Feedback, Message, utcnow
+from handoff.models import BotEvent, CallbackRequest, Contact, Conversation, Feedback, utcnow
 
 from .contacts import upsert_contact
 from .idempotency import Outcome, run_once

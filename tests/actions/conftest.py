@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import textwrap
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest

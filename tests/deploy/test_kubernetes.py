@@ -167,14 +167,14 @@ def route(request_path: str) -> tuple[str, dict] | None:
     """The service a request path reaches, by the Ingress API's matching rules (longest match wins)."""
     path = request_path.split("?")[0]
     best = None
-    for rule_path, path_type, service, annotations in ingress_routes():
+    for rule_path, path_type, service, rule_annotations in ingress_routes():
         if path_type == "Exact":
             matched = path == rule_path
         else:  # Prefix: element by element, a trailing slash ignored
             prefix = [p for p in rule_path.split("/") if p]
             matched = [p for p in path.split("/") if p][:len(prefix)] == prefix
         if matched and (best is None or len(rule_path) > len(best[0])):
-            best = (rule_path, service, annotations)
+            best = (rule_path, service, rule_annotations)
     return (best[1], best[2]) if best else None
 
 

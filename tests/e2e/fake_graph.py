@@ -93,7 +93,7 @@ class FakeGraph:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # http.server's naming
                 fake._handle(self)
 
             def log_message(self, *args: Any) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import yaml
 
 from tests.e2e.conftest import AgentConsole, Customer, texts

@@ -28,7 +28,7 @@ def publish_edit_and_retire(client) -> None:
     assert client.delete("/api/insights/faq/de/router-leds", headers=token).status_code == 200
 
 
-def test_changes_are_served_in_version_order_to_the_bot_only(client, api, admin, live):
+def test_changes_are_served_in_version_order_to_the_bot_only(client, api, admin, live):  # noqa: F811
     assert client.get("/api/faq/changes").status_code == 401
     assert api.get("/faq/changes").get_json() == {"version": 0, "more": False, "changes": []}
     publish_edit_and_retire(client)
@@ -55,7 +55,7 @@ def test_a_bad_version_or_limit_is_a_clear_422(api, query, field):
     assert response.get_json()["error"]["details"][0]["field"] == field
 
 
-def test_another_replica_with_its_own_index_follows_through_the_api(client, api, admin, live, tmp_path):
+def test_another_replica_with_its_own_index_follows_through_the_api(client, api, admin, live, tmp_path):  # noqa: F811
     """An action server elsewhere: its own FAQ files and index, built before anything was published."""
     from knowledge_base import load_knowledge_base
     from knowledge_base.follow import Follower
@@ -74,7 +74,7 @@ def test_another_replica_with_its_own_index_follows_through_the_api(client, api,
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend):
+def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend):  # noqa: F811
     """Two service workers publishing at once (PostgreSQL: real concurrent transactions) never share a version."""
     errors = []
 
@@ -102,7 +102,7 @@ def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend
         assert faq_feed.changes_since(session, 0, limit=5)["version"] == 5
 
 
-def test_console_suggestions_follow_an_entry_published_in_another_process(settings, faq, tmp_path, make_agent):
+def test_console_suggestions_follow_an_entry_published_in_another_process(settings, faq, tmp_path, make_agent):  # noqa: F811
     """Two handoff processes on one database, each with its own index: publishing in one reaches the other's
     suggestions without a restart, and the publishing one's suggestions at once (Insights shares its KB)."""
     from knowledge_base import load_knowledge_base
@@ -140,7 +140,7 @@ def test_console_suggestions_follow_an_entry_published_in_another_process(settin
         second.extensions["handoff"].shutdown()
 
 
-def test_export_writes_the_files_with_every_published_change(client, admin, live, faq, session, tmp_path):
+def test_export_writes_the_files_with_every_published_change(client, admin, live, faq, session, tmp_path):  # noqa: F811
     from knowledge_base import load_entries
 
     publish_edit_and_retire(client)
@@ -157,7 +157,7 @@ def test_export_writes_the_files_with_every_published_change(client, admin, live
         faq_feed.export_faq(session, pristine, tmp_path / "out")
 
 
-def test_import_publishes_hand_edits_so_replicas_follow_them(client, api, admin, live, faq, session):
+def test_import_publishes_hand_edits_so_replicas_follow_them(client, api, admin, live, faq, session):  # noqa: F811
     publish_edit_and_retire(client)
     text = (faq / "en.yml").read_text().replace("Restart the router.", "Restart the router, then wait a minute.")
     (faq / "en.yml").write_text(text)
@@ -179,14 +179,14 @@ def test_import_publishes_hand_edits_so_replicas_follow_them(client, api, admin,
 def test_the_faq_commands_import_and_export(settings, session, tmp_path, monkeypatch, capsys):
     from handoff.cli import main
 
-    faq = make_faq(tmp_path)
+    faq_dir = make_faq(tmp_path)
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("FAQ_PATH", str(faq))
+    monkeypatch.setenv("FAQ_PATH", str(faq_dir))
     assert main(["faq", "import"]) == 0
     assert "published 5 create, 0 update, 0 retire" in capsys.readouterr().err
     assert main(["faq", "export", str(tmp_path / "out")]) == 0 and (tmp_path / "out" / "en.yml").is_file()
     assert main(["faq", "export", str(tmp_path / "out")]) == 1
     assert "is not empty" in capsys.readouterr().err
-    (faq / "broken.yml").write_text("entries: [\n")
+    (faq_dir / "broken.yml").write_text("entries: [\n")
     assert main(["faq", "import"]) == 1
     assert "nothing was published" in capsys.readouterr().err

@@ -95,7 +95,7 @@ def check_figures(client):
     return data
 
 
-def test_a_scripted_day_gives_exact_figures_that_a_deletion_keeps(client, api, admin, open_hours, session, state):
+def test_a_scripted_day_gives_exact_figures_that_a_deletion_keeps(client, api, admin, open_hours, session, state):  # noqa: F811
     scripted_day(api, client)
     before = check_figures(client)
     clusters = before["clusters"]

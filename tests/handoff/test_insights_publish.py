@@ -18,7 +18,7 @@ def form(client, path, **data):
     return client.post(path, data={"csrf_token": csrf(client), **data})
 
 
-def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, admin, faq, live, tmp_path):
+def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, admin, faq, live, tmp_path):  # noqa: F811
     from knowledge_base import load_entries
 
     before = {(e.id, e.language): e for e in load_entries(faq)}
@@ -52,7 +52,7 @@ def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, ad
     assert "pay-bitcoin" in listing and "alex@example.com" in listing
 
 
-def test_a_second_process_sees_the_published_entry_through_the_journal(client, admin, faq, live, tmp_path):
+def test_a_second_process_sees_the_published_entry_through_the_journal(client, admin, faq, live, tmp_path):  # noqa: F811
     """The action server's view: a fresh load of the same index, sources not compared."""
     from knowledge_base import load_knowledge_base
 
@@ -61,7 +61,7 @@ def test_a_second_process_sees_the_published_entry_through_the_journal(client, a
     assert fresh.search("Can I pay with bitcoin?", language="en").hits[0].entry_id == "pay-bitcoin"
 
 
-def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, faq, live, tmp_path):
+def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, faq, live, tmp_path):  # noqa: F811
     from knowledge_base import load_knowledge_base
 
     assert form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
@@ -73,7 +73,7 @@ def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, 
     ({"answer": "  "}, "answer"), ({"id": "Bad Id!"}, "id"), ({"questions": ""}, "questions"),
     ({"language": "fr"}, "language"), ({"url": "javascript:alert(1)"}, "url"),
 ])
-def test_validation_errors_are_shown_and_nothing_is_written(client, session, admin, faq, live, change, field):
+def test_validation_errors_are_shown_and_nothing_is_written(client, session, admin, faq, live, change, field):  # noqa: F811
     original = (faq / "en.yml").read_text()
     response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, **change})
     assert response.status_code == 422
@@ -82,7 +82,7 @@ def test_validation_errors_are_shown_and_nothing_is_written(client, session, adm
     assert (faq / "en.yml").read_text() == original and session.query(FaqChange).count() == 0
 
 
-def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admin, faq, live):
+def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admin, faq, live):  # noqa: F811
     response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, "id": "line-fault"})
     assert response.status_code == 422 and "exists already" in response.get_data(as_text=True)
     api = client.post("/api/insights/faq", json={**NEW, "id": "line-fault", "new": True},
@@ -91,7 +91,7 @@ def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admi
     assert client.post("/api/insights/faq", json=NEW).status_code == 400  # no CSRF token
 
 
-def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, live):
+def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, live):  # noqa: F811
     page = client.get("/agent/admin/insights/faq/edit?id=line-fault&language=en").get_data(as_text=True)
     assert "Check the cable first." in page
     response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="0", id="line-fault", language="en",
@@ -114,7 +114,7 @@ def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, 
     assert [c["action"] for c in changes] == ["retire", "update"]
 
 
-def test_drafts_are_prefilled_from_a_resolved_conversation(client, api, admin, live, open_hours):
+def test_drafts_are_prefilled_from_a_resolved_conversation(client, api, admin, live, open_hours):  # noqa: F811
     conversation = api.post("/escalations", escalation_body(
         "esc-1", question="Can I pay with bitcoin?")).get_json()["conversation_id"]
     form(client, f"/agent/conversations/{conversation}/claim")
@@ -127,7 +127,7 @@ def test_drafts_are_prefilled_from_a_resolved_conversation(client, api, admin, l
     assert f"conversation:{conversation}" in page
 
 
-def test_drafts_are_prefilled_from_a_cluster(client, api, admin, live):
+def test_drafts_are_prefilled_from_a_cluster(client, api, admin, live):  # noqa: F811
     for number, question in enumerate(["Can I pay with bitcoin?", "Is paying in bitcoin possible?"]):
         api.post("/events", {"idempotency_key": f"e{number}", "sender_id": f"s{number}", "channel": "socketio",
                              "language": "en", "type": "kb_decline", "question": question, "entry_id": None,

@@ -1,7 +1,7 @@
 """Initial schema: agents, contacts, conversations, messages, callbacks, outbox and settings.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 from __future__ import annotations
 
