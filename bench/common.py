@@ -106,7 +106,7 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
              options: dict | None = None, keep_dir: Path | None = None, progress: bool = True):
     """Build an index from ``faq`` (like ``eval``), run ``queries``; returns (figures, outcomes, kb, build s)."""
     from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
-    from knowledge_base.evaluate import Query, metrics, run_queries
+    from knowledge_base.build.evaluate import Query, metrics, run_queries
 
     entries = load_entries(faq)
     folder = keep_dir or Path(tempfile.mkdtemp(prefix="kb-bench-"))
@@ -125,7 +125,7 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
 
 def rerun(kb, queries, **scorer):
     """Run the queries again on an index with another scorer configuration (e.g. BASELINE)."""
-    from knowledge_base.evaluate import Query, metrics, run_queries
+    from knowledge_base.build.evaluate import Query, metrics, run_queries
     from knowledge_base.scoring import Scorer
 
     saved = kb.scorer
@@ -162,7 +162,7 @@ class CachedEncoder:
         suffix = "-int8" if self.runtime.endswith("int8") else ""
         name = self.model_name
         if model:  # e.g. tuned copies, which share file names and sizes: named by the weights' own hash
-            from knowledge_base.onnx_encoder import weights_digest
+            from knowledge_base.build.onnx_export import weights_digest
 
             name = f"{Path(model).name}-{weights_digest(Path(model))}"
         self.cache = cache or (REPO / "var" / "bench_cache" / f"{name}{suffix}.npz")

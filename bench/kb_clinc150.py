@@ -15,7 +15,7 @@ from pathlib import Path
 
 from common import CachedEncoder, clinc150, evaluate, fine_tune_options, rerun, show, split_per_label, write_faq
 
-from knowledge_base.evaluate import calibrate, metrics
+from knowledge_base.build.evaluate import calibrate, metrics
 
 
 def main() -> None:

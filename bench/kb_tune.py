@@ -21,7 +21,7 @@ from common import (CachedEncoder, banking77, clinc150, evaluate, fine_tune_opti
                     split_per_label, write_faq)
 
 from knowledge_base import scoring
-from knowledge_base.evaluate import metrics
+from knowledge_base.build.evaluate import metrics
 from knowledge_base.index import TUNED_MODEL_DIR
 from knowledge_base.settings import DEFAULT_ANSWER_THRESHOLD
 

@@ -19,7 +19,7 @@ import numpy as np
 from common import CachedEncoder
 from kb_tune import splits
 
-from knowledge_base.models import train_classifier
+from knowledge_base.build.training import train_classifier
 from knowledge_base.scoring import TEMPERATURE
 
 WEIGHTS = [0.05, 0.1, 0.2, 0.35, 0.7, 1.0, 2.0, 4.0]

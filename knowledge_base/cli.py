@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fetch_model(args) -> int:
-    from .fetch import fetch_model
+    from .build.fetch import fetch_model
 
     fetch_model(args.name, Path(args.dest))
     return 0
@@ -127,7 +127,7 @@ def _settings(args) -> Settings:
 
 
 def _build(args) -> int:
-    from .index import build_index
+    from .build.indexer import build_index
     from .sources import load_entries, relative_checksums
 
     settings = _settings(args)
@@ -163,7 +163,7 @@ def _index_is_current(settings: Settings) -> bool:
 
     try:
         load_knowledge_base(settings.with_(check_sources=True))
-    except Exception:  # missing, stale, other model, older format: all mean "build it"
+    except Exception:  # noqa: BLE001 - missing, stale, other model, older format: all mean "build it"
         return False
     return True
 
@@ -204,7 +204,7 @@ def _validate(args) -> int:
 
 
 def _eval(args) -> int:
-    from .evaluate import metrics
+    from .build.evaluate import metrics
 
     figures = metrics(_run_labelled(args))
     if args.json:
@@ -216,7 +216,7 @@ def _eval(args) -> int:
 
 
 def _calibrate(args) -> int:
-    from .evaluate import calibrate, metrics
+    from .build.evaluate import calibrate, metrics
 
     for name in ("precision", "keep"):
         if not 0.0 < getattr(args, name) <= 1.0:
@@ -239,8 +239,8 @@ def _calibrate(args) -> int:
 
 def _run_labelled(args):
     """Build a temporary index from --faq with the default settings and run every query of --queries."""
-    from .evaluate import OOS, read_queries, run_queries
-    from .index import build_index
+    from .build.evaluate import OOS, read_queries, run_queries
+    from .build.indexer import build_index
     from .kb import load_knowledge_base
     from .sources import load_entries
 

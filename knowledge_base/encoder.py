@@ -110,7 +110,7 @@ def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = 
     multilingual-e5-small together (:mod:`.e5`); ``multilingual-e5-small``: e5 alone on its own engine
     (``runtime`` does not apply); ``all-MiniLM-L6-v2`` or a sentence-transformers directory: that model.
 
-    ``runtime``: ``onnx`` exports the model once (cached, see :mod:`.onnx_encoder`) and runs it with
+    ``runtime``: ``onnx`` exports the model once (cached, see :mod:`.build.onnx_export`) and runs it with
     onnxruntime; ``torch`` runs sentence-transformers; ``auto`` takes ONNX when onnxruntime is
     installed and the export works, else torch. ``variant`` ``int8`` quantises the ONNX weights.
     """
@@ -128,6 +128,7 @@ def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = 
         raise FAQError(f"unknown encoder runtime {runtime!r}; use auto, onnx or torch")
     if runtime != "torch":
         from . import onnx_encoder
+        from .build import onnx_export
 
         if onnx_encoder.available():
             # auto falls back from int8 to exact ONNX, then to torch: some models do not survive int8
@@ -135,7 +136,7 @@ def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = 
             variants = [variant] + (["fp32"] if runtime == "auto" and variant != "fp32" else [])
             for attempt in variants:
                 try:
-                    return onnx_encode_function(onnx_encoder.exported_encoder(model_dir, attempt),
+                    return onnx_encode_function(onnx_export.exported_encoder(model_dir, attempt),
                                                 model_fingerprint(Path(model_dir)), model_dir)
                 except FAQError as exc:
                     if runtime == "onnx":

@@ -1,5 +1,5 @@
 """Eval figures computed from known outcomes."""
-from knowledge_base.evaluate import Outcome, Query, metrics
+from knowledge_base.build.evaluate import Outcome, Query, metrics
 from knowledge_base.types import Hit, SearchResult
 
 
@@ -36,7 +36,7 @@ def test_thresholds_recompute_bands():
 
 
 def test_calibrate_meets_the_precision_and_keeps_answerable_queries():
-    from knowledge_base.evaluate import calibrate
+    from knowledge_base.build.evaluate import calibrate
 
     def o(label, top, confidence):
         hits = [Hit(top, "en", "q", "a", None, [], 0.5, confidence)]

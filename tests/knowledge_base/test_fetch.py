@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from knowledge_base.cli import main
-from knowledge_base.fetch import SplitModel, assemble
+from knowledge_base.build.fetch import SplitModel, assemble
 from knowledge_base.types import FAQError
 
 WEIGHTS = b"not really weights, but bytes with a known hash" * 1000

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from knowledge_base import FAQError, Settings, build_index, load_entries, load_knowledge_base
-from knowledge_base.finetune import texts_by_entry
+from knowledge_base.build.finetune import texts_by_entry
 
 
 def test_pairs_come_from_each_entrys_questions_and_answer(faq_dir):
@@ -57,7 +57,7 @@ def test_the_default_encoder_refuses_fine_tuning_with_the_way_out(faq_dir, tmp_p
 
 
 def test_small_faqs_get_more_passes_than_large_ones():
-    from knowledge_base.finetune import MAX_EPOCHS, default_epochs
+    from knowledge_base.build.finetune import MAX_EPOCHS, default_epochs
 
     assert default_epochs(50) == MAX_EPOCHS
     assert default_epochs(100_000) == 1.0

@@ -111,17 +111,17 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
                                                                                       caplog, encode):
     import shutil
 
-    from knowledge_base import onnx_encoder
+    from knowledge_base.build import onnx_export
     from knowledge_base.encoder import make_encoder, resolve_model_dir
     from knowledge_base.types import FAQError
 
     model_dir = resolve_model_dir(None)
-    exact = onnx_encoder.exported_encoder(model_dir, "fp32")  # the session's export
+    exact = onnx_export.exported_encoder(model_dir, "fp32")  # the session's export
     monkeypatch.setenv("KB_ENCODER_CACHE", str(tmp_path))
     shutil.copytree(exact, tmp_path / exact.name)
     # A model whose int8 vectors stray too far (all-mpnet-base-v2: cosine 0.82) stands in as an
     # impossible agreement threshold; the int8 export itself runs for real.
-    monkeypatch.setitem(onnx_encoder.MIN_COSINE, "int8", 1.01)
+    monkeypatch.setitem(onnx_export.MIN_COSINE, "int8", 1.01)
     with caplog.at_level("WARNING"):
         fallback = make_encoder(PACKAGED_MODEL_NAME, runtime="auto", variant="int8")
     assert fallback.runtime == "onnx-fp32"
@@ -132,7 +132,7 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
     def no_second_export(*args, **kwargs):
         raise AssertionError("a refused export is not tried again")
 
-    monkeypatch.setattr(onnx_encoder, "export", no_second_export)
+    monkeypatch.setattr(onnx_export, "export", no_second_export)
     with pytest.raises(FAQError, match="disagrees with the model"):
         make_encoder(PACKAGED_MODEL_NAME, runtime="onnx", variant="int8")  # asked for int8 explicitly: the reason, no fallback
     assert make_encoder(PACKAGED_MODEL_NAME, runtime="auto", variant="int8").runtime == "onnx-fp32"

@@ -16,7 +16,7 @@ import random
 import time
 from pathlib import Path
 
-from .types import Entry, FAQError
+from ..types import Entry, FAQError
 
 BATCH = 32
 LEARNING_RATE = 5e-5
@@ -48,7 +48,7 @@ def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float | None = N
     from sentence_transformers import SentenceTransformer
     from tqdm import tqdm
 
-    from .encoder import batch_threads
+    from ..encoder import batch_threads
 
     groups = texts_by_entry(entries)
     if len(groups) < 2:

@@ -17,7 +17,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .types import FAQError
+from ..types import FAQError
 
 
 @dataclass(frozen=True)

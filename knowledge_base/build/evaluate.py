@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .types import FAQError, SearchResult
+from ..types import FAQError, SearchResult
 
 OOS = "oos"
 
