@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Any, Dict, Optional
 
@@ -10,12 +9,12 @@ import requests
 
 from actions.handoff_client import HandoffClient, HttpHandoffClient
 from actions.settings import get_settings
+from core.env import Env
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_kb: Optional[Any] = None
-_follower: Optional[Any] = None
+_knowledge_base: Optional[Any] = None  # the process's one KnowledgeBaseProvider
 _client: Optional[HandoffClient] = None
 
 
@@ -30,39 +29,29 @@ def fetch_faq_changes(since: int) -> Dict[str, Any]:
 
 
 def _follow_interval() -> float:
-    raw = os.environ.get("KB_FOLLOW_SECONDS", "1")
-    try:
-        return float(raw)
-    except ValueError:
-        logger.error("KB_FOLLOW_SECONDS=%r is not a number of seconds; following published FAQ changes every 1 s", raw)
-        return 1.0
+    env = Env()
+    seconds = env.number("KB_FOLLOW_SECONDS", 1.0)  # 0 or less: never
+    for problem in env.problems:
+        logger.error("%s; following published FAQ changes every 1 s", problem)
+    return seconds
+
+
+def knowledge_base() -> Any:
+    """The process's :class:`~knowledge_base.provider.KnowledgeBaseProvider`: it follows the FAQ changes
+    published in the handoff service (every ``KB_FOLLOW_SECONDS``, 0 = never) and reloads when its index
+    directory is rebuilt."""
+    global _knowledge_base
+    with _lock:
+        if _knowledge_base is None:
+            from knowledge_base.provider import KnowledgeBaseProvider
+
+            _knowledge_base = KnowledgeBaseProvider(fetch_changes=fetch_faq_changes, follow_interval=_follow_interval())
+        return _knowledge_base
 
 
 def get_kb() -> Any:
-    """The knowledge base, loaded once; it follows the FAQ changes published in the handoff service
-    (every ``KB_FOLLOW_SECONDS``, 0 = never) and reloads when its index directory is rebuilt."""
-    global _kb, _follower
-    with _lock:
-        if _kb is None:
-            from knowledge_base import Settings, load_knowledge_base
-
-            _kb = load_knowledge_base(Settings.from_env())
-            logger.info("knowledge base loaded")
-            interval = _follow_interval()
-            if interval > 0:
-                from knowledge_base.follow import Follower
-
-                kb = _kb
-                _follower = Follower(lambda: kb, fetch_faq_changes, interval)
-                _follower.poll_once()  # a replica that starts later answers what was published before
-                _follower.start()
-        else:
-            try:
-                if _kb.reload_if_changed():
-                    logger.info("knowledge base index changed on disk: reloaded")
-            except Exception:  # a half-written index must not take the bot down
-                logger.exception("reloading the knowledge base failed; keeping the loaded one")
-        return _kb
+    """The knowledge base, loaded on first use (see :func:`knowledge_base`)."""
+    return knowledge_base().get()
 
 
 def get_handoff_client() -> HandoffClient:
@@ -77,13 +66,8 @@ def get_handoff_client() -> HandoffClient:
 
 
 def set_kb(kb: Any) -> None:
-    """Replace the knowledge base (tests)."""
-    global _kb, _follower
-    with _lock:
-        if _follower is not None:
-            _follower.stop()
-            _follower = None
-        _kb = kb
+    """Replace the knowledge base (tests); None loads the configured one again on next use."""
+    knowledge_base().replace(kb)
 
 
 def set_handoff_client(client: Optional[HandoffClient]) -> None:

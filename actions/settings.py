@@ -1,9 +1,10 @@
 """Settings of the action server, read once from the environment."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
+
+from core.env import Env
 
 
 @dataclass(frozen=True)
@@ -15,12 +16,16 @@ class ActionSettings:
 
     @classmethod
     def from_env(cls) -> "ActionSettings":
-        return cls(
-            handoff_url=os.environ.get("HANDOFF_URL", "http://localhost:8000").rstrip("/"),
-            handoff_token=os.environ.get("HANDOFF_API_TOKEN", "dev-handoff-token"),
-            handoff_timeout=float(os.environ.get("HANDOFF_TIMEOUT", "5")),
-            timezone=os.environ.get("BUSINESS_TIMEZONE", "Europe/Berlin"),
+        env = Env()
+        settings = cls(
+            handoff_url=env.text("HANDOFF_URL", "http://localhost:8000").rstrip("/"),
+            handoff_token=env.text("HANDOFF_API_TOKEN", "dev-handoff-token"),
+            handoff_timeout=env.number("HANDOFF_TIMEOUT", 5.0, minimum=0.1),
+            timezone=env.text("BUSINESS_TIMEZONE", "Europe/Berlin"),
         )
+        if env.problems:
+            raise ValueError("Invalid action server settings:\n  " + "\n  ".join(env.problems))
+        return settings
 
 
 @lru_cache(maxsize=1)

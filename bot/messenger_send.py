@@ -5,7 +5,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Text
 
@@ -13,6 +12,7 @@ import aiohttp
 from rasa.core.channels.channel import OutputChannel
 
 from bot import messenger_format as fmt
+from core.env import Env
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +31,12 @@ class MessengerSettings:
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "MessengerSettings":
-        env = os.environ if environ is None else environ
+        env = Env(environ)
         return cls(
-            verify_token=env.get("FB_VERIFY_TOKEN", "").strip(),
-            app_secret=env.get("FB_APP_SECRET", "").strip(),
-            page_access_token=env.get("FB_PAGE_ACCESS_TOKEN", "").strip(),
-            graph_url=(env.get("FB_GRAPH_URL", "").strip() or DEFAULT_GRAPH_URL).rstrip("/"),
+            verify_token=env.raw("FB_VERIFY_TOKEN"),
+            app_secret=env.raw("FB_APP_SECRET"),
+            page_access_token=env.raw("FB_PAGE_ACCESS_TOKEN"),
+            graph_url=env.text("FB_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/"),
         )
 
     def missing(self) -> List[str]:

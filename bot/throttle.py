@@ -11,10 +11,11 @@ Why not the `limits` library (Flask-Limiter's engine): it needs `packaging>=21`,
 """
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from typing import Callable, Deque, Dict, Tuple
+
+from core.env import Env
 
 WINDOW_SECONDS = 60.0
 MESSAGES = {
@@ -24,8 +25,7 @@ MESSAGES = {
 
 
 def configured_limit() -> int:
-    raw = os.environ.get("BOT_MESSAGES_PER_MINUTE", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 30
+    return Env().integer("BOT_MESSAGES_PER_MINUTE", 30, minimum=1)
 
 
 class SenderThrottle:

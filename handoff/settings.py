@@ -1,10 +1,12 @@
 """Settings of the handoff service, read once from the environment, failing fast on bad values."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
+
+from core.env import Env
+from core.vocabulary import LANGUAGES, MAX_TEXT_CHARS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
@@ -44,9 +46,9 @@ class Settings:
     demo_agent_email: str = "agent@nordnet.example"
     demo_agent_password: str = "agent-demo"
     default_timezone: str = "Europe/Berlin"
-    languages: tuple[str, ...] = ("de", "en")
+    languages: tuple[str, ...] = LANGUAGES
     max_body_bytes: int = 256 * 1024
-    max_text_chars: int = 4000
+    max_text_chars: int = MAX_TEXT_CHARS  # the channels cut customers' messages to the same length
     presence_timeout_seconds: int = 120
     outbox_give_up_seconds: int = 24 * 3600
     callback_retry_minutes: int = 60
@@ -77,115 +79,78 @@ class Settings:
 
         Raises one SettingsError listing every problem; in production no development secret is accepted.
         """
-        env = os.environ if environ is None else environ
-        problems: list[str] = []
-        environment = env.get("HANDOFF_ENV", "development").strip() or "development"
-        if environment not in ("development", "test", "production"):
-            problems.append(f"HANDOFF_ENV={environment!r}: use development, test or production")
+        env = Env(environ)
+        environment = env.choice("HANDOFF_ENV", "development", ("development", "test", "production"))
         production = environment == "production"
-
-        def text(name: str, default: str | None, required_in_production: bool = False) -> str | None:
-            value = env.get(name, "").strip()
-            if value:
-                return value
-            if required_in_production and production:
-                problems.append(f"{name} must be set when HANDOFF_ENV=production")
-            return default
-
-        def integer(name: str, default: int, minimum: int = 0) -> int:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                value = int(raw)
-            except ValueError:
-                problems.append(f"{name}={raw!r} is not a whole number")
-                return default
-            if value < minimum:
-                problems.append(f"{name}={value} must be at least {minimum}")
-            return value
-
-        def flag(name: str, default: bool) -> bool:
-            raw = env.get(name, "").strip().lower()
-            if not raw:
-                return default
-            if raw in ("1", "true", "yes", "on"):
-                return True
-            if raw in ("0", "false", "no", "off"):
-                return False
-            problems.append(f"{name}={raw!r}: use 1 or 0")
-            return default
-
-        secret_key = text("SECRET_KEY", DEV_SECRET_KEY, required_in_production=True)
-        api_token = text("HANDOFF_API_TOKEN", DEV_API_TOKEN, required_in_production=True)
-        demo_agents = flag("HANDOFF_DEMO_AGENTS", not production)
-        if production:
-            for name, value, default in (("SECRET_KEY", secret_key, DEV_SECRET_KEY),
-                                         ("HANDOFF_API_TOKEN", api_token, DEV_API_TOKEN)):
-                if not env.get(name, "").strip():
-                    continue  # reported as missing above
-                if value == default:
-                    problems.append(f"{name} must not be the development default in production")
-                elif len(value) < MIN_PRODUCTION_SECRET:
-                    problems.append(f"{name} must be at least {MIN_PRODUCTION_SECRET} characters in production "
-                                    "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
-            if demo_agents:
-                problems.append("HANDOFF_DEMO_AGENTS must be 0 in production (the demo logins are public)")
-            for name in ("HANDOFF_DEMO_ADMIN_PASSWORD", "HANDOFF_DEMO_AGENT_PASSWORD"):
-                if env.get(name, "").strip() in DEV_PASSWORDS:
-                    problems.append(f"{name} must not be a demo password in production")
-            if env.get("RASA_TOKEN", "").strip() in (DEV_SECRET_KEY, DEV_API_TOKEN):
-                problems.append("RASA_TOKEN must not be a development default in production")
-        languages = tuple(
-            lang.strip().lower() for lang in env.get("HANDOFF_LANGUAGES", "de,en").split(",") if lang.strip()
-        )
-        if not languages:
-            problems.append("HANDOFF_LANGUAGES names no language")
-        timezone = text("BUSINESS_TIMEZONE", "Europe/Berlin")
-        try:
-            from zoneinfo import ZoneInfo
-
-            ZoneInfo(timezone)
-        except Exception:  # noqa: BLE001 - any failure means the name is unusable
-            problems.append(f"BUSINESS_TIMEZONE={timezone!r} is not a known time zone")
-
-        tracker_store_url = text("TRACKER_STORE_URL", default_tracker_store_url())
-        if tracker_store_url.lower() in NO_TRACKER_STORE:
-            tracker_store_url = None
-
+        rasa_url = env.text("RASA_URL", cls.rasa_url).rstrip("/")
+        tracker_store_url = env.text("TRACKER_STORE_URL", default_tracker_store_url())
         settings = cls(
-            database_url=text("DATABASE_URL", default_database_url()),
-            secret_key=secret_key,
+            database_url=env.text("DATABASE_URL", default_database_url()),
+            secret_key=env.text("SECRET_KEY", DEV_SECRET_KEY),
             environment=environment,
-            rasa_url=(text("RASA_URL", "http://localhost:5005") or "").rstrip("/"),
-            rasa_token=text("RASA_TOKEN", None),
-            rasa_public_url=(text("RASA_PUBLIC_URL", None) or text("RASA_URL", "http://localhost:5005") or "").rstrip("/"),
-            api_token=api_token,
-            demo_agents=demo_agents,
-            demo_admin_email=text("HANDOFF_DEMO_ADMIN_EMAIL", cls.demo_admin_email).lower(),
-            demo_admin_password=text("HANDOFF_DEMO_ADMIN_PASSWORD", cls.demo_admin_password),
-            demo_agent_email=text("HANDOFF_DEMO_AGENT_EMAIL", cls.demo_agent_email).lower(),
-            demo_agent_password=text("HANDOFF_DEMO_AGENT_PASSWORD", cls.demo_agent_password),
-            default_timezone=timezone,
-            languages=languages or ("de", "en"),
-            max_body_bytes=integer("HANDOFF_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
-            presence_timeout_seconds=integer("HANDOFF_PRESENCE_TIMEOUT", cls.presence_timeout_seconds, 10),
-            callback_retry_minutes=integer("HANDOFF_CALLBACK_RETRY_MINUTES", cls.callback_retry_minutes, 1),
-            callback_max_attempts=integer("HANDOFF_CALLBACK_MAX_ATTEMPTS", cls.callback_max_attempts, 1),
-            secure_cookies=flag("HANDOFF_SECURE_COOKIES", production),
-            tracker_store_url=tracker_store_url,
-            retention_days=integer("HANDOFF_RETENTION_DAYS", 180 if production else 0),
-            session_idle_minutes=integer("HANDOFF_SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
-            session_max_hours=integer("HANDOFF_SESSION_MAX_HOURS", cls.session_max_hours, 1),
-            lockout_failures=integer("HANDOFF_LOCKOUT_FAILURES", cls.lockout_failures, 1),
-            lockout_minutes=integer("HANDOFF_LOCKOUT_MINUTES", cls.lockout_minutes),
-            ratelimit_storage=text("HANDOFF_RATELIMIT_STORAGE", cls.ratelimit_storage),
-            login_limit=text("HANDOFF_LOGIN_LIMIT", cls.login_limit),
-            api_limit=text("HANDOFF_API_LIMIT", cls.api_limit),
-            console_limit=text("HANDOFF_CONSOLE_LIMIT", cls.console_limit),
-            trusted_proxies=integer("HANDOFF_TRUSTED_PROXIES", cls.trusted_proxies),
-            max_open_callbacks=integer("HANDOFF_MAX_OPEN_CALLBACKS", cls.max_open_callbacks, 1),
+            rasa_url=rasa_url,
+            rasa_token=env.text("RASA_TOKEN"),
+            rasa_public_url=env.text("RASA_PUBLIC_URL", rasa_url).rstrip("/"),
+            api_token=env.text("HANDOFF_API_TOKEN", DEV_API_TOKEN),
+            demo_agents=env.flag("HANDOFF_DEMO_AGENTS", not production),
+            demo_admin_email=env.text("HANDOFF_DEMO_ADMIN_EMAIL", cls.demo_admin_email).lower(),
+            demo_admin_password=env.text("HANDOFF_DEMO_ADMIN_PASSWORD", cls.demo_admin_password),
+            demo_agent_email=env.text("HANDOFF_DEMO_AGENT_EMAIL", cls.demo_agent_email).lower(),
+            demo_agent_password=env.text("HANDOFF_DEMO_AGENT_PASSWORD", cls.demo_agent_password),
+            default_timezone=env.checked("BUSINESS_TIMEZONE", cls.default_timezone, _known_time_zone,
+                                         "is not a known time zone"),
+            languages=env.words("HANDOFF_LANGUAGES", LANGUAGES, what="language"),
+            max_body_bytes=env.integer("HANDOFF_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
+            presence_timeout_seconds=env.integer("HANDOFF_PRESENCE_TIMEOUT", cls.presence_timeout_seconds, 10),
+            callback_retry_minutes=env.integer("HANDOFF_CALLBACK_RETRY_MINUTES", cls.callback_retry_minutes, 1),
+            callback_max_attempts=env.integer("HANDOFF_CALLBACK_MAX_ATTEMPTS", cls.callback_max_attempts, 1),
+            secure_cookies=env.flag("HANDOFF_SECURE_COOKIES", production),
+            tracker_store_url=None if tracker_store_url.lower() in NO_TRACKER_STORE else tracker_store_url,
+            retention_days=env.integer("HANDOFF_RETENTION_DAYS", 180 if production else 0),
+            session_idle_minutes=env.integer("HANDOFF_SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
+            session_max_hours=env.integer("HANDOFF_SESSION_MAX_HOURS", cls.session_max_hours, 1),
+            lockout_failures=env.integer("HANDOFF_LOCKOUT_FAILURES", cls.lockout_failures, 1),
+            lockout_minutes=env.integer("HANDOFF_LOCKOUT_MINUTES", cls.lockout_minutes),
+            ratelimit_storage=env.text("HANDOFF_RATELIMIT_STORAGE", cls.ratelimit_storage),
+            login_limit=env.text("HANDOFF_LOGIN_LIMIT", cls.login_limit),
+            api_limit=env.text("HANDOFF_API_LIMIT", cls.api_limit),
+            console_limit=env.text("HANDOFF_CONSOLE_LIMIT", cls.console_limit),
+            trusted_proxies=env.integer("HANDOFF_TRUSTED_PROXIES", cls.trusted_proxies),
+            max_open_callbacks=env.integer("HANDOFF_MAX_OPEN_CALLBACKS", cls.max_open_callbacks, 1),
         )
+        problems = env.problems + (_production_problems(env, settings) if production else [])
         if problems:
             raise SettingsError("Invalid handoff settings:\n  " + "\n  ".join(problems))
         return settings
+
+
+def _known_time_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - any failure means the name is unusable
+        return False
+    return True
+
+
+def _production_problems(env: Env, settings: Settings) -> list[str]:
+    """What production refuses: missing, development or short secrets, and the public demo logins."""
+    problems = []
+    for name, value, default in (("SECRET_KEY", settings.secret_key, DEV_SECRET_KEY),
+                                 ("HANDOFF_API_TOKEN", settings.api_token, DEV_API_TOKEN)):
+        if not env.is_set(name):
+            problems.append(f"{name} must be set when HANDOFF_ENV=production")
+        elif value == default:
+            problems.append(f"{name} must not be the development default in production")
+        elif len(value) < MIN_PRODUCTION_SECRET:
+            problems.append(f"{name} must be at least {MIN_PRODUCTION_SECRET} characters in production "
+                            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+    if settings.demo_agents:
+        problems.append("HANDOFF_DEMO_AGENTS must be 0 in production (the demo logins are public)")
+    for name in ("HANDOFF_DEMO_ADMIN_PASSWORD", "HANDOFF_DEMO_AGENT_PASSWORD"):
+        if env.raw(name) in DEV_PASSWORDS:
+            problems.append(f"{name} must not be a demo password in production")
+    if settings.rasa_token in (DEV_SECRET_KEY, DEV_API_TOKEN):
+        problems.append("RASA_TOKEN must not be a development default in production")
+    return problems

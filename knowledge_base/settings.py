@@ -1,9 +1,10 @@
 """Knowledge-base settings, read once from the environment."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from core.env import Env
 
 from .types import FAQError
 
@@ -31,30 +32,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
-        env = os.environ if environ is None else environ
-        problems = []
-
-        def threshold(name: str, default: float) -> float:
-            raw = env.get(name)
-            if raw in (None, ""):
-                return default
-            try:
-                value = float(raw)
-            except ValueError:
-                problems.append(f"{name}={raw!r} is not a number")
-                return default
-            if not 0.0 <= value <= 1.0:
-                problems.append(f"{name}={raw!r} must be between 0 and 1")
-            return value
-
+        env = Env(environ)
+        problems = env.problems
         settings = cls(
-            faq_path=Path(env.get("FAQ_PATH") or "data/faq"),
-            index_dir=Path(env.get("KB_INDEX_DIR") or "var/kb_index"),
-            model=env.get("KB_MODEL") or None,
-            answer_threshold=threshold("KB_ANSWER_THRESHOLD", DEFAULT_ANSWER_THRESHOLD),
-            clarify_threshold=threshold("KB_CLARIFY_THRESHOLD", DEFAULT_CLARIFY_THRESHOLD),
-            check_sources=(env.get("KB_CHECK_SOURCES", "1") not in ("0", "false", "no")),
-            encoder=env.get("KB_ENCODER") or "auto",
+            faq_path=Path(env.text("FAQ_PATH", "data/faq")),
+            index_dir=Path(env.text("KB_INDEX_DIR", "var/kb_index")),
+            model=env.text("KB_MODEL"),
+            answer_threshold=env.number("KB_ANSWER_THRESHOLD", DEFAULT_ANSWER_THRESHOLD, 0.0, 1.0),
+            clarify_threshold=env.number("KB_CLARIFY_THRESHOLD", DEFAULT_CLARIFY_THRESHOLD, 0.0, 1.0),
+            check_sources=env.raw("KB_CHECK_SOURCES") not in ("0", "false", "no"),
+            encoder=env.text("KB_ENCODER", "auto"),
         )
         if settings.encoder not in ENCODERS:
             problems.append(f"KB_ENCODER={settings.encoder!r} must be one of {', '.join(ENCODERS)}")
