@@ -88,10 +88,10 @@ def write_queries(pairs, path: Path) -> Path:
 def encoder(model: str | None = None):
     """The encoder `build` uses (of ``model``, a model directory, or the packaged one); KB_ENCODER (auto,
     onnx, onnx-int8, torch) picks another runtime."""
-    from knowledge_base.cli import _encoder
+    from knowledge_base.build.indexer import encoder_for
     from knowledge_base.settings import Settings
 
-    return _encoder(Settings(encoder=os.environ.get("KB_ENCODER") or "auto", model=model))
+    return encoder_for(Settings(encoder=os.environ.get("KB_ENCODER") or "auto", model=model))
 
 
 def fine_tune_options(args) -> dict | None:

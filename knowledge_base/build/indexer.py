@@ -38,6 +38,17 @@ def encode_texts(encode, texts: list[str], progress: bool = False, desc: str = "
     return np.ascontiguousarray(vectors)
 
 
+def encoder_for(settings):
+    """The encode function a build (and ``eval``) runs: ``settings.model`` (KB_MODEL) on ``settings.encoder``
+    (KB_ENCODER: ``auto``, ``onnx``, ``onnx-int8`` or ``torch``)."""
+    from ..encoder import make_encoder
+
+    runtime, _, variant = settings.encoder.partition("-")
+    # auto: int8 ONNX, which keeps a query under 10 ms on a busy 2-core machine at no measured accuracy
+    # cost (bench/README.md); `--encoder onnx` gives the model's exact vectors.
+    return make_encoder(settings.model, runtime=runtime, variant=variant or ("int8" if runtime == "auto" else "fp32"))
+
+
 def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = True,
                 sources: dict[str, str] | None = None, options: dict | None = None) -> dict:
     """Encode ``entries`` and write the index with its manifest to ``index_dir`` (atomically replaced).

@@ -67,7 +67,6 @@ def exported_encoder(model_dir, variant: str = "fp32", sample_texts: list[str] |
 
 def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: list[str] | None = None) -> dict:
     """Export the model (transformer, pooling, dense layers, normalisation) to ``folder``; returns its metadata."""
-    import numpy as np
     import torch
 
     from ..encoder import load_model
@@ -116,7 +115,15 @@ def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: l
     meta = {"variant": variant, "max_seq_length": int(model.get_max_seq_length() or 512),
             "dims": int(_dimension(model)), "opset": OPSET}
     (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    # Checked against the torch model: a model the export gets wrong must not be used.
+    meta["agreement"] = _agreement(model, model_dir, folder, variant, sample_texts)
+    (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    return meta
+
+
+def _agreement(model, model_dir, folder: Path, variant: str, sample_texts: list[str] | None) -> float:
+    """The export checked against the torch model: a model the export gets wrong must not be used."""
+    import numpy as np
+
     texts = list(sample_texts or [])[:32] or ["How do I change my delivery address?", "Wie kündige ich meinen Vertrag?",
                                                "my card was charged twice for the same order"]
     reference = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
@@ -126,9 +133,7 @@ def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: l
         instead = "--encoder onnx runs the exact export" if variant == "int8" else "build with --encoder torch"
         raise FAQError(f"{model_dir}: the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < "
                        f"{MIN_COSINE[variant]}); {instead}")
-    meta["agreement"] = round(agreement, 6)
-    (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-    return meta
+    return round(agreement, 6)
 
 
 def _dimension(model) -> int:

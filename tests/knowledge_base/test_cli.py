@@ -19,7 +19,7 @@ how tall is mount everest,oos
 @pytest.fixture(autouse=True)
 def use_session_model(monkeypatch, encode):
     """Make the CLI reuse the already loaded model instead of building another encoder."""
-    monkeypatch.setattr("knowledge_base.cli._encoder", lambda settings: encode)
+    monkeypatch.setattr("knowledge_base.cli.encoder_for", lambda settings: encode)
 
 
 def test_build_then_query(faq_dir, tmp_path, capsys, monkeypatch):

@@ -87,20 +87,21 @@ def test_torch_runtime_still_builds_and_loads(faq_dir, tmp_path, torch_encode):
 
 def test_encoder_setting_chooses_the_runtime(monkeypatch):
     from knowledge_base import FAQError
-    from knowledge_base.cli import _encoder, _parser
+    from knowledge_base.build.indexer import encoder_for
+    from knowledge_base.cli import _parser
 
     assert Settings.from_env({"KB_ENCODER": "onnx-int8"}).encoder == "onnx-int8"
     with pytest.raises(FAQError, match="KB_ENCODER"):
         Settings.from_env({"KB_ENCODER": "tensorflow"})
-    assert _encoder(Settings(model=PACKAGED_MODEL_NAME, encoder="torch")).runtime == "torch"
+    assert encoder_for(Settings(model=PACKAGED_MODEL_NAME, encoder="torch")).runtime == "torch"
     args = _parser().parse_args(["build", "--encoder", "onnx-int8", "--fine-tune", "--epochs", "2"])
     assert (args.encoder, args.fine_tune, args.epochs) == ("onnx-int8", True, 2.0)
 
 
 def test_cli_default_encoder_is_quantised_onnx_and_ranks_like_torch(torch_encode):
-    from knowledge_base.cli import _encoder
+    from knowledge_base.build.indexer import encoder_for
 
-    quantised = _encoder(Settings(model=PACKAGED_MODEL_NAME))
+    quantised = encoder_for(Settings(model=PACKAGED_MODEL_NAME))
     assert quantised.runtime == "onnx-int8"
     vectors, reference = quantised(TEXTS), torch_encode(TEXTS)
     assert np.min(np.sum(vectors * reference, axis=1)) > 0.95
