@@ -7,16 +7,16 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 
+from scripts.stack import free_port
 from tests.deploy.files import COMPOSE, DEPLOY, DOCKERFILES, ROOT
+from tests.stand_in import StandInServer
 
 BUILT = {"migrate", "handoff", "actions", "rasa1", "rasa2"}
 EXTERNAL_IMAGE = re.compile(r"^(postgres|redis|nginx):\d+\.\d+(\.\d+)?-bookworm$")
@@ -114,46 +114,6 @@ def test_the_handoff_service_runs_the_images_command_on_a_writable_copy_of_the_f
 
 # --------------------------------------------------------------------------- the nginx front door, for real
 
-class Upstream:
-    """A stand-in for one server behind nginx: answers with its name and the path it saw."""
-
-    def __init__(self, name: str) -> None:
-        outer = self
-        self.name = name
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
-                payload = json.dumps({"server": outer.name, "path": self.path, "headers": dict(self.headers)}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def local_config(directory: Path, ports: dict[str, int]) -> Path:
     """deploy/nginx/nginx.conf with the compose host names and ports replaced by this machine's."""
     text = (DEPLOY / "nginx" / "nginx.conf").read_text()
@@ -176,7 +136,7 @@ def front_door(tmp_path):
     binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if binary is None:  # `make test` installs it (make system-packages)
         pytest.skip("nginx is not installed")
-    servers = {name: Upstream(name) for name in ("rasa1", "rasa2", "handoff")}
+    servers = {name: StandInServer(name) for name in ("rasa1", "rasa2", "handoff")}
     ports = {name: server.port for name, server in servers.items()} | {"public": free_port(), "internal": free_port()}
     config = local_config(tmp_path, ports)
     check = subprocess.run([binary, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(config)],

@@ -10,9 +10,7 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ import requests
 
 from scripts.nginx import NginxConfig, nginx_binary
 from scripts.stack import free_port
+from tests.stand_in import StandInServer
 
 try:
     nginx_binary()
@@ -27,49 +26,9 @@ except RuntimeError:  # `make test` installs it (make system-packages)
     pytest.skip("nginx is not installed", allow_module_level=True)
 
 
-class Upstream:
-    """Answers with its name and what it received; /slow takes 3 s, /die hangs up without answering."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.seen: list[tuple[str, str, dict]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
-                outer.seen.append((self.path, body, dict(self.headers)))
-                if self.path.startswith("/die"):
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                if self.path.startswith("/slow"):
-                    time.sleep(3)
-                payload = json.dumps({"server": outer.name, "echo": body}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def upstreams():
-    servers = [Upstream("a"), Upstream("b")]
+    servers = [StandInServer("a"), StandInServer("b")]
     yield servers
     for server in servers:
         try:
