@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from flask import Flask, jsonify, request
 from sqlalchemy import func, select, text
@@ -11,13 +12,21 @@ from handoff import headers, i18n, limits
 from handoff.db import Signals, make_engine, make_session_factory
 from handoff.extensions import HandoffState, close_db, db, state
 from handoff.models import OutboxItem
+from handoff.services import faq_feed
 from handoff.settings import Settings
+from handoff.suggestions import KnowledgeBaseSuggestions
+from knowledge_base.provider import KnowledgeBaseProvider
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, suggestions=None, transport_factory=None) -> Flask:
-    """Build the service; nothing touches the database until a request or command does."""
+def create_app(settings: Settings | None = None, suggestions=None, transport_factory=None,
+               knowledge_base: KnowledgeBaseProvider | None = None) -> Flask:
+    """Build the service; nothing touches the database until a request or command does.
+
+    ``knowledge_base``: the process's one knowledge base (default: the configured index, loaded on first
+    use); the console's suggestions (unless ``suggestions`` replaces them) and Insights share it.
+    """
     settings = settings or Settings.from_env()
     app = Flask(__name__, static_folder=None)
     app.config.update(
@@ -38,20 +47,19 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
         session_factory=make_session_factory(engine, signals),
         signals=signals,
         transport_factory=transport_factory,
+        knowledge_base=knowledge_base or KnowledgeBaseProvider(follower_name="kb-suggestions-follower"),
     )
-    if suggestions is not None:
-        handoff_state.suggestions = suggestions
-    follow = getattr(handoff_state.suggestions, "follow", None)
-    if follow is not None:  # the suggestions' knowledge base follows the published FAQ changes in the database
-        from handoff.services.faq_feed import reader
-
-        follow(reader(handoff_state.session_factory))
+    # The knowledge base follows the FAQ changes published in this database (by any replica).
+    handoff_state.knowledge_base.follow(faq_feed.reader(handoff_state.session_factory))
+    handoff_state.suggestions = suggestions or KnowledgeBaseSuggestions(handoff_state.knowledge_base)
     app.extensions["handoff"] = handoff_state
     app.teardown_appcontext(close_db)
     i18n.install(app)
 
     from handoff.agents import bp as agents_bp
+    from handoff.agents.privacy import question_classifier
     from handoff.api import bp as api_bp
+    from handoff.insights import InsightsState
     from handoff.insights import api as insights_api_bp
     from handoff.insights import pages as insights_bp
     from handoff.web import bp as web_bp
@@ -61,7 +69,9 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(insights_bp, url_prefix="/agent/admin/insights")
     app.register_blueprint(insights_api_bp, url_prefix="/api/insights")
+    app.extensions["insights"] = InsightsState(kb_loader=handoff_state.knowledge_base.get)
     app.add_url_rule("/health", "health", health)
+    handoff_state.question_classifier = partial(question_classifier, app)
 
     @app.errorhandler(404)
     @app.errorhandler(405)

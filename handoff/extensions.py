@@ -12,7 +12,7 @@ from handoff.db import Signals
 from handoff.outbox import RasaClient, Transport
 from handoff.services.escalations import QueueConfig
 from handoff.settings import Settings
-from handoff.suggestions import KnowledgeBaseSuggestions
+from knowledge_base.provider import KnowledgeBaseProvider
 
 
 @dataclass
@@ -23,9 +23,12 @@ class HandoffState:
     engine: Engine
     session_factory: sessionmaker[Session]
     signals: Signals
-    suggestions: Any = field(default_factory=KnowledgeBaseSuggestions)
+    knowledge_base: KnowledgeBaseProvider = field(default_factory=KnowledgeBaseProvider)  # the process's one
+    suggestions: Any = None  # the console's suggested answers, from knowledge_base (create_app)
     transport_factory: Callable[[], Transport] | None = None
     worker: Any = None
+    # The insight page's question kinds for erasures outside a request (the worker's retention); create_app sets it.
+    question_classifier: Callable[[], Callable[[list[str]], list[str]] | None] = lambda: None
 
     @property
     def queue_config(self) -> QueueConfig:
@@ -48,9 +51,7 @@ class HandoffState:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
-        stop_following = getattr(self.suggestions, "stop", None)
-        if stop_following is not None:
-            stop_following()
+        self.knowledge_base.stop()
         self.signals.stop()
         self.engine.dispose()
 

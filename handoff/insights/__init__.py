@@ -27,8 +27,8 @@ MAX_DAYS = 366
 
 
 def _default_kb_loader() -> Any:
-    # One knowledge base per process: the console's suggestions own it and keep it current.
-    return state().suggestions.knowledge_base()
+    # One knowledge base per process: the app's (create_app), shared with the console's suggestions.
+    return state().knowledge_base.get()
 
 
 def _default_faq_path() -> Path:
@@ -39,22 +39,19 @@ def _default_faq_path() -> Path:
 
 @dataclass
 class InsightsState:
-    """The knowledge base (for publishing and for clustering), loaded on first use; tests pass their own."""
+    """Insights' collaborators: the app's knowledge base (for publishing and clustering), the FAQ files, the
+    encoder; built by ``create_app``, tests pass their own."""
 
     kb_loader: Callable[[], Any] = _default_kb_loader
     faq_path_loader: Callable[[], Path] = _default_faq_path
     encode: Callable[[list[str]], Any] | None = None
     threshold: float = analytics.DEFAULT_CLUSTER_THRESHOLD
     cache_dir: Path | None = Path(__file__).resolve().parents[2] / "var" / "insights_cache"
-    _kb: Any = None
     _kinds: QuestionKinds | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def kb(self) -> Any:
-        with self._lock:
-            if self._kb is None:
-                self._kb = self.kb_loader()
-            return self._kb
+        return self.kb_loader()
 
     def faq_path(self) -> Path:
         return Path(self.faq_path_loader())
@@ -103,10 +100,7 @@ class InsightsState:
 
 
 def insights() -> InsightsState:
-    found = current_app.extensions.get("insights")
-    if found is None:
-        found = current_app.extensions["insights"] = InsightsState()
-    return found
+    return current_app.extensions["insights"]
 
 
 def _guard():

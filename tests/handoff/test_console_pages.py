@@ -137,11 +137,12 @@ def test_suggestions_come_from_the_knowledge_base_as_json(client, api, sam, open
 
 def test_unavailable_knowledge_base_degrades_gracefully(client, api, sam, open_hours):
     from handoff.suggestions import KnowledgeBaseSuggestions
+    from knowledge_base.provider import KnowledgeBaseProvider
 
     def broken_loader():
         raise FileNotFoundError("no index at var/kb_index")
 
-    provider = KnowledgeBaseSuggestions(broken_loader)
+    provider = KnowledgeBaseSuggestions(KnowledgeBaseProvider(broken_loader))
     client.application.extensions["handoff"].suggestions = provider
     conversation_id = api.escalate()["conversation_id"]
     url = f"/agent/conversations/{conversation_id}/suggestions"

@@ -7,10 +7,9 @@ import time
 import pytest
 
 from handoff.app import create_app
-from handoff.insights import InsightsState
 from handoff.models import FaqChange, FaqRevision
 from handoff.services import faq_feed
-from handoff.suggestions import KnowledgeBaseSuggestions
+from knowledge_base.provider import KnowledgeBaseProvider
 
 from tests.handoff.insights_support import admin, backend, build, encoder, faq, kb_settings, live, make_faq  # noqa: F401
 from tests.handoff.support import csrf, login
@@ -109,14 +108,16 @@ def test_console_suggestions_follow_an_entry_published_in_another_process(settin
 
     elsewhere = make_faq(tmp_path / "elsewhere")
     build(elsewhere, tmp_path / "elsewhere" / "index")
-    here = KnowledgeBaseSuggestions(lambda: load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder()))
-    there = KnowledgeBaseSuggestions(lambda: load_knowledge_base(
+    here_kb = KnowledgeBaseProvider(lambda: load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder()))
+    there_kb = KnowledgeBaseProvider(lambda: load_knowledge_base(
         kb_settings(elsewhere, tmp_path / "elsewhere" / "index"), encode=encoder()), follow_interval=0.2)
-    first, second = create_app(settings, suggestions=here), create_app(settings, suggestions=there)
+    first, second = create_app(settings, knowledge_base=here_kb), create_app(settings, knowledge_base=there_kb)
+    here, there = first.extensions["handoff"].suggestions, second.extensions["handoff"].suggestions
     try:
-        first.extensions["insights"] = InsightsState(faq_path_loader=lambda: faq, encode=encoder())
-        for suggestions in (here, there):
-            assert suggestions.knowledge_base() is not None  # loaded and following
+        insights = first.extensions["insights"]  # create_app's, over the app's knowledge base
+        insights.faq_path_loader, insights.encode = (lambda: faq), encoder()
+        for provider in (here_kb, there_kb):
+            assert provider.get() is not None  # loaded and following
         make_agent("Alex", role="admin", email="alex@example.com")
         client = first.test_client()
         login(client, "alex@example.com")
@@ -129,7 +130,7 @@ def test_console_suggestions_follow_an_entry_published_in_another_process(settin
         assert top(here) != "pay-bitcoin" and top(there) != "pay-bitcoin"
         published = client.post("/api/insights/faq", json={**NEW, "new": True}, headers={"X-CSRF-Token": csrf(client)})
         assert published.status_code == 201, published.get_json()
-        assert here.knowledge_base() is first.extensions["insights"].kb()  # one knowledge base in the process
+        assert here_kb.get() is first.extensions["insights"].kb()  # one knowledge base in the process
         assert top(here) == "pay-bitcoin"
         deadline = time.monotonic() + 10
         while top(there) != "pay-bitcoin" and time.monotonic() < deadline:
