@@ -115,11 +115,11 @@ def run_size(size: int, n_queries: int, ann: bool) -> dict:
             "build_s_estimated": round(build_s + manifest["rows"] / throughput, 1),
             "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         }
-        indexes = {"exact": kb._state.index}
+        indexes = {"exact": kb.state.index}
         if ann:
             import faiss
 
-            state = kb._state
+            state = kb.state
             exact = faiss.IndexFlatIP(state.vectors.shape[1])
             exact.add(state.vectors)
             indexes = {"ann": state.index, "exact": exact}
@@ -132,8 +132,8 @@ def run_size(size: int, n_queries: int, ann: bool) -> dict:
         latency_priority()
         figures["load_before_queries"] = os.getloadavg()[0]
         for name, index in indexes.items():
-            kb._state.index = index
-            kb._encode_one.cache_clear()  # every timed query is encoded for real
+            kb.state.index = index
+            kb.clear_query_cache()  # every timed query is encoded for real
             timings, encode_ms = [], []
             for q in queries:
                 t0 = time.perf_counter()

@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .index import Row, read_index, read_manifest
 from .scoring import Scorer
@@ -15,39 +16,51 @@ from .settings import Settings
 from .sources import relative_checksums, validate_entry
 from .types import SUPPORTED_LANGUAGES, Entry, FAQError, Hit, SearchResult
 
+if TYPE_CHECKING:  # heavy imports, loaded with the index only
+    import faiss
+    import numpy as np
+
+    from .language import LanguageDetector
+    from .lexical import BM25
+    from .models import Classifier
+
 JOURNAL = "live.json"
 logger = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 4096
 
 
 @dataclass
-class _State:
-    """One snapshot of an index; searches read it while a reload or an edit prepares the next one."""
+class IndexState:
+    """One snapshot of an index; searches read it while a reload or an edit prepares the next one.
 
-    manifest: dict
-    entries: list[Entry]
-    rows: list[Row]
-    vectors: object
-    index: object
-    detector: object
-    classifier: object
-    bm25: object
-    ann: object
-    by_key: dict
-    languages_of: dict
-    group_rows: dict
-    journal: list
-    group_docs: dict = None  # entry id -> positions of its entries (languages), for the lexical signal
-    row_entry: object = None  # row -> entry position, as an array
-    row_is_question: object = None
-    column_of: dict = None  # entry id -> classifier column
-    questions_per_entry: float = 1.0  # median over entry groups, sets how much the nearest question weighs
+    Built by :func:`_assemble` only; a live edit builds a new one (:func:`_apply`) rather than changing this.
+    """
+
+    manifest: dict[str, Any]  # manifest.json, plus ``live_changes`` once edits are applied
+    entries: list[Entry]  # every entry, one per (id, language)
+    rows: list[Row]  # the indexed texts, in vector order
+    vectors: np.ndarray  # (rows, dims) float32, L2-normalised
+    index: faiss.Index  # inner-product search over ``vectors`` (exact, or IVF above ANN_MIN_ROWS)
+    detector: LanguageDetector
+    classifier: Classifier | None  # None: too few entries or too large an FAQ for one
+    bm25: BM25 | None  # None: built without the lexical signal
+    ann: faiss.Index | None  # the trained, empty IVF template ``index`` is cloned from
+    by_key: dict[tuple[str, str], Entry]  # (id, language) -> entry
+    languages_of: dict[str, list[str]]  # entry id -> its languages, the FAQ's commonest first
+    group_rows: dict[str, np.ndarray]  # entry id -> positions of its rows (all languages)
+    journal: list[dict[str, Any]]  # the live edits applied over the built index, in order
+    group_docs: dict[str, list[int]]  # entry id -> positions of its entries (languages), for the lexical signal
+    row_entry: np.ndarray  # row -> entry position
+    row_is_question: np.ndarray  # row -> whether it is a question (not an answer)
+    column_of: dict[str, int]  # entry id -> classifier column
+    questions_per_entry: float  # median over entry groups, sets how much the nearest question weighs
+
 
 
 class KnowledgeBase:
     """Search FAQ entries; create with :func:`load_knowledge_base`."""
 
-    def __init__(self, settings: Settings, state: _State, encode=None):
+    def __init__(self, settings: Settings, state: IndexState, encode=None):
         self.settings = settings
         self._state = state
         self._encode = encode
@@ -65,6 +78,15 @@ class KnowledgeBase:
     @property
     def entries(self) -> list[Entry]:
         return list(self._state.entries)
+
+    @property
+    def state(self) -> IndexState:
+        """The snapshot searches read now (benches look at its vectors and time other search indexes on it)."""
+        return self._state
+
+    def clear_query_cache(self) -> None:
+        """Forget the cached query vectors, so the next queries are encoded for real (timing)."""
+        self._encode_one.cache_clear()
 
     def encode(self, texts: list[str]):
         if self._encode is None:
@@ -237,7 +259,7 @@ class KnowledgeBase:
             self._followed.update(ops)
         return len(ops)
 
-    def _with_followed(self, state: _State) -> _State:
+    def _with_followed(self, state: IndexState) -> IndexState:
         """``state`` (just read from disk) with the followed changes laid over it again."""
         def needed(op: dict) -> bool:
             current = state.by_key.get(_op_key(op))
@@ -305,7 +327,7 @@ def _write_journal(index_dir: Path, journal: list) -> None:
     staging.replace(path)
 
 
-def _load_state(settings: Settings, encode=None) -> _State:
+def _load_state(settings: Settings, encode=None) -> IndexState:
     from .language import LanguageDetector
     from .lexical import BM25
     from .models import Classifier
@@ -331,7 +353,7 @@ def _load_state(settings: Settings, encode=None) -> _State:
     return _apply(state, journal, journal) if journal else state
 
 
-def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann, journal) -> _State:
+def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann, journal) -> IndexState:
     import faiss
     import numpy as np
 
@@ -359,12 +381,14 @@ def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann,
     is_question = np.asarray([r.kind == "q" for r in rows], dtype=bool)
     questions = [int(is_question[group].sum()) for group in group_rows.values()]
     questions_per_entry = float(np.median(questions)) if questions else 1.0
-    return _State(manifest, entries, rows, vectors, index, detector, classifier, bm25, ann,
-                  by_key, languages_of, group_rows, list(journal), group_docs,
-                  np.asarray([r.entry for r in rows], dtype=np.int64), is_question, column_of, questions_per_entry)
+    return IndexState(manifest=manifest, entries=entries, rows=rows, vectors=vectors, index=index, detector=detector,
+                      classifier=classifier, bm25=bm25, ann=ann, by_key=by_key, languages_of=languages_of,
+                      group_rows=group_rows, journal=list(journal), group_docs=group_docs,
+                      row_entry=np.asarray([r.entry for r in rows], dtype=np.int64), row_is_question=is_question,
+                      column_of=column_of, questions_per_entry=questions_per_entry)
 
 
-def _apply(state: _State, ops: list, journal: list) -> _State:
+def _apply(state: IndexState, ops: list, journal: list) -> IndexState:
     """A new state with live edits applied: rows and vectors re-laid, BM25 and classifier patched."""
     import copy
 
