@@ -22,6 +22,7 @@ from actions.conversation import (
 )
 from actions.handoff_client import HandoffError, HandoffUnavailable
 from actions.opening import closed_message
+from actions.queue_news import callback_button, nobody_on_duty
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +216,9 @@ class ActionAgentJoined(Action):
 
 
 class ActionQueueUpdate(Action):
-    """The customer's place in the queue changed (sent by the handoff service): tell them, while they wait."""
+    """The customer's place or expected wait changed (sent by the handoff service): tell them, while they wait."""
+
+    NEWS_ENTITIES = ("queue_position", "reason_not_accepting", "next_opening", "timezone")
 
     def name(self) -> Text:
         return "action_queue_update"
@@ -224,6 +227,13 @@ class ActionQueueUpdate(Action):
         position = entity_value(tracker, "queue_position")
         if not tracker.get_slot("handoff_active") or not position:
             return []  # left the queue meanwhile: an old update says nothing
+        news = {name: entity_value(tracker, name) for name in self.NEWS_ENTITIES}
+        nobody = nobody_on_duty(news, language_of(tracker))
+        if nobody:  # no estimate without anyone on duty: say so, keep the place, offer the callback
+            dispatcher.utter_message(response="utter_queue_update", text=nobody, position=int(position),
+                                     wait_minutes="", reason_not_accepting=news["reason_not_accepting"],
+                                     buttons=callback_button(language_of(tracker)))
+            return []
         dispatcher.utter_message(response="utter_queue_update", position=int(position),
                                  wait_minutes=int(entity_value(tracker, "wait_minutes") or 1))
         return []

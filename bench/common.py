@@ -99,7 +99,7 @@ def fine_tune_options(args) -> dict | None:
     return {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
 
 
-BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question
+BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question (ablation.py)
 
 
 def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes: dict | None = None,
@@ -124,12 +124,12 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
 
 
 def rerun(kb, queries, **scorer):
-    """Run the queries again on an index with another scorer configuration (e.g. BASELINE)."""
+    """Run the queries again on an index with another scorer configuration (e.g. BASELINE; see ablation.py)."""
+    from ablation import AblationScorer
     from knowledge_base.build.evaluate import Query, metrics, run_queries
-    from knowledge_base.scoring import Scorer
 
     saved = kb.scorer
-    kb.scorer = Scorer(**scorer)
+    kb.scorer = AblationScorer(**scorer)
     try:
         outcomes = run_queries(kb, [Query(t, label) for t, label in queries])
     finally:

@@ -41,10 +41,10 @@ resilience.install()
 
 # Message fields the widget may use; everything else stays server-side. `ts` (the bot event's time in the
 # tracker) lets a reopened widget ask for what it missed; `message_id` (an agent's reply) lets it confirm
-# it showed it; the queue place and wait feed the hint under the header.
+# it showed it; the queue place and wait (or why nobody can take it now) feed the hint under the header.
 _METADATA_FIELDS = {
     "utter_action": "response", "agent_name": "agent_name", "timestamp": "ts", "message_id": "message_id",
-    "position": "queue_position", "wait_minutes": "wait_minutes",
+    "position": "queue_position", "wait_minutes": "wait_minutes", "reason_not_accepting": "reason_not_accepting",
 }
 MAX_CATCH_UP = 50  # bot messages replayed to a reopened widget, newest last
 MAX_RECEIPTS = 100

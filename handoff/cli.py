@@ -179,6 +179,19 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
     return 1 if tracker_part["status"] == "error" else 0
 
 
+def _question_classifier(settings):
+    """The console's classifier (handoff.agents.privacy.question_classifier): an erasure keeps a request for a
+    person or small talk out of "unanswered" whichever way it is done; None when the model cannot load."""
+    from handoff.agents.privacy import question_classifier
+    from handoff.app import create_app
+
+    app = create_app(settings)
+    try:
+        return question_classifier(app)
+    finally:
+        app.extensions["handoff"].shutdown()
+
+
 def cmd_privacy_delete(args: argparse.Namespace) -> int:
     """Erase one customer from the handoff database (one transaction) and Rasa's tracker store; audited."""
     from handoff.services.audit import cli_actor
@@ -199,7 +212,8 @@ def cmd_privacy_delete(args: argparse.Namespace) -> int:
             if input(f"Type {lookup.value} to delete all of it: ").strip() != lookup.value:
                 print("Nothing deleted.")
                 return 1
-        report = erase_customer(session, lookup, tracker, cli_actor(), settings.secret_key)
+        report = erase_customer(session, lookup, tracker, cli_actor(), settings.secret_key,
+                                classify=_question_classifier(settings))
     engine.dispose()
     for line in report.lines():
         print(line)
@@ -221,7 +235,8 @@ def cmd_privacy_retention(args: argparse.Namespace) -> int:
         return 1
     engine, session, tracker = _session_and_tracker(settings)
     with session:
-        report = run_retention(session, days, tracker, cli_actor(), dry_run=args.dry_run)
+        classify = None if args.dry_run else _question_classifier(settings)
+        report = run_retention(session, days, tracker, cli_actor(), dry_run=args.dry_run, classify=classify)
     engine.dispose()
     for line in describe(report):
         print(line)

@@ -12,6 +12,7 @@ from handoff.models import ConsoleEvent, IdempotencyRecord, utcnow
 from handoff.outbox import Transport, deliver_due
 from handoff.services.agents import prune_login_attempts
 from handoff.services.assignment import auto_assign
+from handoff.services.escalations import announce_queue
 from handoff.services.retention import describe, run_retention
 from handoff.tracker_store import TrackerStore
 
@@ -20,6 +21,7 @@ RETENTION_LOCK_KEY = 0x6E6F7264  # pg advisory lock id for retention runs
 logger = logging.getLogger(__name__)
 
 ASSIGN_EVERY = 3.0
+QUEUE_EVERY = 10.0  # a console gone quiet stops counting after the presence timeout: waiting customers learn it
 HOUSEKEEPING_EVERY = 600.0
 RETENTION_EVERY = 3600.0  # and once right after start
 
@@ -33,6 +35,7 @@ class Worker:
         self.poll = poll
         self._thread: threading.Thread | None = None
         self._last_assign = 0.0
+        self._last_queue = 0.0
         self._last_housekeeping = 0.0
         self._last_retention: float | None = None
 
@@ -68,6 +71,10 @@ class Worker:
                 assigned = auto_assign(session, settings.presence_timeout_seconds)
                 if assigned:
                     logger.info("auto-assigned %d conversation(s)", assigned)
+        if now - self._last_queue >= QUEUE_EVERY:
+            self._last_queue = now
+            with self.state.session_factory() as session:
+                announce_queue(session, self.state.queue_config)
         if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
             self._last_housekeeping = now
             self.housekeeping()
@@ -85,7 +92,8 @@ class Worker:
 
     def _retention_run(self, settings):
         with self.state.session_factory() as session:
-            return run_retention(session, settings.retention_days, TrackerStore(settings.tracker_store_url))
+            return run_retention(session, settings.retention_days, TrackerStore(settings.tracker_store_url),
+                                 classify=self.state.question_classifier())
 
     def retention(self) -> None:
         """Anonymise what is older than HANDOFF_RETENTION_DAYS (see handoff.services.retention)."""

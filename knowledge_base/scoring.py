@@ -42,16 +42,12 @@ class Scorer:
     """Fuses the signals of one snapshot into ranked candidates with confidences."""
 
     def __init__(self, temperature=TEMPERATURE, similarity_weight=None, lexical_weight=LEXICAL_WEIGHT,
-                 midpoint=None, slope=IN_SCOPE_SLOPE, use_classifier=True, use_lexical=True,
-                 use_answers=True):
+                 midpoint=None, slope=IN_SCOPE_SLOPE):
         self.temperature = temperature
         self.similarity_weight = similarity_weight  # for the ranking; None: follows the questions per entry
         self.lexical_weight = lexical_weight
         self.midpoint = midpoint  # None: IN_SCOPE_MIDPOINT, moved for a fine-tuned index (midpoint_for)
         self.slope = slope
-        self.use_classifier = use_classifier
-        self.use_lexical = use_lexical
-        self.use_answers = use_answers
 
     def rank(self, state, query, text: str, language: str) -> list[Candidate]:
         import numpy as np
@@ -64,12 +60,12 @@ class Scorer:
         seen = set()
         for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
             # Rows come best first: after an entry's best row only a same-language bonus can still win.
-            if pos < 0 or (state.rows[pos].kind == "a" and not self.use_answers):
+            if pos < 0:
                 continue
             if state.rows[pos].entry not in seen or len(state.languages_of) != len(state.entries):
                 seen.add(state.rows[pos].entry)
                 self._offer(best, state, pos, score, language)
-        classifier = state.classifier if self.use_classifier else None
+        classifier = state.classifier
         log_probs = None
         if classifier is not None and classifier.groups:
             log_probs = classifier.log_probs(query[None, :], [text])[0]
@@ -78,14 +74,12 @@ class Scorer:
                 if group not in best and group in state.group_rows:
                     rows = state.group_rows[group]
                     sims = (state.vectors[rows] @ query - shift) / scale
-                    if not self.use_answers:
-                        sims = np.where([state.rows[r].kind == "q" for r in rows.tolist()], sims, -1.0)
                     top = int(np.argmax(sims))
                     self._offer(best, state, int(rows[top]), float(sims[top]), language)
         if not best:
             return []
         lexical = {}
-        if self.use_lexical and state.bm25 is not None:
+        if state.bm25 is not None:
             # Only the candidates need the lexical signal; scoring every document costs more than the rest.
             docs = {doc: group for group in best for doc in state.group_docs.get(group, ())}
             for doc, value in state.bm25.scores(text, language, docs=list(docs)).items():
@@ -126,10 +120,7 @@ class Scorer:
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def _offer(self, best: dict, state, pos: int, score: float, language: str) -> None:
-        row = state.rows[pos]
-        if row.kind == "a" and not self.use_answers:
-            return
-        entry = state.entries[row.entry]
+        entry = state.entries[state.rows[pos].entry]
         bonus = SAME_LANGUAGE_BONUS if entry.language == language else 0.0
         current = best.get(entry.id)
         if current is None or score + bonus > current.cosine + current.bonus:

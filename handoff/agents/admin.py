@@ -62,7 +62,8 @@ def admin_create_agent():
 def admin_edit_agent(agent_id: int):
     agent = not_found_unless(db().get(Agent, agent_id))
     if request.method == "POST":
-        agent_service.update_agent(db(), agent_id, _agent_form(), g.agent, state().settings.languages)
+        agent_service.update_agent(db(), agent_id, _agent_form(), g.agent, state().settings.languages,
+                                   queue=state().queue_config)
         if request.form.get("password"):
             agent_service.set_password(db(), agent, request.form["password"])
         flash(_("Saved %(name)s.", name=agent.display_name), "info")

@@ -23,7 +23,8 @@ def login():
     settings = state().settings
     lockout = Lockout(settings.lockout_failures, settings.lockout_minutes)
     try:
-        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_address(), lockout=lockout)
+        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_address(),
+                                           lockout=lockout, queue=state().queue_config)
     except TooManyAttempts as exc:
         minutes = max(1, round(exc.retry_after / 60))
         if isinstance(exc, AccountLocked) and exc.retry_after:
@@ -47,7 +48,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    agent_service.log_out(db(), g.agent)  # ends the session server-side, not only in this browser
+    agent_service.log_out(db(), g.agent, queue=state().queue_config)  # ends the session server-side, not only in this browser
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("agents.login"))
@@ -55,7 +56,7 @@ def logout():
 
 @bp.post("/presence")
 def presence():
-    agent_service.set_presence(db(), g.agent, request.form.get("presence", ""))
+    agent_service.set_presence(db(), g.agent, request.form.get("presence", ""), queue=state().queue_config)
     return back()
 
 

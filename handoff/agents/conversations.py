@@ -146,7 +146,7 @@ def transfer(conversation_id: int):
 
 @bp.post("/conversations/<int:conversation_id>/resolve")
 def resolve(conversation_id: int):
-    assignment.resolve(db(), conversation_id, g.agent)
+    assignment.resolve(db(), conversation_id, g.agent, queue=state().queue_config)
     flash(_("Conversation #%(id)s resolved; the customer is asked for a rating.", id=conversation_id), "info")
     return back("agents.conversation", conversation_id=conversation_id)
 

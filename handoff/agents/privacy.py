@@ -31,9 +31,13 @@ def _lookup(values) -> privacy_service.Lookup | None:
     return privacy_service.Lookup(**{kind: value})
 
 
-def _question_kinds():
-    """The insight page's classifier, so an erased request for a person stays out of "unanswered"; None (the
-    erased words count as a question) when the model cannot load."""
+def question_classifier(app=None):
+    """The insight page's classifier, so an erased request for a person stays out of "unanswered" whichever way
+    it is erased (console, command line, retention); None (the erased words count as questions) when the model
+    cannot load. Outside a request, pass the app."""
+    if app is not None:
+        with app.app_context():
+            return question_classifier()
     from handoff.insights import insights
 
     try:
@@ -84,6 +88,6 @@ def admin_privacy_delete():
     if request.form.get("confirm", "").strip() != lookup.value:
         raise Invalid(_("type the customer's id, e-mail or phone again to confirm the deletion"))
     report = privacy_service.erase_customer(db(), lookup, _tracker(), g.agent, state().settings.secret_key,
-                                            classify=_question_kinds())
+                                            classify=question_classifier())
     flash(_("Deleted.") + " " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info")
     return redirect(url_for("agents.admin_privacy"))

@@ -50,6 +50,8 @@ class Conversation(Base):
     end_reason: Mapped[str | None] = mapped_column(String(32))
 
     contact: Mapped["Contact"] = relationship(back_populates="conversations")
+    # What the waiting customer was last told about their place and wait (escalations.announce_queue).
+    queue_told: Mapped[str | None] = mapped_column(String(255))
     assignee: Mapped["Agent | None"] = relationship(back_populates="conversations")
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"

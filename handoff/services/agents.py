@@ -13,6 +13,7 @@ from handoff.models import PRESENCES, ROLES, Agent, LoginAttempt, utcnow
 
 from . import audit
 from .errors import Conflict, Invalid, NotFound
+from .escalations import QueueConfig, announce_queue
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
@@ -102,7 +103,8 @@ def create_agent(
 
 
 def update_agent(
-    session: Session, agent_id: int, form: AgentForm, actor: Agent, known_languages: tuple[str, ...] = ("de", "en")
+    session: Session, agent_id: int, form: AgentForm, actor: Agent, known_languages: tuple[str, ...] = ("de", "en"),
+    queue: QueueConfig | None = None,
 ) -> Agent:
     form = _validate(form, known_languages)
     agent = session.get(Agent, agent_id)
@@ -119,6 +121,7 @@ def update_agent(
     agent.email, agent.display_name, agent.role = form.email, form.display_name, form.role
     agent.languages, agent.capacity, agent.active = ",".join(form.languages), form.capacity, form.active
     session.commit()
+    announce_queue(session, queue)  # languages, capacity or a deactivation change who can take whom
     return agent
 
 
@@ -130,7 +133,7 @@ def set_password(session: Session, agent: Agent, password: str) -> None:
 
 
 def authenticate(session: Session, email: str, password: str, ip: str, now: datetime | None = None,
-                 lockout: Lockout = Lockout()) -> Agent | None:
+                 lockout: Lockout = Lockout(), queue: QueueConfig | None = None) -> Agent | None:
     """The agent for these credentials, None when wrong; raises TooManyAttempts when rate-limited
     (per address, from one IP) and AccountLocked after ``lockout.failures`` wrong passwords in a row."""
     now = now or utcnow()
@@ -170,6 +173,8 @@ def authenticate(session: Session, email: str, password: str, ip: str, now: date
             audit.record(session, "account_locked", "system", agent.email, {"failed_logins": agent.failed_logins},
                          note="too many failed logins in a row", now=now)
     session.commit()
+    if ok:
+        announce_queue(session, queue, now)  # someone on duty: waiting customers get a real estimate
     return agent if ok else None
 
 
@@ -204,20 +209,25 @@ def unlock(session: Session, agent_id: int, actor: Agent | str, now: datetime | 
     return agent
 
 
-def set_presence(session: Session, agent: Agent, presence: str, now: datetime | None = None) -> None:
+def set_presence(
+    session: Session, agent: Agent, presence: str, now: datetime | None = None, queue: QueueConfig | None = None
+) -> None:
+    """Online, away or offline; waiting customers whose wait this changes are told at once."""
     if presence not in PRESENCES:
         raise Invalid(f"presence must be one of {', '.join(PRESENCES)}")
     agent.presence = presence
     agent.last_seen_at = now or utcnow()
     session.commit()
+    announce_queue(session, queue, now)
 
 
-def log_out(session: Session, agent: Agent, now: datetime | None = None) -> None:
+def log_out(session: Session, agent: Agent, now: datetime | None = None, queue: QueueConfig | None = None) -> None:
     """Offline, and every console session of the agent ends on the server: a copied cookie is worth nothing."""
     agent.presence = "offline"
     agent.last_seen_at = now or utcnow()
     agent.session_version += 1
     session.commit()
+    announce_queue(session, queue, now)
 
 
 def touch(session: Session, agent: Agent, now: datetime | None = None, every: int = 20) -> None:

@@ -74,10 +74,10 @@ def claim(
         session, conversation.sender_id, "agent_joined", {"agent_name": agent.display_name},
         conversation_id=conversation.id, now=now,
     )
-    announce_queue(session, conversation, queue, now)  # everyone behind moves up one place
     _changed(session, conversation, "queue", "conversation")
     session.commit()
     return conversation
+    announce_queue(session, queue, now)  # everyone behind moves up one place
 
 
 def transfer(
@@ -91,11 +91,11 @@ def transfer(
     current = conversation.assignee_id
     same_owner = [Conversation.assignee_id == current]
     if target_id is None:
-        if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None, assigned_at=None):
+        if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None,
+                          assigned_at=None, queue_told=None):
             raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
         activity(conversation, f"{actor.display_name} put the conversation back in the queue.", now, actor.id)
-        # It keeps its original place: the customer learns it, everyone behind moves back one.
-        announce_queue(session, conversation, queue, now, include_moved=True)
+        # It keeps its original place: the customer learns it (announced below), everyone behind moves back one.
     else:
         target = session.get(Agent, target_id)
         if target is None or not target.active:
@@ -112,6 +112,7 @@ def transfer(
     _changed(session, conversation, "queue", "conversation")
     session.commit()
     return conversation
+    announce_queue(session, queue, now)
 
 
 def _end(
@@ -131,17 +132,19 @@ def _end(
         session, conversation.sender_id, "handoff_ended", {"handoff_outcome": told},
         conversation_id=conversation.id, now=now,
     )
-    if was_waiting:
-        announce_queue(session, conversation, queue, now)
     _changed(session, conversation, "queue", "conversation")
     session.commit()
 
+    announce_queue(session, queue, now)  # those behind move up; a freed agent shortens everyone's wait
 
-def resolve(session: Session, conversation_id: int, actor: Agent, now: datetime | None = None) -> Conversation:
+def resolve(
+    session: Session, conversation_id: int, actor: Agent, now: datetime | None = None, queue: QueueConfig | None = None
+) -> Conversation:
     """Close an open conversation as solved; the bot then asks the customer for a rating."""
     conversation = get_conversation(session, conversation_id)
     _require_owner(conversation, actor, "resolve")
-    _end(session, conversation, actor, "resolved", ["open"], [Conversation.assignee_id == conversation.assignee_id], now or utcnow())
+    _end(session, conversation, actor, "resolved", ["open"], [Conversation.assignee_id == conversation.assignee_id],
+         now or utcnow(), queue)
     return conversation
 
 

@@ -1,11 +1,12 @@
 """The bot's side of a hand-off: hand_off, customer messages while waiting or talking, cancel, status."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
@@ -83,33 +84,63 @@ def wait_minutes(seconds: int | None) -> int:
     return max(1, round((seconds or 60) / 60))
 
 
-def announce_queue(
-    session: Session, moved: Conversation, config: QueueConfig | None = None, now: datetime | None = None,
-    include_moved: bool = False,
-) -> int:
-    """Tell each customer waiting behind ``moved`` (which just left or re-entered the queue) their new place.
+def queue_news(session: Session, conversation: Conversation, config: QueueConfig, now: datetime) -> dict[str, Any]:
+    """What a waiting customer should read about their wait (the ``queue_update`` intent's entities).
 
-    Only conversations queued behind it change place; customers sent to the callback form (not accepting)
-    are not in the live queue's conversation. Returns how many were told.
+    Their place and the expected minutes while someone who speaks their language is on duty; otherwise
+    their place and why nobody can take it now (with the next opening out of hours), never a made-up wait.
     """
-    config, now = config or QueueConfig(), now or utcnow()
-    later = or_(Conversation.created_at > moved.created_at,
-                and_(Conversation.created_at == moved.created_at, Conversation.id > moved.id))
-    if include_moved:
-        later = or_(later, Conversation.id == moved.id)
+    position = queue_position(session, conversation)
+    state = availability(session, conversation.language, config.presence_timeout, config.default_timezone, now)
+    if state.accepting:
+        wait = expected_wait(session, position, conversation.language, config.presence_timeout, now)
+        return {"queue_position": position, "wait_minutes": wait_minutes(wait)}
+    news: dict[str, Any] = {"queue_position": position, "reason_not_accepting": state.reason_not_accepting}
+    if state.reason_not_accepting == "outside_business_hours" and state.next_opening:
+        news.update(next_opening=state.next_opening.isoformat(), timezone=state.timezone)
+    return news
+
+
+def _told(news: dict[str, Any]) -> str:
+    """The stored form of what a customer was told: equal news, equal text."""
+    return json.dumps(news, sort_keys=True, separators=(",", ":"))
+
+
+def announce_queue(session: Session, config: QueueConfig | None = None, now: datetime | None = None) -> int:
+    """Tell each waiting customer whose place or expected wait differs from what they were last told.
+
+    Called after every change that can move either (a claim, a cancel, agents coming, going away or
+    logging out) once that change is committed, and every few seconds by the worker (a console that went
+    quiet stops counting after the presence timeout). Each customer is settled in a short transaction of
+    their own with a compare-and-set on ``queue_told``: two processes announcing at once tell nobody twice
+    and hold no locks a claim could wait on. Returns how many were told.
+    """
+    config = config or QueueConfig()
     waiting = session.scalars(
         select(Conversation)
-        .where(Conversation.status == "pending", Conversation.accepting.is_(True), later)
+        .where(Conversation.status == "pending", Conversation.accepting.is_(True))
         .order_by(Conversation.created_at, Conversation.id)
     ).all()
+    told = 0
     for conversation in waiting:
-        info = queue_info(session, conversation, config, now)
-        send_to_customer(
-            session, conversation.sender_id, "queue_update",
-            {"queue_position": info["position"], "wait_minutes": wait_minutes(info["expected_wait_seconds"])},
-            conversation_id=conversation.id, now=now,
+        news = queue_news(session, conversation, config, now or utcnow())
+        before, after = conversation.queue_told, _told(news)
+        if before == after:
+            continue
+        unchanged = Conversation.queue_told.is_(None) if before is None else Conversation.queue_told == before
+        settled = session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation.id, Conversation.status == "pending", unchanged)
+            .values(queue_told=after)
+            .execution_options(synchronize_session=False)
         )
-    return len(waiting)
+        if settled.rowcount == 1:
+            send_to_customer(session, conversation.sender_id, "queue_update", news,
+                             conversation_id=conversation.id, now=now)
+            told += 1
+        session.commit()
+    session.rollback()  # the reads above leave no transaction open
+    return told
 
 
 def mark_seen(session: Session, sender_id: str, message_ids: list[int], now: datetime | None = None) -> int:
@@ -181,16 +212,25 @@ def hand_off(
             note += f" Not taking hand-offs right now ({why}); the customer was offered a callback."
         if reused:
             note = "The bot handed over again. " + note
+        if reused and conversation.status == "pending":
+            # Asked again: the bot tells them what holds now (queued, or the callback form).
+            conversation.accepting, conversation.reason_not_accepting = state.accepting, state.reason_not_accepting
         activity(conversation, note, now)
         session.flush()
         console_event(session, "queue", conversation.id)
         console_event(session, "conversation", conversation.id)
+        queue = queue_info(session, conversation, config, now)
+        if state.accepting and conversation.status == "pending":
+            # The bot's first answer states place and wait: later updates only say what changed since.
+            conversation.queue_told = _told(
+                {"queue_position": queue["position"], "wait_minutes": wait_minutes(queue["expected_wait_seconds"])}
+            )
         return 201, {
             "conversation_id": conversation.id,
             "status": conversation.status,
             "accepting": state.accepting,
             "reason_not_accepting": state.reason_not_accepting,
-            "queue": queue_info(session, conversation, config, now),
+            "queue": queue,
             "agent_name": conversation.assignee.display_name if conversation.assignee else None,
             "business_hours_open": state.business_hours_open,
             "next_opening": state.next_opening.isoformat() if state.next_opening else None,
@@ -265,7 +305,6 @@ def cancel(
     console_event(session, "conversation", conversation.id)
     if was == "pending" or conversation.assignee_id:
         console_event(session, "queue", conversation.id)
-    if was == "pending":
-        announce_queue(session, conversation, config, now)
     session.commit()
+    announce_queue(session, config, now)  # those behind move up; a freed agent shortens everyone's wait
     return {"conversation_id": conversation.id, "status": "cancelled", "changed": True}

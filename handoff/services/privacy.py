@@ -246,12 +246,8 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
         item.question = ""
         counts["feedback"] += 1
     events = list(session.scalars(select(BotEvent).where(BotEvent.contact_id == contact.id)))
-    readable = [e for e in events if e.question.strip() and not e.question.startswith(MARKER)]
-    kinds = dict(zip((e.id for e in readable), classify([e.question for e in readable]))) if classify and readable else {}
+    blank_keeping_kinds(events, classify)
     for event in events:
-        kind = kinds.get(event.id, "question")
-        if not event.question.startswith(MARKER):
-            event.question = "" if kind == "question" else f"{MARKER} {kind}"
         event.sender_id = pseudonym
         counts["analytics_events"] += 1
     counts["outbox"] = session.execute(delete(OutboxItem).where(OutboxItem.sender_id == old_sender)).rowcount or 0
@@ -261,6 +257,22 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
         IdempotencyRecord.key.like(f"{escaped}:%", escape="\\"))).rowcount or 0
     contact.sender_id, contact.name, contact.email, contact.phone = pseudonym, None, None, None
     return counts
+
+
+def blank_keeping_kinds(events: list[BotEvent], classify: Callable[[list[str]], list[str]] | None) -> int:
+    """Remove the customers' words from these bot events but keep what each was, read the way the insight
+    figures read it (services/analytics.py): what the knowledge base answered is a question; a request for a
+    person or small talk becomes "[anonymised] request" / "[anonymised] small_talk"; the rest is blank (a
+    question). Without ``classify`` everything is a question. Returns how many events lost their words."""
+    from .question_kinds import QUESTION
+
+    todo = [e for e in events if e.question and not e.question.startswith(MARKER)]
+    readable = [e for e in todo if e.type != "kb_answer" and e.question.strip()]
+    kinds = dict(zip((e.id for e in readable), classify([e.question for e in readable]))) if classify and readable else {}
+    for event in todo:
+        kind = kinds.get(event.id, QUESTION)
+        event.question = "" if kind == QUESTION else f"{MARKER} {kind}"
+    return len(todo)
 
 
 def _questions_of(session: Session, contact: Contact) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -25,11 +26,13 @@ from handoff.models import (
 from handoff.tracker_store import TrackerStore, TrackerStoreUnavailable
 
 from . import audit
-from .privacy import ERASED_PREFIX, MARKER, scrub_transcript, scrub_contact, tracker_status
+from .privacy import ERASED_PREFIX, MARKER, blank_keeping_kinds, scrub_contact, scrub_transcript, tracker_status
 
 logger = logging.getLogger(__name__)
 
 ANONYMOUS_PREFIX = "anon-"
+EVENT_BATCH = 500  # bot events classified and blanked at a time
+Classify = Callable[[list[str]], list[str]]
 
 
 @dataclass
@@ -56,12 +59,14 @@ def _count_or_update(session: Session, model, condition, values: dict, dry_run: 
 
 
 def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, actor: str | Agent = "system",
-                     dry_run: bool = False, now: datetime | None = None) -> RetentionReport:
+                     dry_run: bool = False, now: datetime | None = None,
+                     classify: Classify | None = None) -> RetentionReport:
     """Anonymise what ended before ``cutoff``; idempotent (a second run changes nothing).
 
     Texts, names, e-mail addresses and phone numbers become a marker or empty, customers' sender ids a
     random id; structure, timestamps, statuses, FAQ entry ids and ratings stay, so the insight figures do
-    not change. Open conversations and callbacks are never touched. Tracker events older than the
+    not change (``classify``, the insight page's question kinds, keeps a request for a person or small talk
+    out of "unanswered" as the console's deletion does). Open conversations and callbacks are never touched. Tracker events older than the
     cutoff are deleted (Rasa only needs a conversation's recent sessions).
     """
     now = now or utcnow()
@@ -87,8 +92,7 @@ def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, 
         session.execute(update(CallbackEvent).where(
             CallbackEvent.callback_id.in_([c.id for c in callbacks]), CallbackEvent.note.is_not(None)
         ).values(note=MARKER).execution_options(synchronize_session=False))
-    report.handoff["analytics_events"] = _count_or_update(
-        session, BotEvent, and_(BotEvent.created_at < cutoff, BotEvent.question != ""), {"question": ""}, dry_run)
+    report.handoff["analytics_events"] = _blank_events(session, cutoff, dry_run, classify)
     report.handoff["feedback"] = _count_or_update(
         session, Feedback, and_(Feedback.created_at < cutoff, Feedback.question != ""), {"question": ""}, dry_run)
     done = and_(OutboxItem.status != "pending", OutboxItem.created_at < cutoff)
@@ -96,7 +100,7 @@ def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, 
         report.handoff["outbox"] = session.scalar(select(func.count()).select_from(OutboxItem).where(done)) or 0
     else:
         report.handoff["outbox"] = session.execute(delete(OutboxItem).where(done)).rowcount or 0
-    report.handoff["contacts"] = _anonymise_contacts(session, cutoff, dry_run, now)
+    report.handoff["contacts"] = _anonymise_contacts(session, cutoff, dry_run, now, classify)
     entry = None
     if not dry_run and report.changed:
         # Recorded with the database change, before the tracker store is pruned.
@@ -120,7 +124,24 @@ def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, 
     return report
 
 
-def _anonymise_contacts(session: Session, cutoff: datetime, dry_run: bool, now: datetime) -> int:
+def _blank_events(session: Session, cutoff: datetime, dry_run: bool, classify: Classify | None) -> int:
+    """Bot events older than the cutoff lose their words, keeping their kind (privacy.blank_keeping_kinds)."""
+    words = and_(BotEvent.created_at < cutoff, BotEvent.question != "", ~BotEvent.question.startswith(MARKER))
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(BotEvent).where(words)) or 0
+    blanked, after = 0, 0
+    while True:  # in batches by id: a first run over a long history neither loads nor encodes it all at once
+        batch = session.scalars(select(BotEvent).where(words, BotEvent.id > after).order_by(BotEvent.id)
+                                .limit(EVENT_BATCH)).all()
+        if not batch:
+            return blanked
+        blanked += blank_keeping_kinds(list(batch), classify)
+        after = batch[-1].id
+        session.flush()
+
+
+def _anonymise_contacts(session: Session, cutoff: datetime, dry_run: bool, now: datetime,
+                        classify: Classify | None = None) -> int:
     """Contacts not seen since the cutoff, with nothing open: no name, e-mail, phone, nor real sender id."""
     open_conversation = exists().where(Conversation.contact_id == Contact.id, Conversation.status.in_(ACTIVE_STATUSES))
     open_callback = exists().where(CallbackRequest.contact_id == Contact.id,
@@ -133,17 +154,17 @@ def _anonymise_contacts(session: Session, cutoff: datetime, dry_run: bool, now: 
     contacts = session.scalars(query).all()
     if not dry_run:
         for contact in contacts:
-            scrub_contact(session, contact, ANONYMOUS_PREFIX, now)
+            scrub_contact(session, contact, ANONYMOUS_PREFIX, now, classify)
     return len(contacts)
 
 
 def run_retention(session: Session, days: int, tracker: TrackerStore, actor: str | Agent = "system",
-                  dry_run: bool = False, now: datetime | None = None) -> RetentionReport:
+                  dry_run: bool = False, now: datetime | None = None, classify: Classify | None = None) -> RetentionReport:
     """Anonymise everything older than ``days`` days (``days`` must be at least 1)."""
     if days < 1:
         raise ValueError("retention needs at least one day")
     now = now or utcnow()
-    return anonymise_before(session, now - timedelta(days=days), tracker, actor, dry_run, now)
+    return anonymise_before(session, now - timedelta(days=days), tracker, actor, dry_run, now, classify)
 
 
 def describe(report: RetentionReport) -> list[str]:

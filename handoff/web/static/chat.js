@@ -17,6 +17,7 @@
       connecting: "Verbinde …",
       queued: "Sie warten auf einen Mitarbeiter. Ihre Nachrichten werden weitergegeben.",
       place: "Platz {position} in der Warteschlange · etwa {wait} Min.",
+      nobody: "Platz {position} in der Warteschlange · gerade niemand im Dienst",
       agent: "Sie schreiben mit {name}, einem Menschen aus unserem Service-Team.",
       someone: "einem Mitarbeiter"
     },
@@ -27,6 +28,7 @@
       connecting: "Connecting …",
       queued: "You are waiting for an agent. Your messages are passed on.",
       place: "Number {position} in the queue · about {wait} min.",
+      nobody: "Number {position} in the queue · nobody on duty right now",
       agent: "You are chatting with {name}, a person from our service team.",
       someone: "an agent"
     }
@@ -97,7 +99,9 @@
       var text = handoff.state === "queued" ? texts.queued
         : texts.agent.replace("{name}", handoff.agent || texts.someone);
       if (handoff.state === "queued" && handoff.position) {
-        text = texts.place.replace("{position}", handoff.position).replace("{wait}", handoff.wait || "1") + " " + text;
+        // Without anyone on duty there is no honest wait to show, only the place.
+        var place = handoff.nobody ? texts.nobody : texts.place.replace("{wait}", handoff.wait || "1");
+        text = place.replace("{position}", handoff.position) + " " + text;
       }
       if (hint.textContent !== text) hint.textContent = text;
       var header = mount.querySelector(".rw-conversation-container .rw-header");
@@ -113,6 +117,7 @@
       if (place && place.queue_position) {
         handoff.position = place.queue_position;
         handoff.wait = place.wait_minutes;
+        handoff.nobody = place.reason_not_accepting;  // set when nobody on duty can take the conversation now
       }
       window.localStorage.setItem(HINT_KEY, JSON.stringify(handoff));
       showHint();
