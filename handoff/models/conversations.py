@@ -48,10 +48,10 @@ class Conversation(Base):
     assigned_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(32))
-
-    contact: Mapped["Contact"] = relationship(back_populates="conversations")
     # What the waiting customer was last told about their place and wait (escalations.announce_queue).
     queue_told: Mapped[str | None] = mapped_column(String(255))
+
+    contact: Mapped["Contact"] = relationship(back_populates="conversations")
     assignee: Mapped["Agent | None"] = relationship(back_populates="conversations")
     messages: Mapped[list["Message"]] = relationship(
         back_populates="conversation", order_by="Message.id", cascade="all, delete-orphan"

@@ -76,8 +76,8 @@ def claim(
     )
     _changed(session, conversation, "queue", "conversation")
     session.commit()
-    return conversation
     announce_queue(session, queue, now)  # everyone behind moves up one place
+    return conversation
 
 
 def transfer(
@@ -111,8 +111,8 @@ def transfer(
         )
     _changed(session, conversation, "queue", "conversation")
     session.commit()
-    return conversation
     announce_queue(session, queue, now)
+    return conversation
 
 
 def _end(
@@ -134,8 +134,8 @@ def _end(
     )
     _changed(session, conversation, "queue", "conversation")
     session.commit()
-
     announce_queue(session, queue, now)  # those behind move up; a freed agent shortens everyone's wait
+
 
 def resolve(
     session: Session, conversation_id: int, actor: Agent, now: datetime | None = None, queue: QueueConfig | None = None
