@@ -95,10 +95,9 @@ def save_entry():
             faq_publish._check_draft(draft, state().settings.languages)
         except Invalid as exc:
             return _editor(draft, origin, is_new, problems=exc.details, status=422)
-        import yaml
+        from knowledge_base.sources.writer import entry_yaml
 
-        return _editor(draft, origin, is_new, preview=yaml.dump([draft.to_source()], Dumper=faq_publish._Dumper,
-                                                                 allow_unicode=True, sort_keys=False, width=10_000))
+        return _editor(draft, origin, is_new, preview=entry_yaml(draft.to_source()))
     if request.form.get("confirm") != "yes":
         # Publishing changes what every customer reads from the next message: never on a stray click.
         return _editor(draft, origin, is_new, status=422, problems=[

@@ -92,11 +92,13 @@ def latest(session: Session) -> dict[tuple[str, str], dict[str, Any] | None]:
 def export_faq(session: Session, faq_path: Path, out: Path) -> int:
     """The FAQ files under ``faq_path`` with every published change applied, written to the folder ``out``
     (the files to commit and build the next image from); returns how many entries changed."""
-    from .faq_publish import Draft, _changed_text, _write, current_entries, faq_root
+    from knowledge_base.sources import writer
+
+    from .faq_publish import Draft, current_entries
 
     if out.exists() and any(out.iterdir()):
         raise Invalid(f"{out} is not empty; export into a new folder")
-    shutil.copytree(faq_root(faq_path), out, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
+    shutil.copytree(writer.faq_root(faq_path), out, ignore=shutil.ignore_patterns(".*"), dirs_exist_ok=True)
     target_path = out / faq_path.name if faq_path.is_file() else out
     changed = 0
     for (entry_id, language), entry in latest(session).items():
@@ -106,8 +108,8 @@ def export_faq(session: Session, faq_path: Path, out: Path) -> int:
                       list(entry.get("tags") or [])) if entry else None
         if (draft is None and existing is None) or (draft is not None and existing is not None and _same(existing, draft)):
             continue
-        file, text = _changed_text(target_path, entries, draft, existing)
-        _write(file, text)
+        file, text = writer.changed_text(target_path, entries, draft.to_source() if draft else None, existing)
+        writer.write_file(file, text)
         changed += 1
     return changed
 

@@ -1,4 +1,4 @@
-"""FAQ sources: YAML files, CSV imports and folders of both, validated into entries."""
+"""Reading FAQ sources: YAML files, CSV imports and folders of both, validated into entries."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .types import SUPPORTED_LANGUAGES, Entry, FAQError
+from ..types import SUPPORTED_LANGUAGES, Entry, FAQError
 
 SOURCE_SUFFIXES = (".yml", ".yaml", ".csv")
 ENTRY_FIELDS = {"id", "language", "questions", "answer", "tags", "url"}
