@@ -390,8 +390,6 @@ def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann,
 
 def _apply(state: IndexState, ops: list, journal: list) -> IndexState:
     """A new state with live edits applied: rows and vectors re-laid, BM25 and classifier patched."""
-    import copy
-
     import numpy as np
 
     entries = list(state.entries)
@@ -400,17 +398,7 @@ def _apply(state: IndexState, ops: list, journal: list) -> IndexState:
         per_entry.setdefault(row.entry, []).append(position)
     blocks = [(e, [state.rows[p] for p in per_entry.get(i, [])], state.vectors[per_entry.get(i, [])])
               for i, e in enumerate(entries)]
-    # Searches keep reading the old state: copy what the edits below change (a deep copy took ~0.5 s).
-    classifier = copy.copy(state.classifier)
-    if classifier is not None:
-        classifier.weights, classifier.bias = state.classifier.weights.copy(), state.classifier.bias.copy()
-        classifier.groups = list(state.classifier.groups)
-        if classifier.sparse_weights is not None:
-            classifier.sparse_weights = state.classifier.sparse_weights.copy()
-    bm25 = copy.copy(state.bm25)
-    if bm25 is not None:  # replace() swaps whole documents and re-indexes; the lists are all it changes in place
-        bm25.doc_terms, bm25.lengths = list(state.bm25.doc_terms), list(state.bm25.lengths)
-        bm25.languages = list(state.bm25.languages)
+    classifier, bm25 = _editable_signals(state)
     for op in ops:
         if op["op"] == "upsert":
             entry = Entry.from_dict(op["entry"])
@@ -453,6 +441,26 @@ def _apply(state: IndexState, ops: list, journal: list) -> IndexState:
     vectors = np.ascontiguousarray(np.concatenate(chunks) if chunks else np.zeros((0, dims), np.float32))
     manifest = dict(state.manifest, live_changes=len(journal))
     return _assemble(manifest, entries, rows, vectors, state.detector, classifier, bm25, state.ann, journal)
+
+
+def _editable_signals(state: IndexState):
+    """Copies of the classifier and BM25 that live edits may change while searches keep reading ``state``'s.
+
+    Only what the edits change is copied (a deep copy took ~0.5 s).
+    """
+    import copy
+
+    classifier = copy.copy(state.classifier)
+    if classifier is not None:
+        classifier.weights, classifier.bias = state.classifier.weights.copy(), state.classifier.bias.copy()
+        classifier.groups = list(state.classifier.groups)
+        if classifier.sparse_weights is not None:
+            classifier.sparse_weights = state.classifier.sparse_weights.copy()
+    bm25 = copy.copy(state.bm25)
+    if bm25 is not None:  # replace() swaps whole documents and re-indexes; the lists are all it changes in place
+        bm25.doc_terms, bm25.lengths = list(state.bm25.doc_terms), list(state.bm25.lengths)
+        bm25.languages = list(state.bm25.languages)
+    return classifier, bm25
 
 
 def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
