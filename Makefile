@@ -109,7 +109,7 @@ audit: venvs
 # The console's catalogues: .po files are committed; the service compiles them when it starts (handoff/i18n.py).
 translations: $(VENV)/.installed
 	@mkdir -p var
-	$(VENV)/bin/pybabel extract -F handoff/translations/babel.cfg -k _l -k lazy_gettext --sort-output --no-location \
+	$(VENV)/bin/pybabel extract -F handoff/translations/babel.cfg -k _l -k lazy_gettext -k translatable --sort-output --no-location \
 	  --project "NordNet agent console" -o var/messages.pot handoff
 	$(VENV)/bin/pybabel update -i var/messages.pot -d handoff/translations -w 120 --ignore-pot-creation-date --ignore-obsolete
 

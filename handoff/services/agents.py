@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from handoff.models import PRESENCES, ROLES, Agent, LoginAttempt, utcnow
 
 from . import audit
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound, translatable
 from .escalations import QueueConfig, announce_queue
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -64,26 +64,26 @@ class AgentForm:
 
 def _validate(form: AgentForm, known_languages: tuple[str, ...]) -> AgentForm:
     email = form.email.strip().lower()
-    problems = []
+    problems: list[tuple[str, dict]] = []
     if not EMAIL_RE.match(email) or len(email) > 254:
-        problems.append("e-mail address looks wrong")
+        problems.append((translatable("e-mail address looks wrong"), {}))
     if not form.display_name.strip() or len(form.display_name.strip()) > 100:
-        problems.append("name is required (at most 100 characters)")
+        problems.append((translatable("name is required (at most 100 characters)"), {}))
     if form.role not in ROLES:
-        problems.append(f"role must be one of {', '.join(ROLES)}")
+        problems.append((translatable("role must be one of %(roles)s"), {"roles": ", ".join(ROLES)}))
     languages = tuple(lang for lang in form.languages if lang)
     if not languages or any(lang not in known_languages for lang in languages):
-        problems.append(f"languages must be among {', '.join(known_languages)}")
+        problems.append((translatable("languages must be among %(languages)s"), {"languages": ", ".join(known_languages)}))
     if not 1 <= form.capacity <= 50:
-        problems.append("capacity must be 1 to 50")
+        problems.append((translatable("capacity must be 1 to 50"), {}))
     if problems:
-        raise Invalid("; ".join(problems))
+        raise Invalid(problems)
     return AgentForm(email, form.display_name.strip(), form.role, languages, form.capacity, form.active)
 
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise Invalid(f"the password needs at least {MIN_PASSWORD} characters")
+        raise Invalid(translatable("the password needs at least %(n)d characters"), n=MIN_PASSWORD)
 
 
 def create_agent(
@@ -92,7 +92,7 @@ def create_agent(
     form = _validate(form, known_languages)
     _check_password(password)
     if session.scalar(select(Agent.id).where(Agent.email == form.email)):
-        raise Conflict(f"an agent with {form.email} exists already")
+        raise Conflict(translatable("an agent with %(email)s exists already"), email=form.email)
     agent = Agent(
         email=form.email, display_name=form.display_name, role=form.role, languages=",".join(form.languages),
         capacity=form.capacity, active=form.active, password_hash=generate_password_hash(password),
@@ -109,12 +109,12 @@ def update_agent(
     form = _validate(form, known_languages)
     agent = session.get(Agent, agent_id)
     if agent is None:
-        raise NotFound("no such agent")
+        raise NotFound(translatable("no such agent"))
     if agent.id == actor.id and (form.role != "admin" or not form.active):
-        raise Invalid("you cannot take away your own admin rights or deactivate yourself")
+        raise Invalid(translatable("you cannot take away your own admin rights or deactivate yourself"))
     clash = session.scalar(select(Agent.id).where(Agent.email == form.email, Agent.id != agent.id))
     if clash:
-        raise Conflict(f"an agent with {form.email} exists already")
+        raise Conflict(translatable("an agent with %(email)s exists already"), email=form.email)
     if agent.active and not form.active:
         agent.session_version += 1  # logs them out everywhere
         agent.presence = "offline"
@@ -200,7 +200,7 @@ def unlock(session: Session, agent_id: int, actor: Agent | str, now: datetime | 
     """Lift a lockout (and the address's failed-login count); audited."""
     agent = session.get(Agent, agent_id)
     if agent is None:
-        raise NotFound("no such agent")
+        raise NotFound(translatable("no such agent"))
     was = agent.failed_logins
     agent.locked_at, agent.failed_logins = None, 0
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == agent.email, LoginAttempt.success.is_(False)))
@@ -214,7 +214,7 @@ def set_presence(
 ) -> None:
     """Online, away or offline; waiting customers whose wait this changes are told at once."""
     if presence not in PRESENCES:
-        raise Invalid(f"presence must be one of {', '.join(PRESENCES)}")
+        raise Invalid(translatable("presence must be one of %(presences)s"), presences=", ".join(PRESENCES))
     agent.presence = presence
     agent.last_seen_at = now or utcnow()
     session.commit()

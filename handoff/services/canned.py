@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from handoff.models import CannedResponse, utcnow
 
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound, translatable
 
 SHORT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -18,11 +18,11 @@ def _clean(short_code: str, content: str, language: str | None, languages: tuple
     content = (content or "").strip()
     language = (language or "").strip() or None
     if not SHORT_CODE_RE.match(short_code):
-        raise Invalid("short code: lower-case letters, digits, - and _, at most 64")
+        raise Invalid(translatable("short code: lower-case letters, digits, - and _, at most 64"))
     if not content or len(content) > 4000:
-        raise Invalid("content is required (at most 4000 characters)")
+        raise Invalid(translatable("content is required (at most 4000 characters)"))
     if language is not None and language not in languages:
-        raise Invalid(f"language must be empty or one of {', '.join(languages)}")
+        raise Invalid(translatable("language must be empty or one of %(languages)s"), languages=", ".join(languages))
     return short_code, content, language
 
 
@@ -44,14 +44,14 @@ def save_canned(
     short_code, content, language = _clean(short_code, content, language, languages)
     clash = session.scalar(select(CannedResponse).where(CannedResponse.short_code == short_code))
     if clash is not None and clash.id != canned_id:
-        raise Conflict(f"the short code {short_code!r} is taken")
+        raise Conflict(translatable("the short code %(short_code)s is taken"), short_code=repr(short_code))
     if canned_id is None:
         canned = CannedResponse(short_code=short_code, content=content, language=language)
         session.add(canned)
     else:
         canned = session.get(CannedResponse, canned_id)
         if canned is None:
-            raise NotFound("no such canned response")
+            raise NotFound(translatable("no such canned response"))
         canned.short_code, canned.content, canned.language = short_code, content, language
         canned.updated_at = utcnow()
     session.commit()

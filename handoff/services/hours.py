@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from handoff.models import BusinessHours, Holiday, ServiceSettings, utcnow
 
-from .errors import Invalid
+from .errors import Invalid, translatable
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_HOURS = [(day, 8 * 60, 20 * 60) for day in range(5)] + [(5, 9 * 60, 16 * 60)]
@@ -75,15 +75,19 @@ def load_schedule(session: Session, default_timezone: str = "Europe/Berlin") -> 
     return Schedule(settings.timezone, tuple(tuple(row) for row in intervals), frozenset(holidays))
 
 
+CLOCK_FORMAT = {"opens": translatable("opening time: use HH:MM"), "closes": translatable("closing time: use HH:MM")}
+
+
 def parse_clock(value: str, field: str) -> int:
     """'08:30' -> 510 minutes; '24:00' is allowed as the end of a day."""
     try:
         hours, minutes = value.strip().split(":")
         total = int(hours) * 60 + int(minutes)
     except (ValueError, AttributeError):
-        raise Invalid(f"{field}: use HH:MM", details=[{"field": field, "message": "use HH:MM"}]) from None
+        problem = CLOCK_FORMAT.get(field) or translatable("%(field)s: use HH:MM")
+        raise Invalid(problem, details=[{"field": field, "message": "use HH:MM"}], field=field) from None
     if not 0 <= int(minutes) < 60 or not 0 <= total <= 1440:
-        raise Invalid(f"{field}: {value!r} is not a time of day")
+        raise Invalid(translatable("%(value)s is not a time of day"), value=repr(value))
     return total
 
 
@@ -95,7 +99,7 @@ def set_timezone(session: Session, timezone: str, auto_assign: bool) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"{timezone!r} is not a known time zone (e.g. Europe/Berlin)") from None
+        raise Invalid(translatable("%(zone)s is not a known time zone (e.g. Europe/Berlin)"), zone=repr(timezone)) from None
     row = get_service_settings(session, timezone)
     row.timezone = timezone
     row.auto_assign = auto_assign
@@ -105,10 +109,10 @@ def set_timezone(session: Session, timezone: str, auto_assign: bool) -> None:
 
 def add_interval(session: Session, weekday: int, opens: str, closes: str) -> BusinessHours:
     if weekday not in range(7):
-        raise Invalid("weekday must be 0 (Monday) to 6 (Sunday)")
+        raise Invalid(translatable("weekday must be 0 (Monday) to 6 (Sunday)"))
     opens_minute, closes_minute = parse_clock(opens, "opens"), parse_clock(closes, "closes")
     if opens_minute >= closes_minute:
-        raise Invalid("the opening time must be before the closing time")
+        raise Invalid(translatable("the opening time must be before the closing time"))
     get_service_settings(session)
     interval = BusinessHours(weekday=weekday, opens_minute=opens_minute, closes_minute=closes_minute)
     session.add(interval)
@@ -125,9 +129,9 @@ def add_holiday(session: Session, day: str, name: str) -> Holiday:
     try:
         parsed = date.fromisoformat(day.strip())
     except (ValueError, AttributeError):
-        raise Invalid("date: use YYYY-MM-DD") from None
+        raise Invalid(translatable("date: use YYYY-MM-DD")) from None
     if session.scalar(select(Holiday).where(Holiday.day == parsed)):
-        raise Invalid(f"{parsed.isoformat()} is already a holiday")
+        raise Invalid(translatable("%(day)s is already a holiday"), day=parsed.isoformat())
     holiday = Holiday(day=parsed, name=(name or "").strip()[:100])
     session.add(holiday)
     session.commit()

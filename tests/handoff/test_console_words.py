@@ -57,8 +57,9 @@ def test_every_console_string_has_a_german_translation():
         german = read_po(handle, locale="de")
     method_map = [(f"{package}/{pattern}", kind) for package in ("agents", "insights")
                   for pattern, kind in (("**.py", "python"), ("templates/**.html", "jinja2"))]
+    method_map.append(("services/**.py", "python"))  # refusals marked errors.translatable
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
-                "pgettext": ((1, "c"), 2)}
+                "pgettext": ((1, "c"), 2), "translatable": None}
     source = TRANSLATIONS.parent
     used = {(message[2] if isinstance(message[2], str) else message[2][0], message[4])
             for message in extract_from_dir(str(source), method_map, keywords=keywords)}
