@@ -1,5 +1,6 @@
 """The ONNX encoder: same vectors and ranking as the torch model, stored with the index, used for queries."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -137,3 +138,27 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
     with pytest.raises(FAQError, match="disagrees with the model"):
         make_encoder(PACKAGED_MODEL_NAME, runtime="onnx", variant="int8")  # asked for int8 explicitly: the reason, no fallback
     assert make_encoder(PACKAGED_MODEL_NAME, runtime="auto", variant="int8").runtime == "onnx-fp32"
+
+
+def test_answering_runs_on_the_serving_path_alone(faq_dir, tmp_path, encode):
+    """A process that only answers (the action server) loads no build code and no sentence-transformers model."""
+    import subprocess
+    import sys
+
+    settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=PACKAGED_MODEL_NAME)
+    build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False)
+    script = (
+        "import json, sys\n"
+        "from knowledge_base import Settings, load_knowledge_base\n"
+        f"settings = Settings(faq_path={str(faq_dir)!r}, index_dir={str(settings.index_dir)!r}, model={PACKAGED_MODEL_NAME!r})\n"
+        "hit = load_knowledge_base(settings).search('How can I track my parcel?').hits[0].entry_id\n"
+        "print(json.dumps({'hit': hit, 'modules': sorted(sys.modules)}))\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert found["hit"] == "track-order"
+    loaded = set(found["modules"])
+    build_only = {f"knowledge_base.build.{name}" for name in ("training", "finetune", "onnx_export", "fetch", "evaluate")}
+    assert not loaded & (build_only | {"sentence_transformers"})
