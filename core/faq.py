@@ -1,7 +1,7 @@
 """The FAQ sources' texts per language, read leniently with PyYAML and csv alone (no knowledge base needed).
 
 The Rasa side learns its neutral words from them (bot/language.py) without the knowledge base's encoder,
-index and numpy; the knowledge base reads the same files strictly (knowledge_base/sources.py: validation,
+index and numpy; the knowledge base reads the same files strictly (knowledge_base/sources/reader.py: validation,
 line numbers) and learns the same words from its entries. Unreadable files and malformed entries are
 skipped here: the knowledge base is the one that refuses them.
 """
