@@ -55,7 +55,14 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
     app.extensions["handoff"] = handoff_state
     app.teardown_appcontext(close_db)
     i18n.install(app)
+    _register_routes(app, handoff_state)
+    headers.install(app, settings)
+    limits.install(app, settings)
+    return app
 
+
+def _register_routes(app: Flask, handoff_state: HandoffState) -> None:
+    """The blueprints (demo page, console, bot API, Insights), /health and the API's routing errors."""
     from handoff.agents import bp as agents_bp
     from handoff.agents.privacy import question_classifier
     from handoff.api import bp as api_bp
@@ -83,10 +90,6 @@ def create_app(settings: Settings | None = None, suggestions=None, transport_fac
             code = "not_found" if exc.code == 404 else "method_not_allowed"
             return error(exc.code, code, exc.description)
         return exc
-
-    headers.install(app, settings)
-    limits.install(app, settings)
-    return app
 
 
 def health():

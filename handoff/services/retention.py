@@ -80,26 +80,11 @@ def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, 
     report.handoff["conversations"] = _count_or_update(
         session, Conversation, and_(ended, Conversation.question != MARKER, Conversation.question != ""),
         {"question": MARKER}, dry_run)
-    closed = and_(CallbackRequest.status.not_in(OPEN_CALLBACK_STATUSES),
-                  func.coalesce(CallbackRequest.closed_at, CallbackRequest.created_at) < cutoff,
-                  CallbackRequest.contact_value != MARKER)
-    callbacks = session.scalars(select(CallbackRequest).where(closed)).all()
-    report.handoff["callbacks"] = len(callbacks)
-    if not dry_run:
-        for callback in callbacks:
-            callback.contact_value = MARKER
-            callback.transcript = scrub_transcript(callback.transcript)
-        session.execute(update(CallbackEvent).where(
-            CallbackEvent.callback_id.in_([c.id for c in callbacks]), CallbackEvent.note.is_not(None)
-        ).values(note=MARKER).execution_options(synchronize_session=False))
+    report.handoff["callbacks"] = _scrub_callbacks(session, cutoff, dry_run)
     report.handoff["analytics_events"] = _blank_events(session, cutoff, dry_run, classify)
     report.handoff["feedback"] = _count_or_update(
         session, Feedback, and_(Feedback.created_at < cutoff, Feedback.question != ""), {"question": ""}, dry_run)
-    done = and_(OutboxItem.status != "pending", OutboxItem.created_at < cutoff)
-    if dry_run:
-        report.handoff["outbox"] = session.scalar(select(func.count()).select_from(OutboxItem).where(done)) or 0
-    else:
-        report.handoff["outbox"] = session.execute(delete(OutboxItem).where(done)).rowcount or 0
+    report.handoff["outbox"] = _prune_outbox(session, cutoff, dry_run)
     report.handoff["contacts"] = _anonymise_contacts(session, cutoff, dry_run, now, classify)
     entry = None
     if not dry_run and report.changed:
@@ -122,6 +107,30 @@ def anonymise_before(session: Session, cutoff: datetime, tracker: TrackerStore, 
         entry.counts = counts
         session.commit()
     return report
+
+
+def _scrub_callbacks(session: Session, cutoff: datetime, dry_run: bool) -> int:
+    """Callbacks closed before the cutoff lose the contact, the transcript's words and the agents' notes."""
+    closed = and_(CallbackRequest.status.not_in(OPEN_CALLBACK_STATUSES),
+                  func.coalesce(CallbackRequest.closed_at, CallbackRequest.created_at) < cutoff,
+                  CallbackRequest.contact_value != MARKER)
+    callbacks = session.scalars(select(CallbackRequest).where(closed)).all()
+    if not dry_run:
+        for callback in callbacks:
+            callback.contact_value = MARKER
+            callback.transcript = scrub_transcript(callback.transcript)
+        session.execute(update(CallbackEvent).where(
+            CallbackEvent.callback_id.in_([c.id for c in callbacks]), CallbackEvent.note.is_not(None)
+        ).values(note=MARKER).execution_options(synchronize_session=False))
+    return len(callbacks)
+
+
+def _prune_outbox(session: Session, cutoff: datetime, dry_run: bool) -> int:
+    """Sent or failed outbox rows older than the cutoff are deleted (pending ones stay)."""
+    done = and_(OutboxItem.status != "pending", OutboxItem.created_at < cutoff)
+    if dry_run:
+        return session.scalar(select(func.count()).select_from(OutboxItem).where(done)) or 0
+    return session.execute(delete(OutboxItem).where(done)).rowcount or 0
 
 
 def _blank_events(session: Session, cutoff: datetime, dry_run: bool, classify: Classify | None) -> int:
