@@ -114,7 +114,8 @@ class KnowledgeBaseProvider:
     def _load_now(self) -> Any:
         with self._load_lock:
             with self._lock:
-                if self._kb is not None:
+                if self._kb is not None:  # loaded meanwhile (on demand while a background load waited)
+                    self._loading = False
                     return self._kb
             kb = self._loader()
             logger.info("knowledge base loaded")
