@@ -19,6 +19,7 @@ from actions.handoff import cancel_escalation
 from actions.handoff_client import HandoffError, HandoffRejected
 from actions.settings import get_settings
 from actions.timewindow import Window, parse_window
+from core.vocabulary import SWITCHED_TO_CALLBACK
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class ActionSubmitCallback(Action):
             dispatcher.utter_message(response="utter_callback_failed")
             return _clear_form()
         # A hand-off nobody could take leaves the live queue: the customer now waits for a call, not a chat.
-        cancel_escalation(tracker, "switched_to_callback")
+        cancel_escalation(tracker, SWITCHED_TO_CALLBACK)
         window = Window(
             datetime.fromisoformat(payload["window_start"]), datetime.fromisoformat(payload["window_end"])
         )

@@ -6,8 +6,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-LANGUAGES = ("de", "en")
-DEFAULT_LANGUAGE = "en"
+from core.vocabulary import DEFAULT_LANGUAGE, INTERNAL_INTENTS, LANGUAGES, MAX_TEXT_CHARS
 
 # Button labels the actions build themselves (responses with fixed buttons live in domain.yml).
 LABELS = {
@@ -92,7 +91,6 @@ def entity_value(tracker: Tracker, name: str) -> Optional[Any]:
     return None
 
 
-MAX_TEXT_CHARS = 4000  # the handoff service's HANDOFF_MAX_TEXT_CHARS, also the channels' cut (bot/inbound.py)
 CUT_MARK = {
     "de": " […] [Nachricht gekürzt: {original} Zeichen gesendet, die ersten {shown} hier]",
     "en": " […] [message cut: {original} characters sent, the first {shown} here]",
@@ -125,7 +123,7 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
         if kind == "user":
             text = event.get("text") or ""
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if text.startswith("EXTERNAL: ") or intent in {"agent_message", "agent_joined", "handoff_ended", "callback_update", "queue_update"}:
+            if text.startswith("EXTERNAL: ") or intent in INTERNAL_INTENTS:
                 continue
             if text.startswith("/"):
                 text = clicked_words(text, intent, offered, language)

@@ -22,11 +22,10 @@ from actions.conversation import (
 )
 from actions.handoff_client import HandoffError, HandoffUnavailable
 from actions.opening import closed_message
+from core.vocabulary import CUSTOMER_LEFT, HANDOFF_REASONS, RETURNED_FROM_QUEUE, SWITCHED_TO_CALLBACK
 from actions.queue_news import callback_button, nobody_on_duty
 
 logger = logging.getLogger(__name__)
-
-REASONS = ("requested", "low_confidence", "repeated_failure", "negative_feedback", "frustration")
 
 
 def _leave_form(tracker: Tracker) -> List[EventType]:
@@ -42,7 +41,7 @@ def handoff_reason(tracker: Tracker) -> str:
     """
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     offer = tracker.get_slot("pending_offer")
-    if intent == "affirm" and offer in REASONS:
+    if intent == "affirm" and offer in HANDOFF_REASONS:
         return offer
     return "requested"
 
@@ -186,7 +185,7 @@ class ActionSwitchToCallback(Action):
         return "action_switch_to_callback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        cancel_escalation(tracker, "switched_to_callback")
+        cancel_escalation(tracker, SWITCHED_TO_CALLBACK)
         return [SlotSet("handoff_active", False), FollowupAction("callback_form")]
 
 
@@ -247,7 +246,7 @@ class ActionHandoffEnded(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         reset = [SlotSet("handoff_active", False), SlotSet("relay_outbox", []), SlotSet("miss_count", 0)]
-        if entity_value(tracker, "handoff_outcome") == "returned_from_queue":
+        if entity_value(tracker, "handoff_outcome") == RETURNED_FROM_QUEUE:
             # Nobody had talked to the customer yet: no rating of help they never got.
             dispatcher.utter_message(response="utter_handoff_returned_from_queue")
             return reset
@@ -305,11 +304,11 @@ class ActionCancel(Action):
         events = _leave_form(tracker)
         if tracker.active_loop_name:
             # The form may follow a hand-off nobody could take yet: that request leaves the queue too.
-            cancel_escalation(tracker, "customer_left")
+            cancel_escalation(tracker, CUSTOMER_LEFT)
             dispatcher.utter_message(response="utter_callback_form_cancelled")
             return events
         if tracker.get_slot("handoff_active"):
-            cancel_escalation(tracker, "customer_left")
+            cancel_escalation(tracker, CUSTOMER_LEFT)
             dispatcher.utter_message(response="utter_queue_left")
             return events + [SlotSet("handoff_active", False), SlotSet("relay_outbox", [])]
         reference = tracker.get_slot("callback_reference")

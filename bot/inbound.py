@@ -1,6 +1,6 @@
 """What every channel does to a customer's message before Rasa sees it (no Rasa, no I/O): clean, limit, validate.
 
-The limit is the handoff service's (`HANDOFF_MAX_TEXT_CHARS`, 4000): a longer message could be
+The limit is the one the handoff service stores (`core.vocabulary.MAX_TEXT_CHARS`, 4000): a longer message could be
 neither relayed to an agent nor kept in a hand-off transcript. The REST channel refuses it with a
 422 that says so (the caller can split it); Messenger (whose own limit is 2000) and the widget
 cut it, and the message's metadata records the original length (`truncated_from`).
@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
-MAX_MESSAGE_CHARS = 4000
+from core.vocabulary import MAX_TEXT_CHARS
+
 MAX_SENDER_CHARS = 255  # the handoff service's sender_id limit
 MAX_REST_BODY_BYTES = 64 * 1024
 # Conversation ids of the other channels: a REST caller must not write into a widget (bot/sessions.py) or
@@ -23,7 +24,7 @@ _OTHER_CHANNELS_SENDER = re.compile(r"^(?:web-|\d+$)", re.IGNORECASE)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> Tuple[str, Optional[int]]:
+def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> Tuple[str, Optional[int]]:
     """The text without control characters or unpaired surrogates, cut to ``limit``; and the original
     length when it was cut (None otherwise)."""
     text = _CONTROLS.sub("", text)
@@ -109,7 +110,7 @@ def rest_message(body: bytes) -> RestMessage:
     if original is not None:
         raise RejectedMessage(
             422, "message_too_long",
-            f"message has {original} characters, at most {MAX_MESSAGE_CHARS}: please split it.",
+            f"message has {original} characters, at most {MAX_TEXT_CHARS}: please split it.",
         )
     if not text.strip():
         raise RejectedMessage(422, "validation_error", "message must not be empty.")

@@ -38,7 +38,7 @@ def inbound_events(payload: Dict[str, Any]) -> List[Inbound]:
     Only `entry[].messaging` is read: events under `standby` belong to another app that has the
     thread (Messenger's handover protocol), and the bot must stay quiet then. Total over any JSON:
     whatever does not have Messenger's shape is skipped, never an exception (Facebook would retry).
-    Texts are cleaned and cut to MAX_MESSAGE_CHARS (`truncated_from` in the metadata says so).
+    Texts are cleaned and cut to MAX_TEXT_CHARS (`truncated_from` in the metadata says so).
     """
     events: List[Inbound] = []
     for entry in _objects(payload.get("entry")):

@@ -13,7 +13,8 @@ import functools
 import re
 from typing import Iterable, Optional, Tuple
 
-LANGUAGES = ("de", "en")
+from core.vocabulary import LANGUAGES
+
 MIN_CONFIDENCE = 0.6  # lingua's relative confidence below which a text does not switch the language
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # One- and two-word chat messages lingua cannot know ("Hallo" reads as English to it).

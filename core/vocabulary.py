@@ -9,8 +9,8 @@ from __future__ import annotations
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "en"
 
-# The longest customer or agent message the handoff service stores (HANDOFF_MAX_TEXT_CHARS may lower it
-# there); the channels cut or refuse longer ones so that a message can always be relayed and kept.
+# The longest customer or agent message: the handoff service stores nothing longer (its API and console
+# refuse it), so the channels cut or refuse longer ones and a message can always be relayed and kept.
 MAX_TEXT_CHARS = 4000
 
 # Internal intents: only the handoff service triggers them, through Rasa's token-protected HTTP API

@@ -18,12 +18,13 @@ from babel.messages.pofile import read_po
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
 
+from core.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
+
 logger = logging.getLogger(__name__)
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-CONSOLE_LANGUAGES = ("de", "en")
+CONSOLE_LANGUAGES = LANGUAGES  # a catalogue under translations/ for each
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
-DEFAULT_LANGUAGE = "en"
 # strftime directives the templates use, as CLDR patterns, so day and month names follow the language
 _PATTERNS = {"%a": "EEE", "%d": "dd", "%b": "MMM", "%H": "HH", "%M": "mm", "%S": "ss", "%Y": "yyyy", "%m": "MM"}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from core.vocabulary import CANCEL_REASONS
 from handoff.api import bp
 from handoff.api.validation import Body, json_object
 from handoff.extensions import db, state
@@ -10,8 +11,6 @@ from handoff.models import REASONS
 from handoff.services import escalations
 from handoff.services.errors import NotFound
 from handoff.services.escalations import EscalationRequest
-
-CANCEL_REASONS = ("customer_left", "switched_to_callback")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger one would overflow the driver (a 500)
 
 

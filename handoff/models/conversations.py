@@ -7,19 +7,21 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.vocabulary import ACTIVE_STATUSES, STATUSES
+from core.vocabulary import HANDOFF_REASONS as REASONS
+
 from .base import Base, utcnow
 
 if TYPE_CHECKING:
     from .operations import OutboxItem
     from .people import Agent, Contact
 
-STATUSES = ("pending", "open", "resolved", "cancelled", "returned")
-ACTIVE_STATUSES = ("pending", "open")
-REASONS = ("requested", "low_confidence", "repeated_failure", "negative_feedback", "frustration")
+__all__ = ["ACTIVE_STATUSES", "REASONS", "STATUSES", "Conversation", "Message", "SatisfactionRating"]
 
 
 class Conversation(Base):
-    """pending (in the queue) -> open (an agent has it) -> resolved / returned / cancelled."""
+    """An escalation (docs/architecture.md): pending (waiting in the queue) -> open (an agent has it) ->
+    resolved / returned (to the bot) / cancelled. Chatwoot's status names; its "pending" means "with the bot"."""
 
     __tablename__ = "conversations"
     __table_args__ = (

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.vocabulary import AGENT_JOINED, AGENT_MESSAGE, HANDOFF_ENDED, RETURNED_FROM_QUEUE
 from handoff.models import Agent, Conversation, Message, utcnow
 
 from .availability import online_agents, open_counts
@@ -71,7 +72,7 @@ def claim(
     verb = "was assigned the conversation automatically" if auto else "took the conversation"
     activity(conversation, f"{agent.display_name} {verb}.", now, agent.id)
     send_to_customer(
-        session, conversation.sender_id, "agent_joined", {"agent_name": agent.display_name},
+        session, conversation.sender_id, AGENT_JOINED, {"agent_name": agent.display_name},
         conversation_id=conversation.id, now=now,
     )
     _changed(session, conversation, "queue", "conversation")
@@ -106,7 +107,7 @@ def transfer(
             raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
         activity(conversation, f"{actor.display_name} transferred the conversation to {target.display_name}.", now, actor.id)
         send_to_customer(
-            session, conversation.sender_id, "agent_joined", {"agent_name": target.display_name},
+            session, conversation.sender_id, AGENT_JOINED, {"agent_name": target.display_name},
             conversation_id=conversation.id, now=now,
         )
     _changed(session, conversation, "queue", "conversation")
@@ -122,14 +123,14 @@ def _end(
     status = "resolved" if outcome == "resolved" else "returned"
     was_waiting = conversation.status == "pending"
     # Nobody had talked with a customer taken out of the queue: the bot must not ask them to rate the help.
-    told = "returned_from_queue" if was_waiting and conversation.first_claimed_at is None else outcome
+    told = RETURNED_FROM_QUEUE if was_waiting and conversation.first_claimed_at is None else outcome
     if not transition(session, conversation, from_statuses, extra, status=status, ended_at=now, end_reason=outcome):
         session.rollback()
         raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
     text = "resolved the conversation" if outcome == "resolved" else "handed the conversation back to the bot"
     activity(conversation, f"{actor.display_name} {text}.", now, actor.id)
     send_to_customer(
-        session, conversation.sender_id, "handoff_ended", {"handoff_outcome": told},
+        session, conversation.sender_id, HANDOFF_ENDED, {"handoff_outcome": told},
         conversation_id=conversation.id, now=now,
     )
     _changed(session, conversation, "queue", "conversation")
@@ -188,7 +189,7 @@ def reply(
     conversation.messages.append(message)
     session.flush()
     send_to_customer(
-        session, conversation.sender_id, "agent_message",
+        session, conversation.sender_id, AGENT_MESSAGE,
         {"agent_text": text, "agent_name": actor.display_name, "message_id": message.id},
         conversation_id=conversation.id, message_id=message.id, now=now,
     )

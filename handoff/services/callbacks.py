@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.vocabulary import CALLBACK_UPDATE
 from handoff.models import OPEN_CALLBACK_STATUSES, Agent, CallbackEvent, CallbackRequest, Conversation, utcnow
 
 from .contacts import upsert_contact
@@ -210,7 +211,7 @@ def _check_owner(callback: CallbackRequest, agent: Agent) -> None:
 
 def _notify(session: Session, callback: CallbackRequest, status: str, now: datetime) -> None:
     send_to_customer(
-        session, callback.sender_id, "callback_update",
+        session, callback.sender_id, CALLBACK_UPDATE,
         {"callback_status": status, "callback_reference": callback.reference},
         conversation_id=callback.conversation_id, callback_id=callback.id, now=now,
     )

@@ -5,8 +5,9 @@ from typing import Any, Iterable
 
 from werkzeug.datastructures import LanguageAccept
 
-DEFAULT_LANGUAGE = "en"
-WIDGET_LANGUAGES = ("de", "en")  # static/chat.js has texts for these
+from core.vocabulary import DEFAULT_LANGUAGE, LANGUAGES
+
+WIDGET_LANGUAGES = LANGUAGES  # static/chat.js has texts for each
 
 
 def page_language(requested: str | None, accepted: LanguageAccept, languages: Iterable[str]) -> str:

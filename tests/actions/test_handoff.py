@@ -241,7 +241,7 @@ def test_agent_replies_carry_their_message_id_for_the_read_receipt(handoff):
 
 
 def test_a_message_the_widget_cut_reaches_the_agent_with_a_visible_mark(handoff):
-    from actions.conversation import MAX_TEXT_CHARS
+    from core.vocabulary import MAX_TEXT_CHARS
 
     tracker = make_tracker("x" * 4000, intent="nlu_fallback", slots={"handoff_active": True, "escalation_id": 1, "language": "de"})
     tracker.latest_message["metadata"] = {"truncated_from": 5000}

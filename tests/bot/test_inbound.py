@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.inbound import MAX_MESSAGE_CHARS, MAX_REST_BODY_BYTES, RejectedMessage, clean_text, rest_message
+from bot.inbound import MAX_REST_BODY_BYTES, RejectedMessage, clean_text, rest_message
+from core.vocabulary import MAX_TEXT_CHARS
 
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -25,8 +26,8 @@ def test_control_characters_and_lone_surrogates_are_removed_and_the_rest_kept():
 
 
 def test_long_text_is_cut_to_the_limit_and_says_how_long_it_was():
-    assert clean_text("x" * (MAX_MESSAGE_CHARS + 5)) == ("x" * MAX_MESSAGE_CHARS, MAX_MESSAGE_CHARS + 5)
-    assert clean_text("x" * MAX_MESSAGE_CHARS) == ("x" * MAX_MESSAGE_CHARS, None)
+    assert clean_text("x" * (MAX_TEXT_CHARS + 5)) == ("x" * MAX_TEXT_CHARS, MAX_TEXT_CHARS + 5)
+    assert clean_text("x" * MAX_TEXT_CHARS) == ("x" * MAX_TEXT_CHARS, None)
 
 
 @FUZZ
@@ -74,7 +75,7 @@ def test_any_rest_body_is_read_or_refused_with_a_4xx(body):
     except RejectedMessage as refused:
         assert 400 <= refused.status < 500 and refused.message
         return
-    assert got.sender.strip() and got.text.strip() and len(got.text) <= MAX_MESSAGE_CHARS
+    assert got.sender.strip() and got.text.strip() and len(got.text) <= MAX_TEXT_CHARS
     got.text.encode("utf-8")
     assert isinstance(got.metadata, dict)
 

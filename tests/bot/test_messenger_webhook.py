@@ -8,8 +8,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.inbound import MAX_MESSAGE_CHARS
 from bot.messenger_webhook import inbound_events, signature_valid
+from core.vocabulary import MAX_TEXT_CHARS
 
 SECRET = "app-secret"
 BODY = b'{"object":"page","entry":[]}'
@@ -117,16 +117,16 @@ def test_any_payload_gives_clean_events_or_none(payload):
         assert found.text is not None or found.attachments
         if found.text is not None:
             found.text.encode("utf-8")  # storable: no lone surrogates
-            assert "\x00" not in found.text and len(found.text) <= MAX_MESSAGE_CHARS
+            assert "\x00" not in found.text and len(found.text) <= MAX_TEXT_CHARS
         assert found.message_id is None or isinstance(found.message_id, str)
         assert all(isinstance(a, str) for a in found.attachments)
         json.dumps(found.metadata)
 
 
 def test_an_oversized_text_is_cut_and_the_metadata_says_so():
-    [found] = inbound_events(payload(event(message={"mid": "m.9", "text": "ä" * (MAX_MESSAGE_CHARS + 1)})))
-    assert found.text == "ä" * MAX_MESSAGE_CHARS
-    assert found.metadata["truncated_from"] == MAX_MESSAGE_CHARS + 1
+    [found] = inbound_events(payload(event(message={"mid": "m.9", "text": "ä" * (MAX_TEXT_CHARS + 1)})))
+    assert found.text == "ä" * MAX_TEXT_CHARS
+    assert found.metadata["truncated_from"] == MAX_TEXT_CHARS + 1
 
 
 def test_wrong_types_where_objects_belong_are_skipped():

@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
-from bot.inbound import MAX_MESSAGE_CHARS
+from core.vocabulary import MAX_TEXT_CHARS
 from scripts.stack import Stack
 from tests.e2e.fake_graph import FakeGraph
 from tests.e2e.test_messenger import MessengerUser, sign, typing_offs
@@ -52,7 +52,7 @@ def test_rest_webhook_refuses_bad_bodies_with_json_4xx_and_stores_nothing(channe
         json.dumps({"sender": sender, "message": ["hi"]}).encode(),
         json.dumps({"sender": sender, "message": "   \n\t "}).encode(),
         json.dumps({"sender": sender, "message": "\u0000\u0001\u001b"}).encode(),
-        json.dumps({"sender": sender, "message": "x" * (MAX_MESSAGE_CHARS + 1)}).encode(),
+        json.dumps({"sender": sender, "message": "x" * (MAX_TEXT_CHARS + 1)}).encode(),
         json.dumps({"sender": sender, "message": "ä" * 200_000}).encode(),  # 400 KB
         json.dumps({"sender": sender, "message": "hi", "metadata": "not an object"}).encode(),
     ]
@@ -81,7 +81,7 @@ def test_rest_webhook_stores_odd_but_valid_text_cleaned(channels_stack: Stack):
     assert isinstance(reply.json(), list)
     [stored] = user_texts(channels_stack, sender)
     assert stored == odd + "? end"  # controls dropped, the lone surrogate replaced, the rest kept as sent
-    exactly = "y" * MAX_MESSAGE_CHARS
+    exactly = "y" * MAX_TEXT_CHARS
     assert rest_post(channels_stack, json.dumps({"sender": sender, "message": exactly}).encode()).status_code == 200
     assert user_texts(channels_stack, sender)[-1] == exactly
 
@@ -134,11 +134,11 @@ def test_messenger_webhook_answers_bad_deliveries_without_a_5xx_or_a_trace(chann
         assert reply.status_code == 200, (payload, reply.status_code, reply.text[:200])
 
     # One oversized text from another user: accepted, cut to the limit, answered.
-    assert other.post(other.envelope(other.event(message={"mid": other.mid(), "text": "ü" * (MAX_MESSAGE_CHARS + 500)}))).status_code == 200
+    assert other.post(other.envelope(other.event(message={"mid": other.mid(), "text": "ü" * (MAX_TEXT_CHARS + 500)}))).status_code == 200
     fake_graph.wait_for(other.psid, lambda got: typing_offs(got) >= 1)
     [stored] = [e for e in other.tracker()["events"] if e["event"] == "user"]
-    assert stored["text"] == "ü" * MAX_MESSAGE_CHARS
-    assert stored["metadata"]["truncated_from"] == MAX_MESSAGE_CHARS + 500
+    assert stored["text"] == "ü" * MAX_TEXT_CHARS
+    assert stored["metadata"]["truncated_from"] == MAX_TEXT_CHARS + 500
 
     time.sleep(2)  # time enough for the bot to have answered, had it processed any of the above
     assert fake_graph.requests_for(user.psid) == []
