@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import providers
-from actions.handoff_client import InMemoryHandoffClient
+from tests.actions.fake_handoff import InMemoryHandoffClient
 
 FAQ = textwrap.dedent(
     """

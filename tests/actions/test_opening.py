@@ -8,9 +8,9 @@ import pytest
 
 from actions import providers
 from actions.handoff import ActionHandOff
-from actions.handoff_client import InMemoryHandoffClient
 from actions.opening import closed_message
 from tests.actions.conftest import make_tracker, responses, run
+from tests.actions.fake_handoff import InMemoryHandoffClient
 
 UTC = timezone.utc
 
