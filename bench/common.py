@@ -77,14 +77,6 @@ def write_faq(pairs, path: Path, answer=humanise, language: str = "en") -> Path:
     return path
 
 
-def write_queries(pairs, path: Path) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(pairs)
-    return path
-
-
 def encoder(model: str | None = None):
     """The encoder `build` uses (of ``model``, a model directory, or the packaged one); KB_ENCODER (auto,
     onnx, onnx-int8, torch) picks another runtime."""

@@ -11,14 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def normalise_url(url: str) -> str:
-    """Pick the installed PostgreSQL driver for plain ``postgresql://`` URLs."""
+    """Plain ``postgres://`` and ``postgresql://`` URLs use psycopg 3, the driver the app group installs."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
-        try:
-            import psycopg2  # noqa: F401
-        except ImportError:
-            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
 
 

@@ -80,10 +80,6 @@ def log_in(agent: Agent) -> None:
     session["login_at"] = session["seen_at"] = int(time.time())
 
 
-def current_agent() -> Agent:
-    return g.agent
-
-
 def admin_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
