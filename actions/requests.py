@@ -17,15 +17,16 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from core.contact import ABOUT_CONTACT
+
 logger = logging.getLogger(__name__)
 NLU_FILE = Path(__file__).resolve().parents[1] / "data" / "nlu" / "control.yml"
 INTENTS = ("request_human", "request_callback")
 # On the knowledge base's similarity scale (manifest cosine_scale), chosen on bench/customer_sets/dev*.csv:
 MIN_SIMILARITY = 0.5    # to the nearest request example
 MIN_LEAD = 0.05         # ... and that far above the best FAQ match
-_QUESTION_ABOUT_CONTACT = re.compile(
-    r"\b(number|nummer|hotline|opening hours|öffnungszeiten|cost|costs|kostet|kosten|price|preis|how much|"
-    r"wie viel|wann ist|when is|erreichbar)\b", re.IGNORECASE)
+_QUESTION_ABOUT_PRICE_OR_TIME = re.compile(  # and about contacting us: core.contact.ABOUT_CONTACT
+    r"\b(cost|costs|kostet|kosten|price|preis|how much|wie viel|wann ist|when is)\b", re.IGNORECASE)
 
 
 _MARKUP = re.compile(r"[{}<>]|\w_\w")  # payload- or code-like text ("agent_message{...}") is no request
@@ -88,8 +89,10 @@ def matcher(kb: Any) -> RequestMatcher:
 
 def request_by_meaning(kb: Any, text: str, best_faq_score: float) -> Optional[str]:
     """request_human / request_callback when ``text`` means one, else None."""
-    if not text or text.startswith("/") or _QUESTION_ABOUT_CONTACT.search(text) or _MARKUP.search(text):
+    if not text or text.startswith("/") or _MARKUP.search(text):
         return None
+    if ABOUT_CONTACT.search(text) or _QUESTION_ABOUT_PRICE_OR_TIME.search(text):
+        return None  # a question about reaching us or about a price is the FAQ's
     try:
         intent, similarity = matcher(kb).nearest(kb, text)
     except Exception:  # a missed request is better than a broken answer

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from core.contact import ABOUT_CONTACT
+
 # Words that name a person (or the absence of one: "not a bot") in English and German.
 _PERSON = re.compile(
     r"\b("
@@ -115,8 +117,7 @@ _ASK = re.compile(
 )
 # Asking about a contact channel (number, hours, address) or a price is a question the FAQ answers; so is a
 # question about the bot itself, or why something does not work. Stopping a callback is a cancellation.
-_ABOUT_CONTACT = re.compile(r"\b(number|hotline|opening hours|address|nummer|rufnummer|öffnungszeiten|erreichbar|"
-                            r"adresse)\b", re.IGNORECASE)
+_ABOUT_CONTACT = ABOUT_CONTACT  # core/contact.py: actions/requests.py uses the same words
 _NOT_A_REQUEST = re.compile(
     r"\b(cost|costs|price|kostet|kosten|preis|gebühr|how much|wie viel|are you|you are|be a|am i|bist du|"
     r"sind sie ein)\b|^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
