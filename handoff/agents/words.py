@@ -1,7 +1,7 @@
 """The console's words for stored values (statuses, reasons, activity lines), in the agent's language.
 
-The database keeps language-neutral keys (``pending``, ``requested``) and, for activity lines, the
-English sentence the service wrote; the console shows both in the agent's language.
+The database keeps language-neutral keys (``pending``, ``requested``; an activity line's key and parameters,
+``{"key": "claimed", "name": "Sam"}``, handoff/services/state.py); the console shows them in the agent's language.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from handoff.services import console
+from handoff.services.privacy import MARKER as ERASED
 
 REASONS = {
     "requested": _l("the customer asked for a person"),
@@ -53,30 +54,19 @@ END_REASONS = {
 }
 BANDS = {"answer": _l("answer"), "clarify": _l("clarify"), "decline": _l("decline")}  # the KB's verdict
 
-_ENGLISH_REASONS = {
-    "the customer asked for a person": "requested",
-    "the bot was not sure of the answer": "low_confidence",
-    "the bot failed repeatedly": "repeated_failure",
-    "the customer said the answers did not help": "negative_feedback",
-    "the customer seemed frustrated": "frustration",
+# Activity lines by their stored key (handoff/services/state.py ACTIVITY_SENTENCES); "handed_over" is composed.
+ACTIVITY = {
+    "auto_assigned": _l("%(name)s was assigned the conversation automatically."),
+    "claimed": _l("%(name)s took the conversation."),
+    "requeued": _l("%(name)s put the conversation back in the queue."),
+    "transferred": _l("%(name)s transferred the conversation to %(target)s."),
+    "resolved": _l("%(name)s resolved the conversation."),
+    "returned": _l("%(name)s handed the conversation back to the bot."),
+    "customer_left": _l("The customer left the conversation."),
+    "switched_to_callback": _l("The customer switched to a callback request."),
+    "cancelled": _l("The customer cancelled."),
 }
 _NAME = r"(?P<name>.+?)"
-# The activity sentences handoff/services write (assignment.py, escalations.py), most specific first.
-_ACTIVITY = [
-    (re.compile(rf"^{_NAME} was assigned the conversation automatically\.$"),
-     _l("%(name)s was assigned the conversation automatically.")),
-    (re.compile(rf"^{_NAME} took the conversation\.$"), _l("%(name)s took the conversation.")),
-    (re.compile(rf"^{_NAME} put the conversation back in the queue\.$"),
-     _l("%(name)s put the conversation back in the queue.")),
-    (re.compile(rf"^{_NAME} transferred the conversation to (?P<target>.+)\.$"),
-     _l("%(name)s transferred the conversation to %(target)s.")),
-    (re.compile(rf"^{_NAME} resolved the conversation\.$"), _l("%(name)s resolved the conversation.")),
-    (re.compile(rf"^{_NAME} handed the conversation back to the bot\.$"),
-     _l("%(name)s handed the conversation back to the bot.")),
-    (re.compile(r"^The customer left the conversation\.$"), _l("The customer left the conversation.")),
-    (re.compile(r"^The customer switched to a callback request\.$"), _l("The customer switched to a callback request.")),
-    (re.compile(r"^The customer cancelled\.$"), _l("The customer cancelled.")),
-]
 # What handoff/services say when an agent's action cannot happen (errors.ServiceError messages), the everyday ones.
 _REFUSALS = [
     (re.compile(rf"^{_NAME} already took this conversation\.$"), _l("%(name)s already took this conversation.")),
@@ -97,11 +87,6 @@ _REFUSALS = [
     (re.compile(rf"^{_NAME} is working on this callback\.$"), _l("%(name)s is working on this callback.")),
     (re.compile(r"^Callback (?P<ref>\S+) is (?P<status>\w+) now; reload\.$"), _l("Callback %(ref)s is %(status)s now; reload.")),
 ]
-_HANDED_OVER = re.compile(
-    r"^(?P<again>The bot handed over again\. )?Handed over by the bot: (?P<reason>[^.]+)\."
-    r"(?: Not taking hand-offs right now \((?P<why>outside business hours|nobody online)\); "
-    r"the customer was offered a callback\.)?$"
-)
 
 
 def reason(key: str | None) -> str:
@@ -130,21 +115,28 @@ def weekdays() -> list[str]:
     return [names[day] for day in range(7)]
 
 
-def activity(text: str) -> str:
-    """An activity line in the agent's language; a sentence this table does not know stays as written."""
-    for pattern, template in _ACTIVITY:
-        match = pattern.match(text)
-        if match:
-            return str(template) % match.groupdict()
-    match = _HANDED_OVER.match(text)
-    if not match:
-        return text
-    key = _ENGLISH_REASONS.get(match["reason"])
-    words = _("Handed over by the bot: %(reason)s.", reason=reason(key) if key else match["reason"])
-    if match["why"]:
-        why = _("outside business hours") if match["why"] == "outside business hours" else _("nobody online")
+def activity(message) -> str:
+    """An activity line (a Message) in the agent's language, from its key and parameters; a line without a key
+    or erased from the database reads as stored."""
+    stored = message.activity or {}
+    key = stored.get("key")
+    if key is None or message.content == ERASED:
+        return message.content
+    params = {name: value for name, value in stored.items() if name != "key"}
+    try:
+        if key == "handed_over":
+            return _handed_over(params)
+        return str(ACTIVITY[key]) % params
+    except (KeyError, TypeError, ValueError):  # a key or parameter this version does not know
+        return message.content
+
+
+def _handed_over(params: dict) -> str:
+    words = _("Handed over by the bot: %(reason)s.", reason=reason(params["reason"]))
+    if params.get("closed"):
+        why = _("outside business hours") if params["closed"] == "outside_business_hours" else _("nobody online")
         words += " " + _("Not taking hand-offs right now (%(why)s); the customer was offered a callback.", why=why)
-    if match["again"]:
+    if params.get("again"):
         words = _("The bot handed over again.") + " " + words
     return words
 

@@ -86,6 +86,9 @@ class Message(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     private: Mapped[bool] = mapped_column(default=False)
     kb: Mapped[dict[str, Any] | None]
+    # An activity line's key and parameters ({"key": "claimed", "name": "Sam"}: services/state.py), which the
+    # console shows in the agent's language; content keeps the English sentence.
+    activity: Mapped[dict[str, Any] | None]
     sent_at: Mapped[datetime | None]
     # An agent's reply shown in the customer's widget (the widget confirms it; Messenger does not).
     seen_at: Mapped[datetime | None]

@@ -69,8 +69,7 @@ def claim(
         session.rollback()
         conversation = get_conversation(session, conversation_id)
         raise Conflict(f"{_assignee_name(conversation)} already took this conversation.", code="already_claimed")
-    verb = "was assigned the conversation automatically" if auto else "took the conversation"
-    activity(conversation, f"{agent.display_name} {verb}.", now, agent.id)
+    activity(conversation, "auto_assigned" if auto else "claimed", now, agent.id, name=agent.display_name)
     send_to_customer(
         session, conversation.sender_id, AGENT_JOINED, {"agent_name": agent.display_name},
         conversation_id=conversation.id, now=now,
@@ -95,7 +94,7 @@ def transfer(
         if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None,
                           assigned_at=None, queue_told=None):
             raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
-        activity(conversation, f"{actor.display_name} put the conversation back in the queue.", now, actor.id)
+        activity(conversation, "requeued", now, actor.id, name=actor.display_name)
         # It keeps its original place: the customer learns it (announced below), everyone behind moves back one.
     else:
         target = session.get(Agent, target_id)
@@ -105,7 +104,7 @@ def transfer(
             raise Invalid(f"{target.display_name} already has this conversation.")
         if not transition(session, conversation, ["open"], same_owner, assignee_id=target.id, assigned_at=now):
             raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
-        activity(conversation, f"{actor.display_name} transferred the conversation to {target.display_name}.", now, actor.id)
+        activity(conversation, "transferred", now, actor.id, name=actor.display_name, target=target.display_name)
         send_to_customer(
             session, conversation.sender_id, AGENT_JOINED, {"agent_name": target.display_name},
             conversation_id=conversation.id, now=now,
@@ -127,8 +126,7 @@ def _end(
     if not transition(session, conversation, from_statuses, extra, status=status, ended_at=now, end_reason=outcome):
         session.rollback()
         raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
-    text = "resolved the conversation" if outcome == "resolved" else "handed the conversation back to the bot"
-    activity(conversation, f"{actor.display_name} {text}.", now, actor.id)
+    activity(conversation, status, now, actor.id, name=actor.display_name)
     send_to_customer(
         session, conversation.sender_id, HANDOFF_ENDED, {"handoff_outcome": told},
         conversation_id=conversation.id, now=now,

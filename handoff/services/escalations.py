@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.vocabulary import CANCEL_REASONS
 from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
 
 from .availability import availability, expected_wait, queue_position
@@ -17,18 +18,6 @@ from .errors import Conflict, NotFound
 from .events import console_event, send_to_customer
 from .idempotency import Outcome, run_once
 from .state import activity, transition
-
-REASON_LABELS = {
-    "requested": "the customer asked for a person",
-    "low_confidence": "the bot was not sure of the answer",
-    "repeated_failure": "the bot failed repeatedly",
-    "negative_feedback": "the customer said the answers did not help",
-    "frustration": "the customer seemed frustrated",
-}
-CANCEL_LABELS = {
-    "customer_left": "The customer left the conversation.",
-    "switched_to_callback": "The customer switched to a callback request.",
-}
 
 
 @dataclass(frozen=True)
@@ -206,16 +195,13 @@ def hand_off(
             turns = tuple(t for t in request.transcript if latest is None or (t.timestamp and t.timestamp > latest))
         for turn in turns:
             conversation.messages.append(_turn_message(turn, now))
-        note = f"Handed over by the bot: {REASON_LABELS.get(request.reason, request.reason)}."
+        closed = None
         if not state.accepting:
-            why = "outside business hours" if state.reason_not_accepting == "outside_business_hours" else "nobody online"
-            note += f" Not taking hand-offs right now ({why}); the customer was offered a callback."
-        if reused:
-            note = "The bot handed over again. " + note
+            closed = "outside_business_hours" if state.reason_not_accepting == "outside_business_hours" else "no_agents_online"
         if reused and conversation.status == "pending":
             # Asked again: the bot tells them what holds now (queued, or the callback form).
             conversation.accepting, conversation.reason_not_accepting = state.accepting, state.reason_not_accepting
-        activity(conversation, note, now)
+        activity(conversation, "handed_over", now, reason=request.reason, closed=closed, again=reused)
         session.flush()
         console_event(session, "queue", conversation.id)
         console_event(session, "conversation", conversation.id)
@@ -300,7 +286,7 @@ def cancel(
     if not changed:
         session.rollback()
         return {"conversation_id": conversation.id, "status": conversation.status, "changed": False}
-    activity(conversation, CANCEL_LABELS.get(reason, "The customer cancelled."), now)
+    activity(conversation, reason if reason in CANCEL_REASONS else "cancelled", now)
     session.flush()
     console_event(session, "conversation", conversation.id)
     if was == "pending" or conversation.assignee_id:
