@@ -35,9 +35,6 @@ from bot.inbound import RejectedMessage, clean_text, customer_metadata, rest_mes
 from bot.widget_markdown import for_widget
 
 logger = logging.getLogger(__name__)
-# Every `rasa run` loads its channels from credentials.yml: a good moment to make a dead action
-# server visible to customers (see bot/resilience.py).
-resilience.install()
 
 # Message fields the widget may use; everything else stays server-side. `ts` (the bot event's time in the
 # tracker) lets a reopened widget ask for what it missed; `message_id` (an agent's reply) lets it confirm

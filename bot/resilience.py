@@ -8,6 +8,10 @@ please try again in a minute"). The customer's message itself stays in the track
 relay to an agent picks up messages whose relay never completed (actions/handoff.py).
 
 `ActionExecutionRejection` (how forms reject a slot) passes through untouched.
+
+Where the patches are installed: in `guard()` and nowhere else. Every channel of credentials.yml
+(bot/channels.py's REST and widget channels, bot/messenger.py) wraps its message handler with `guard`
+when Rasa builds its routes, before the first message; importing this module patches nothing.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ def technical_problem_text(language: Any) -> str:
 
 
 def install() -> None:
-    """Idempotent; called when the channels are loaded (every `rasa run` loads them)."""
+    """Patch Rasa's RemoteAction and FailSafeTrackerStore (idempotent); `guard` calls it."""
     global _installed
     if _installed:
         return
@@ -115,7 +119,7 @@ def _message_language(message: Any) -> str:
 def guard(on_new_message: Callable[[Any], Awaitable[Any]], delays: Sequence[float] = RETRY_DELAYS):
     """Wrap a channel's `on_new_message`: retry infrastructure failures that happened before any
     reply went out (Redis or PostgreSQL restarting), and tell the customer when it still fails."""
-    install()  # every channel guarded also makes a dead action server visible
+    install()  # the one place the patches are installed: every channel is guarded before its first message
 
     throttle = SenderThrottle(configured_limit())
 
