@@ -33,7 +33,8 @@ from typing import Dict, List, Optional
 
 from scripts.nginx import NginxConfig
 from scripts.stack import (
-    PYTHON, RASA, ROOT, VAR, Stack, build_kb, log, start_process, stop_processes, train, wait_http, write_endpoints,
+    PYTHON, RASA_QUIET, ROOT, VAR, Stack, banner, build_kb, log, quiet, run_until_stopped, start_process,
+    stop_processes, train, wait_http, write_endpoints,
 )
 
 SECRET_NAMES = ("SECRET_KEY", "HANDOFF_API_TOKEN", "RASA_TOKEN", "HANDOFF_ADMIN_PASSWORD")
@@ -310,7 +311,7 @@ class ProdStack:
         env.setdefault("KB_INDEX_DIR", str(VAR / "kb_index"))
         env["PYTHONPATH"] = str(ROOT)
         env["HF_HUB_OFFLINE"] = "1"
-        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        env = quiet(env)
         # The console runs on plain http on loopback here; behind TLS leave it on (the default).
         env.setdefault("HANDOFF_SECURE_COOKIES", "0")
         # Agents' replies reach a widget connected to the other Rasa server through Redis.
@@ -336,7 +337,7 @@ class ProdStack:
     def start_rasa(self, index: int, env: Dict[str, str]) -> subprocess.Popen:
         assert self.model is not None
         return self._start(f"rasa{index}", [
-            str(RASA), "run", "--model", str(self.model), "--port", str(self.rasa_ports[index]),
+            *RASA_QUIET, "run", "--model", str(self.model), "--port", str(self.rasa_ports[index]),
             "--enable-api", f"--auth-token={env['RASA_TOKEN']}", "--cors", "*",  # "=": a token may start with "-"
             "--credentials", "credentials.yml", "--endpoints", str(self.var_dir / "endpoints.yml"),
         ], env)
@@ -436,42 +437,21 @@ def run(args: argparse.Namespace) -> None:
     model = train()
     log(f"starting PostgreSQL, Redis, handoff ({args.handoff_workers} workers), actions, "
         f"{args.rasa_servers} Rasa servers and nginx (logs in var/prod/logs) ...")
-    started = time.monotonic()
-    stopping = False
 
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        if not stopping:
-            stopping = True
-            raise KeyboardInterrupt
+    def announce(seconds: float) -> str:
+        env, nginx = stack.environment(), stack.nginx.directory
+        return banner(f"NordNet FAQ bot (production shape) is up ({seconds:.0f} s)", [
+            ("Demo page with the chat widget", f"http://localhost:{stack.handoff_port}/"),
+            ("Agent console", f"http://localhost:{stack.handoff_port}/agent/"),
+            ("    admin", f"{ADMIN_EMAIL} / HANDOFF_ADMIN_PASSWORD from {args.secrets}"),
+            ("Rasa through nginx", f"{stack.proxy_url}/  -> {', '.join(f'127.0.0.1:{p}' for p in stack.rasa_ports)}"),
+            ("    nginx", f"config {nginx / 'nginx.conf'}, access log {nginx / 'access.log'}"),
+            ("Tracker store", env["TRACKER_STORE_URL"]),
+            ("Lock store", env["LOCK_STORE_URL"]),
+            ("Handoff database", env["DATABASE_URL"].split("@")[-1]),
+        ], [f"Logs: {stack.log_dir}/"])
 
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        stack.start(model)
-        env = stack.environment()
-        print(f"""
-NordNet FAQ bot (production shape) is up ({time.monotonic() - started:.0f} s)
-
-  Demo page with the chat widget   http://localhost:{stack.handoff_port}/
-  Agent console                    http://localhost:{stack.handoff_port}/agent/
-      admin  {ADMIN_EMAIL} / HANDOFF_ADMIN_PASSWORD from {args.secrets}
-  Rasa through nginx               {stack.proxy_url}/  -> {', '.join(f'127.0.0.1:{p}' for p in stack.rasa_ports)}
-      config {stack.nginx.directory / 'nginx.conf'}, access log {stack.nginx.directory / 'access.log'}
-  Tracker store                    {env['TRACKER_STORE_URL']}
-  Lock store                       {env['LOCK_STORE_URL']}
-  Handoff database                 {env['DATABASE_URL'].split('@')[-1]}
-
-Press Ctrl-C to stop everything.
-""", flush=True)
-        while all(p.poll() is None for p in stack.processes.values()):
-            time.sleep(0.5)
-        dead = [name for name, p in stack.processes.items() if p.poll() is not None]
-        log(f"{', '.join(dead)} exited unexpectedly; stopping the rest")
-    except KeyboardInterrupt:
-        log("stopping ...")
-    finally:
-        stack.stop()
-        log("all stopped")
+    run_until_stopped(stack, lambda: stack.start(model), announce)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +26,17 @@ MODELS = ROOT / "models"
 MODEL_NAME = "nordnet"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+# `rasa` without the libraries' deprecation warnings (scripts/rasa_quiet.py), for the runners.
+RASA_QUIET = [str(ROOT / ".venv-rasa" / "bin" / "python"), "-m", "scripts.rasa_quiet"]
+# For the processes the runners start: TensorFlow's C++ info and warnings, SQLAlchemy 1.4's notice inside
+# Rasa and rasa_sdk's note that Rasa 3.6 is older than it (the protocol works, see docs) say nothing a
+# user can act on. Python's own deprecation warnings are off by default; errors are untouched.
+QUIET = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "PYTHONWARNINGS": "ignore:You are using an old version of rasa:UserWarning,"
+                      "ignore:Your versions of rasa and rasa_sdk:UserWarning",
+}
 # What the trained model depends on: channel connectors (bot/channels.py, bot/messenger*.py) do not.
 RASA_INPUTS = [
     "config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories",
@@ -35,6 +46,12 @@ RASA_INPUTS = [
 
 def log(message: str) -> None:
     print(f"[stack] {message}", flush=True)
+
+
+def quiet(env: Dict[str, str]) -> Dict[str, str]:
+    """``env`` with QUIET added (a PYTHONWARNINGS of the caller's own comes after ours and so wins)."""
+    own = env.get("PYTHONWARNINGS", "")
+    return {**env, **QUIET, "PYTHONWARNINGS": ",".join(filter(None, (QUIET["PYTHONWARNINGS"], own)))}
 
 
 def fingerprint(paths: List[str] = RASA_INPUTS, root: Path = ROOT) -> str:
@@ -68,11 +85,11 @@ def train(force: bool = False) -> Path:
     started = time.monotonic()
     subprocess.run(
         [
-            str(RASA), "train", "--data", "data/nlu", "data/rules", "data/stories",
+            *RASA_QUIET, "train", "--data", "data/nlu", "data/rules", "data/stories",
             "--domain", "domain.yml", "--config", "config.yml",
             "--out", str(MODELS), "--fixed-model-name", MODEL_NAME, "--force",
         ],
-        cwd=ROOT, check=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        cwd=ROOT, check=True, env=quiet(dict(os.environ)),
     )
     stamp.write_text(current)
     log(f"trained in {time.monotonic() - started:.0f} s")
@@ -242,8 +259,7 @@ class Stack:
         env["SANIC_HOST"] = "127.0.0.1"  # the action server (rasa_sdk) listens on loopback only
         env["PYTHONPATH"] = str(ROOT)
         env["HF_HUB_OFFLINE"] = "1"
-        env["TF_CPP_MIN_LOG_LEVEL"] = "2"
-        return env
+        return quiet(env)
 
     def _start(self, name: str, command: List[str], env: Dict[str, str]) -> subprocess.Popen:
         return start_process(self.processes, name, command, env, self.log_dir)
@@ -269,7 +285,7 @@ class Stack:
         rasa = self._start(
             "rasa",
             [
-                str(RASA), "run", "--model", str(model), "--port", str(self.rasa_port),
+                *RASA_QUIET, "run", "--model", str(model), "--port", str(self.rasa_port),
                 "--enable-api", f"--auth-token={env['RASA_TOKEN']}", "--cors", "*", "--credentials", "credentials.yml",
                 "--endpoints", str(endpoints),
             ],
@@ -277,8 +293,10 @@ class Stack:
         )
         try:
             wait_http(f"{self.handoff_url}/health", timeout, handoff)
+            log("handoff service is up; waiting for the action server and Rasa (loading its model takes a minute)")
             wait_http(f"{self.actions_url}/health", timeout, actions)
             wait_http(f"{self.rasa_url}/", timeout, rasa)
+            log("Rasa is up; loading the knowledge base's encoders in the action server ...")
             self._warm_up()
         except Exception:
             self.stop()
@@ -317,12 +335,25 @@ def build_kb(env: Dict[str, str]) -> None:
         sys.exit(result.returncode)
 
 
-def run(args: argparse.Namespace) -> None:
-    stack = Stack(args.rasa_port, args.actions_port, args.handoff_port)
-    env = stack.environment()
-    build_kb(env)
-    model = train()
-    log("starting handoff service, action server and Rasa ...")
+def banner(title: str, rows: Sequence[Tuple[str, str]], notes: Sequence[str] = ()) -> str:
+    """What a runner prints once everything is up: a table of what is where, then notes."""
+    width = max(len(label) for label, _ in rows)
+    lines = [f"  {label:<{width}}  {value}".rstrip() for label, value in rows]
+    return "\n".join(["", title, "", *lines, "", *(f"  {note}" for note in notes), "",
+                      "Press Ctrl-C to stop everything.", ""])
+
+
+class Runnable(Protocol):
+    """Stack and ProdStack: named processes, and a stop for all of them."""
+
+    processes: Dict[str, subprocess.Popen]
+
+    def stop(self) -> None: ...
+
+
+def run_until_stopped(stack: Runnable, start: Callable[[], object], announce: Callable[[float], str]) -> None:
+    """The run loop of `make run` and `make run-prod`: start, print ``announce(seconds it took)``, then keep
+    everything up until Ctrl-C, SIGTERM or one of the processes exiting, and stop it all."""
     started = time.monotonic()
     stopping = False
 
@@ -334,25 +365,8 @@ def run(args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        stack.start(model)
-        print(
-            f"""
-NordNet FAQ bot is up ({time.monotonic() - started:.0f} s)
-
-  Demo page with the chat widget  http://localhost:{args.handoff_port}/
-  Agent console                   http://localhost:{args.handoff_port}/agent/
-      demo agent  agent@nordnet.example / agent-demo
-      demo admin  admin@nordnet.example / admin-demo
-  Handoff bot API                 http://localhost:{args.handoff_port}/api/   (health: /health)
-  Rasa (REST, socket.io, HTTP API) http://localhost:{args.rasa_port}/   (HTTP API token: var/.rasa_token)
-  Action server                   http://127.0.0.1:{args.actions_port}/health   (Rasa only: var/.action_server_token)
-
-  Try:  curl -s localhost:{args.rasa_port}/webhooks/rest/webhook -d '{{"sender":"u1","message":"How do I change my delivery address?"}}'
-
-Press Ctrl-C to stop everything.
-""",
-            flush=True,
-        )
+        start()
+        print(announce(time.monotonic() - started), flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(0.5)
         dead = [name for name, p in stack.processes.items() if p.poll() is not None]
@@ -362,6 +376,31 @@ Press Ctrl-C to stop everything.
     finally:
         stack.stop()
         log("all stopped")
+
+
+def run(args: argparse.Namespace) -> None:
+    stack = Stack(args.rasa_port, args.actions_port, args.handoff_port)
+    env = stack.environment()
+    build_kb(env)
+    model = train()
+    log("starting handoff service, action server and Rasa ...")
+    handoff, rasa = f"http://localhost:{args.handoff_port}", f"http://localhost:{args.rasa_port}"
+    login = "{} / {}".format
+    rows = [
+        ("Demo page with the chat widget", f"{handoff}/"),
+        ("Agent console", f"{handoff}/agent/"),
+        ("    demo agent", login(env.get("HANDOFF_DEMO_AGENT_EMAIL") or "agent@nordnet.example",
+                               env.get("HANDOFF_DEMO_AGENT_PASSWORD") or "agent-demo")),
+        ("    demo admin", login(env.get("HANDOFF_DEMO_ADMIN_EMAIL") or "admin@nordnet.example",
+                               env.get("HANDOFF_DEMO_ADMIN_PASSWORD") or "admin-demo")),
+        ("Handoff bot API", f"{handoff}/api/   (health: /health)"),
+        ("Rasa (REST, socket.io, HTTP API)", f"{rasa}/   (HTTP API token: var/.rasa_token)"),
+        ("Action server", f"http://127.0.0.1:{args.actions_port}/health   (Rasa only: var/.action_server_token)"),
+    ]
+    question = '{"sender":"u1","message":"How do I change my delivery address?"}'
+    notes = [f"Try:  curl -s localhost:{args.rasa_port}/webhooks/rest/webhook -d '{question}'"]
+    run_until_stopped(stack, lambda: stack.start(model),
+                      lambda seconds: banner(f"NordNet FAQ bot is up ({seconds:.0f} s)", rows, notes))
 
 
 def main(argv: Optional[List[str]] = None) -> None:

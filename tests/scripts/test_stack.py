@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import textwrap
 from pathlib import Path
 
+import pytest
 import yaml
 
 from scripts.stack import PYTHON, RASA_INPUTS, ROOT, fingerprint, write_endpoints
@@ -87,3 +90,74 @@ def test_missing_python_310_says_how_to_get_one(tmp_path):
     )
     assert result.returncode != 0
     assert "Python 3.10 not found" in result.stderr and "pyenv install 3.10" in result.stderr
+
+
+RUNNER = """
+import os, sys
+from scripts.stack import banner, run_until_stopped, start_process, stop_processes
+
+class Processes:
+    def __init__(self):
+        self.processes = {}
+    def stop(self):
+        stop_processes(self.processes, 5)
+
+stack = Processes()
+def start():
+%s
+run_until_stopped(stack, start, lambda seconds: banner("Test stack is up", [("thing", "http://x/")]))
+"""
+
+
+def _runner(body: str) -> subprocess.Popen:
+    """A Python process that runs scripts.stack.run_until_stopped over the processes `body` starts."""
+    code = RUNNER % textwrap.indent(textwrap.dedent(body).strip(), "    ")
+    return subprocess.Popen([str(PYTHON), "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def test_the_run_loop_stops_everything_when_one_process_exits():
+    runner = _runner("""
+        start_process(stack.processes, "short", [sys.executable, "-c", "import time; time.sleep(0.5)"], os.environ, None)
+        start_process(stack.processes, "long", [sys.executable, "-c", "import time; time.sleep(60)"], os.environ, None)
+    """)
+    output, _ = runner.communicate(timeout=30)
+    assert runner.returncode == 0, output
+    assert "Test stack is up" in output and "thing  http://x/" in output and "Press Ctrl-C" in output
+    assert "short exited unexpectedly; stopping the rest" in output and output.rstrip().endswith("all stopped")
+
+
+def test_sigterm_stops_the_run_loop_and_every_process():
+    runner = _runner("""
+        long = start_process(stack.processes, "long", [sys.executable, "-c", "import time; time.sleep(60)"],
+                             os.environ, None)
+        print("pid", long.pid, flush=True)
+    """)
+    child = int(runner.stdout.readline().split()[1])
+    assert "Test stack is up" in "".join(runner.stdout.readline() for _ in range(3))
+    runner.send_signal(signal.SIGTERM)
+    output, _ = runner.communicate(timeout=30)
+    assert "stopping ..." in output and "all stopped" in output
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+
+
+def test_rasa_runs_without_the_libraries_deprecation_warnings_but_with_its_own():
+    """scripts/rasa_quiet.py: what Rasa's imports warn about (pkg_resources, SQLAlchemy 1.4, pyparsing via
+    matplotlib) is silenced even after Rasa configures its warnings; a plain UserWarning still shows."""
+    code = textwrap.dedent("""
+        import warnings
+        import scripts.rasa_quiet
+        from rasa.utils.common import configure_logging_and_warnings
+        configure_logging_and_warnings()
+        import rasa.shared.utils.validation, rasa.core.tracker_store
+        class LibraryDeprecation(UserWarning, DeprecationWarning):  # pyparsing's kind
+            pass
+        warnings.warn("a library's deprecation", LibraryDeprecation)
+        warnings.warn("something the user should see", UserWarning)
+    """)
+    done = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "something the user should see" in done.stderr
+    assert "DeprecationWarning" not in done.stderr and "a library's deprecation" not in done.stderr
