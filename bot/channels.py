@@ -149,6 +149,10 @@ class SocketIOOutput(OutputChannel):
         await self.sio.emit(self.bot_message_evt, json_message, room=recipient_id)
 
 
+async def health(_: Request) -> HTTPResponse:
+    return response.json({"status": "ok"})
+
+
 class SocketIOInput(InputChannel):
     """socket.io endpoint for rasa-webchat; sessions survive page reloads (`session_persistence`)."""
 
@@ -184,109 +188,105 @@ class SocketIOInput(InputChannel):
         self.socketio_path = socketio_path
         self.message_queue = message_queue
         self.sio: Optional[AsyncServer] = None
+        self._on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]] = None  # set by blueprint()
         self.app: Any = None  # the Sanic app (its ctx.agent holds the tracker store), known once a socket connects
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return SocketIOOutput(self.sio, self.bot_message_evt) if self.sio is not None else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = resilience.guard(on_new_message)
+        self._on_new_message = resilience.guard(on_new_message)
         manager = AsyncRedisManager(self.message_queue) if self.message_queue else None
         # CORS is left to Rasa's --cors (Sanic-CORS); engine.io adding its own headers would double them.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
-        self.sio = sio
-        webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @sio.on("connect")
-        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            request = environ.get("sanic.request")
-            if request is not None:
-                self.app = request.app  # for the tracker store (catch_up)
-            return True
-
-        @sio.on("catch_up")
-        async def catch_up(sid: Text, data: Optional[Dict] = None) -> None:
-            """A (re)connected widget names its newest bot message's time; it gets what it missed since.
-
-            Once per connection: a reconnect is a new connection, and a page cannot make the server read the
-            tracker over and over.
-            """
-            session = await sio.get_session(sid)
-            sender_id = session.get("sender_id")
-            if session.get("caught_up"):
-                return
-            await sio.save_session(sid, {**session, "caught_up": True})
-            since = data.get("since") if isinstance(data, dict) else None
-            if isinstance(since, str):
-                try:
-                    since = float(since)
-                except ValueError:
-                    since = None
-            agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-            if not sender_id or not isinstance(since, (int, float)) or isinstance(since, bool) or agent is None:
-                return
-            tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
-            missed = missed_messages(tracker.events if tracker else [], float(since))
-            if missed:
-                logger.info("catching a reopened widget up on %d message(s)", len(missed))
-            output = SocketIOOutput(sio, self.bot_message_evt)
-            for message in missed:
-                await output.send_response(sid, message)  # this socket only: the session's other tabs have them
-
-        @sio.on("seen")
-        async def seen(sid: Text, data: Optional[Dict] = None) -> None:
-            session = await sio.get_session(sid)
-            reported = session.get("reported") or []
-            # Each reply is confirmed once per connection, and a connection confirms a bounded number.
-            ids = [i for i in receipt_ids(data) if i not in reported][: MAX_RECEIPTS * 5 - len(reported)]
-            if session.get("sender_id") and ids:
-                await sio.save_session(sid, {**session, "reported": reported + ids})
-                asyncio.get_running_loop().create_task(report_seen(session["sender_id"], ids))
-
-        @sio.on("session_request")
-        async def session_request(sid: Text, data: Optional[Dict] = None) -> None:
-            requested = (data or {}).get("session_id") if isinstance(data, dict) else None
-            # Only an id this server issued (signed, bot/sessions.py) is resumed; anything else starts afresh.
-            session_id = sessions.session_for(requested)
-            sender_id = sessions.sender_for(session_id)
-            if self.session_persistence:
-                await sio.enter_room(sid, sender_id)  # replies to the conversation reach every tab of it
-            await sio.save_session(sid, {"session_id": session_id, "sender_id": sender_id})
-            await sio.emit("session_confirm", session_id, room=sid)
-
-        @sio.on(self.user_message_evt)
-        async def handle_message(sid: Text, data: Dict) -> None:
-            if not isinstance(data, dict):
-                return
-            sender_id = sid
-            if self.session_persistence:
-                # The session this socket asked for, not whatever a message claims.
-                sender_id = (await sio.get_session(sid)).get("sender_id")
-                if not sender_id:
-                    logger.warning("socket.io message before session_request from %s ignored", sid)
-                    return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
-            text, original_length = clean_text(str(data.get("message") or ""))
-            metadata = customer_metadata(metadata if isinstance(metadata, dict) else {}, original_length)
-            message = UserMessage(
-                text,
-                SocketIOOutput(sio, self.bot_message_evt),
-                sender_id,
-                input_channel=self.name(),
-                metadata=metadata,
-            )
-            await on_new_message(message)
-
+        self.sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
+        webhook = SocketBlueprint(self.sio, self.socketio_path, "socketio_webhook", __name__)
+        webhook.route("/", methods=["GET"])(health)
+        for event, handler in (("connect", self._connect), ("catch_up", self._catch_up), ("seen", self._seen),
+                               ("session_request", self._session_request),
+                               (self.user_message_evt, self._handle_message)):
+            self.sio.on(event, handler)
         return webhook
+
+    async def _connect(self, sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+        request = environ.get("sanic.request")
+        if request is not None:
+            self.app = request.app  # for the tracker store (catch_up)
+        return True
+
+    async def _catch_up(self, sid: Text, data: Optional[Dict] = None) -> None:
+        """A (re)connected widget names its newest bot message's time; it gets what it missed since.
+
+        Once per connection: a reconnect is a new connection, and a page cannot make the server read the
+        tracker over and over.
+        """
+        sio = self.sio
+        session = await sio.get_session(sid)
+        sender_id = session.get("sender_id")
+        if session.get("caught_up"):
+            return
+        await sio.save_session(sid, {**session, "caught_up": True})
+        since = data.get("since") if isinstance(data, dict) else None
+        if isinstance(since, str):
+            try:
+                since = float(since)
+            except ValueError:
+                since = None
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        if not sender_id or not isinstance(since, (int, float)) or isinstance(since, bool) or agent is None:
+            return
+        tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+        missed = missed_messages(tracker.events if tracker else [], float(since))
+        if missed:
+            logger.info("catching a reopened widget up on %d message(s)", len(missed))
+        output = SocketIOOutput(sio, self.bot_message_evt)
+        for message in missed:
+            await output.send_response(sid, message)  # this socket only: the session's other tabs have them
+
+    async def _seen(self, sid: Text, data: Optional[Dict] = None) -> None:
+        session = await self.sio.get_session(sid)
+        reported = session.get("reported") or []
+        # Each reply is confirmed once per connection, and a connection confirms a bounded number.
+        ids = [i for i in receipt_ids(data) if i not in reported][: MAX_RECEIPTS * 5 - len(reported)]
+        if session.get("sender_id") and ids:
+            await self.sio.save_session(sid, {**session, "reported": reported + ids})
+            asyncio.get_running_loop().create_task(report_seen(session["sender_id"], ids))
+
+    async def _session_request(self, sid: Text, data: Optional[Dict] = None) -> None:
+        requested = (data or {}).get("session_id") if isinstance(data, dict) else None
+        # Only an id this server issued (signed, bot/sessions.py) is resumed; anything else starts afresh.
+        session_id = sessions.session_for(requested)
+        sender_id = sessions.sender_for(session_id)
+        if self.session_persistence:
+            await self.sio.enter_room(sid, sender_id)  # replies to the conversation reach every tab of it
+        await self.sio.save_session(sid, {"session_id": session_id, "sender_id": sender_id})
+        await self.sio.emit("session_confirm", session_id, room=sid)
+
+    async def _handle_message(self, sid: Text, data: Dict) -> None:
+        if not isinstance(data, dict):
+            return
+        sender_id = sid
+        if self.session_persistence:
+            # The session this socket asked for, not whatever a message claims.
+            sender_id = (await self.sio.get_session(sid)).get("sender_id")
+            if not sender_id:
+                logger.warning("socket.io message before session_request from %s ignored", sid)
+                return
+        metadata = data.get(self.metadata_key) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                metadata = {}
+        text, original_length = clean_text(str(data.get("message") or ""))
+        metadata = customer_metadata(metadata if isinstance(metadata, dict) else {}, original_length)
+        message = UserMessage(
+            text,
+            SocketIOOutput(self.sio, self.bot_message_evt),
+            sender_id,
+            input_channel=self.name(),
+            metadata=metadata,
+        )
+        await self._on_new_message(message)
 
 
 class RestInput(_RasaRestInput):
