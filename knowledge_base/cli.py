@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .build.indexer import encoder_for
 from .settings import Settings
-from .types import FAQError
+from .types import SUPPORTED_LANGUAGES, FAQError
 
 EXIT_FAQ_ERROR = 2
 
@@ -64,7 +64,7 @@ def _add_query(commands) -> None:
     query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",
                                 description="Search the built index for one question.")
     query.add_argument("text", help="the customer's question")
-    query.add_argument("--lang", choices=["de", "en"], help="query language (default: detected)")
+    query.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="query language (default: detected)")
     query.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
     query.add_argument("--json", action="store_true", help="print the result as JSON")
     query.add_argument("--index-dir", help="index directory (default: $KB_INDEX_DIR or var/kb_index)")

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-SUPPORTED_LANGUAGES = ("de", "en")
+from core.vocabulary import LANGUAGES as SUPPORTED_LANGUAGES
+
+__all__ = ["BANDS", "SUPPORTED_LANGUAGES", "Entry", "FAQError", "Hit", "SearchResult"]
+
 BANDS = ("answer", "clarify", "decline")
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core.vocabulary import LANGUAGES
 from handoff.models import PRESENCES, ROLES, Agent, LoginAttempt, utcnow
 
 from . import audit
@@ -57,7 +58,7 @@ class AgentForm:
     email: str
     display_name: str
     role: str = "agent"
-    languages: tuple[str, ...] = ("de", "en")
+    languages: tuple[str, ...] = LANGUAGES
     capacity: int = 3
     active: bool = True
 
@@ -87,7 +88,7 @@ def _check_password(password: str) -> None:
 
 
 def create_agent(
-    session: Session, form: AgentForm, password: str, known_languages: tuple[str, ...] = ("de", "en")
+    session: Session, form: AgentForm, password: str, known_languages: tuple[str, ...] = LANGUAGES
 ) -> Agent:
     form = _validate(form, known_languages)
     _check_password(password)
@@ -103,7 +104,7 @@ def create_agent(
 
 
 def update_agent(
-    session: Session, agent_id: int, form: AgentForm, actor: Agent, known_languages: tuple[str, ...] = ("de", "en"),
+    session: Session, agent_id: int, form: AgentForm, actor: Agent, known_languages: tuple[str, ...] = LANGUAGES,
     queue: QueueConfig | None = None,
 ) -> Agent:
     form = _validate(form, known_languages)
