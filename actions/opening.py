@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date
 
+from core.vocabulary import DEFAULT_LANGUAGE
+
 logger = logging.getLogger(__name__)
 
 # Weekday and month names come from Babel (CLDR); the sentences are ours. A whole week ahead is
@@ -36,7 +38,6 @@ CLOSED = {
     "en": "Our service team is not at work right now. {back} We'll gladly call you back at a time that "
     "suits you; our conversation so far is kept.",
 }
-DEFAULT_LANGUAGE = "en"
 
 
 def back_at(opening: datetime, language: str, zone: tzinfo, now: datetime) -> str:

@@ -60,11 +60,6 @@ def detect(text: str, neutral: Iterable[str] = ()) -> Tuple[Optional[str], float
     return codes[best.language], confidence
 
 
-def detect_or(text: str, default: str, neutral: Iterable[str] = ()) -> str:
-    """The detected language, or ``default`` when the text does not say."""
-    return detect(text, neutral)[0] or default
-
-
 def neutral_words(texts_by_language: dict[str, Iterable[str]]) -> set[str]:
     """Words that occur in the texts of more than one language: names, products, "Router", "eSIM"."""
     seen: dict[str, set[str]] = {}

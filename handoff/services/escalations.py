@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.vocabulary import CANCEL_REASONS
+from core.vocabulary import CANCEL_REASONS, QUEUE_UPDATE
 from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
 
 from .availability import availability, expected_wait, queue_position
@@ -124,7 +124,7 @@ def announce_queue(session: Session, config: QueueConfig | None = None, now: dat
             .execution_options(synchronize_session=False)
         )
         if settled.rowcount == 1:
-            send_to_customer(session, conversation.sender_id, "queue_update", news,
+            send_to_customer(session, conversation.sender_id, QUEUE_UPDATE, news,
                              conversation_id=conversation.id, now=now)
             told += 1
         session.commit()
