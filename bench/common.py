@@ -150,6 +150,8 @@ class CachedEncoder:
         if getattr(self.base, "cosine_scale", None):  # the default encoder's cosines, mapped (knowledge_base/e5.py)
             self.cosine_scale = self.base.cosine_scale
             self.in_scope_midpoint = getattr(self.base, "in_scope_midpoint", None)
+        if getattr(self.base, "monolingual", None) is not None:  # the default indexes English FAQs with MiniLM alone
+            self.monolingual = _CachedHalf(self, self.base.monolingual)
         # fp32 ONNX and torch give the same vectors (to 1e-6); a quantised encoder has its own cache.
         suffix = "-int8" if self.runtime.endswith("int8") else ""
         name = self.model_name
@@ -192,3 +194,21 @@ class CachedEncoder:
         np.savez(self.cache.with_suffix(".tmp.npz"), texts=np.array(texts), vectors=np.stack([self.vectors[t] for t in texts]))
         self.cache.with_suffix(".tmp.npz").replace(self.cache)
         self.dirty = False
+
+
+class _CachedHalf:
+    """The default ensemble's MiniLM half (what it indexes an English-only FAQ with), read from the ensemble's cache:
+    the first half of an ensemble vector is MiniLM's vector times a constant (knowledge_base/e5.py)."""
+
+    def __init__(self, ensemble: CachedEncoder, minilm):
+        self.ensemble = ensemble
+        self.model_name = minilm.model_name
+        self.model_dir = None
+        self.runtime = getattr(minilm, "runtime", "custom")
+
+    def __call__(self, texts, show_progress: bool = False):
+        import numpy as np
+
+        vectors = self.ensemble(texts, show_progress=show_progress)
+        half = vectors[:, : vectors.shape[1] // 2]
+        return np.ascontiguousarray(half / np.linalg.norm(half, axis=1, keepdims=True), dtype=np.float32)

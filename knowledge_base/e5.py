@@ -102,6 +102,28 @@ E5_WEIGHT = 0.5  # share of e5 in the ensemble's cosine
 ENSEMBLE_MIDPOINT = 0.55
 
 
+# Languages the packaged MiniLM was trained on. An FAQ in these alone is indexed with MiniLM alone: e5's half only
+# helps German (on English Banking77 the ensemble ranks worse, bench/README.md "Which encoder for which FAQ").
+MONOLINGUAL_LANGUAGES = frozenset({"en"})
+
+
+def for_languages(encode, languages):
+    """The encoder an FAQ in ``languages`` is indexed with: the default ensemble's MiniLM half when they are all
+    :data:`MONOLINGUAL_LANGUAGES`, else ``encode`` itself."""
+    monolingual = getattr(encode, "monolingual", None)
+    if monolingual is not None and languages and set(languages) <= MONOLINGUAL_LANGUAGES:
+        return monolingual
+    return encode
+
+
+def for_index(encode, manifest: dict):
+    """The encoder that matches an index: the ensemble's MiniLM half for an index that was built with it."""
+    monolingual = getattr(encode, "monolingual", None)
+    if monolingual is not None and manifest.get("model") == monolingual.model_name:
+        return monolingual
+    return encode
+
+
 def is_e5(model: str | None) -> bool:
     return (model or "").lower() in (NAME.lower(), f"{NAME}-q4", "e5")
 
@@ -136,8 +158,9 @@ def ensemble_function(minilm):
     encode.in_scope_midpoint = ENSEMBLE_MIDPOINT  # type: ignore[attr-defined]
     if getattr(minilm, "onnx_folder", None):
         encode.onnx_folder = minilm.onnx_folder  # type: ignore[attr-defined]
+    encode.monolingual = minilm  # type: ignore[attr-defined]  # for FAQs in English alone (for_languages)
     return encode
 
 
-__all__ = ["NAME", "COSINE_SCALE", "ENSEMBLE", "encode_function", "ensemble_function",
-           "fingerprint", "is_e5", "is_ensemble", "weights_file"]
+__all__ = ["NAME", "COSINE_SCALE", "ENSEMBLE", "MONOLINGUAL_LANGUAGES", "encode_function", "ensemble_function",
+           "fingerprint", "for_index", "for_languages", "is_e5", "is_ensemble", "weights_file"]

@@ -91,13 +91,16 @@ def load_model(model_dir: str):
     return SentenceTransformer(model_dir, device="cpu")
 
 
-def expected_model_name(model: str | None) -> str:
-    """The name an index built with KB_MODEL=``model`` records (and a query process expects)."""
+def expected_model_name(model: str | None, languages=None) -> str:
+    """The name an index of an FAQ in ``languages`` built with KB_MODEL=``model`` records (and a query process
+    expects); the default ensemble indexes an English-only FAQ with its MiniLM half (:func:`.e5.for_languages`)."""
     from . import e5
 
     if e5.is_e5(model):
         return e5.fingerprint()
     if e5.is_ensemble(model):
+        if languages and set(languages) <= e5.MONOLINGUAL_LANGUAGES:
+            return model_fingerprint(packaged_model_dir())
         return e5.ensemble_fingerprint(model_fingerprint(packaged_model_dir()))
     return model_fingerprint(resolve_model_dir(model))
 

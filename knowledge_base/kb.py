@@ -63,7 +63,8 @@ class KnowledgeBase:
     def __init__(self, settings: Settings, state: IndexState, encode=None):
         self.settings = settings
         self._state = state
-        self._encode = encode
+        self._given_encode = encode  # the default ensemble serves an English-only index with its MiniLM half
+        self._encode = _encoder_for_index(encode, state.manifest)
         self._lock = threading.Lock()
         self._stamp = _stamp(settings.index_dir)
         self._followed: dict[tuple[str, str], dict] = {}  # (id, language) -> the latest followed change, as an op
@@ -171,7 +172,10 @@ class KnowledgeBase:
             if manifest.get("build_id") == self._state.manifest.get("build_id") and journal == self._state.journal:
                 self._stamp = stamp
                 return False
-            self._state = self._with_followed(_load_state(self.settings, self._encode))
+            state = self._with_followed(_load_state(self.settings, self._given_encode))
+            if state.manifest.get("model") != self._state.manifest.get("model"):  # e.g. the FAQ got German entries
+                self._encode = _encoder_for_index(self._given_encode, state.manifest)
+            self._state = state
             self._stamp = stamp
             return True
 
@@ -463,13 +467,21 @@ def _editable_signals(state: IndexState):
     return classifier, bm25
 
 
+def _encoder_for_index(encode, manifest: dict):
+    if encode is None:
+        return None
+    from .e5 import for_index
+
+    return for_index(encode, manifest)
+
+
 def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
     if encode is not None:
-        expected = getattr(encode, "model_name", "custom")
+        expected = getattr(_encoder_for_index(encode, manifest), "model_name", "custom")
     else:
         from .encoder import expected_model_name
 
-        expected = expected_model_name(settings.model)
+        expected = expected_model_name(settings.model, manifest.get("languages"))
     if manifest.get("model") != expected:
         raise FAQError(
             f"{settings.index_dir}: index was built with model {manifest.get('model')!r}, but the configured model is "
@@ -508,7 +520,7 @@ def _query_encoder(settings: Settings, manifest: dict):
         encode = torch_encode_function(str(Path(settings.index_dir) / tuned))
         encode.model_name = manifest["model"]
         return encode
-    return make_encoder(settings.model, runtime="torch")
+    return e5.for_index(make_encoder(settings.model, runtime="torch"), manifest)
 
 
 def load_knowledge_base(settings: Settings | None = None, encode=None) -> KnowledgeBase:

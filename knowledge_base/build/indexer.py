@@ -62,6 +62,9 @@ def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = T
         encode = make_encoder()
     if not entries:
         raise FAQError("no FAQ entries to index")
+    from ..e5 import for_languages
+
+    encode = for_languages(encode, {e.language for e in entries})  # an English FAQ: the default's MiniLM half
     started = time.time()
     options = options or {}
     index_dir = Path(index_dir)

@@ -59,9 +59,11 @@ def test_confidence_and_band_do_not_depend_on_how_the_ranking_weighs_similarity(
 
 
 def test_ranking_leans_on_the_nearest_question_when_entries_have_few():
-    from knowledge_base.scoring import SIMILARITY_WEIGHT, SIMILARITY_WEIGHT_FEW, similarity_weight_for
+    from knowledge_base.scoring import (SIMILARITY_WEIGHT, SIMILARITY_WEIGHT_FEW, SIMILARITY_WEIGHT_SINGLE,
+                                        similarity_weight_for)
 
-    assert similarity_weight_for(2) == similarity_weight_for(10) == SIMILARITY_WEIGHT_FEW
+    assert similarity_weight_for(1) == SIMILARITY_WEIGHT_SINGLE > similarity_weight_for(2) > SIMILARITY_WEIGHT_FEW
+    assert similarity_weight_for(3) == similarity_weight_for(10) == SIMILARITY_WEIGHT_FEW
     assert similarity_weight_for(100) == SIMILARITY_WEIGHT < similarity_weight_for(20) < SIMILARITY_WEIGHT_FEW
 
 
