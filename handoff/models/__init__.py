@@ -1,4 +1,8 @@
-"""SQLAlchemy models of the handoff service, in Chatwoot's vocabulary plus callbacks."""
+"""SQLAlchemy models of the handoff service, in Chatwoot's vocabulary plus callbacks.
+
+An escalation (the bot API's word) is a `Conversation` here; its status `pending` means waiting for a person,
+not Chatwoot's "with the bot" (glossary: docs/architecture.md; the words: core/vocabulary.py).
+"""
 from .audit import AUDIT_ACTIONS, AuditEvent
 from .base import Base, UTCDateTime, utcnow
 from .callbacks import CALLBACK_STATUSES, OPEN_CALLBACK_STATUSES, CallbackEvent, CallbackRequest
