@@ -17,7 +17,7 @@
       connecting: "Verbinde …",
       queued: "Sie warten auf einen Mitarbeiter. Ihre Nachrichten werden weitergegeben.",
       place: "Platz {position} in der Warteschlange · etwa {wait} Min.",
-      nobody: "Platz {position} in der Warteschlange · gerade niemand im Dienst",
+      nobody: "Platz {position} in der Warteschlange · gerade niemand im Dienst.",
       agent: "Sie schreiben mit {name}, einem Menschen aus unserem Service-Team.",
       someone: "einem Mitarbeiter"
     },
@@ -28,7 +28,7 @@
       connecting: "Connecting …",
       queued: "You are waiting for an agent. Your messages are passed on.",
       place: "Number {position} in the queue · about {wait} min.",
-      nobody: "Number {position} in the queue · nobody on duty right now",
+      nobody: "Number {position} in the queue · nobody on duty right now.",
       agent: "You are chatting with {name}, a person from our service team.",
       someone: "an agent"
     }
