@@ -10,7 +10,7 @@ from core.vocabulary import AGENT_JOINED, AGENT_MESSAGE, HANDOFF_ENDED, RETURNED
 from handoff.models import Agent, Conversation, Message, utcnow
 
 from .availability import online_agents, open_counts
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound, translatable
 from .escalations import QueueConfig, announce_queue, get_conversation
 from .events import console_event, send_to_customer
 from .hours import get_service_settings
@@ -49,7 +49,7 @@ def claim(
     # Lock the agent row (PostgreSQL) so two claims by one agent cannot both slip under capacity.
     locked = session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
     if locked is None or not locked.active:
-        raise Forbidden("This agent account is not active.")
+        raise Forbidden(translatable("This agent account is not active."))
     if open_counts(session, [agent.id])[agent.id] >= locked.capacity:
         session.rollback()
         raise Conflict(
@@ -99,7 +99,7 @@ def transfer(
     else:
         target = session.get(Agent, target_id)
         if target is None or not target.active:
-            raise NotFound("That agent does not exist or is deactivated.")
+            raise NotFound(translatable("That agent does not exist or is deactivated."))
         if target.id == current:
             raise Invalid(f"{target.display_name} already has this conversation.")
         if not transition(session, conversation, ["open"], same_owner, assignee_id=target.id, assigned_at=now):

@@ -56,6 +56,13 @@ def test_business_hours_and_presence_refuse_in_german(client, admin):
         "der Status muss einer von online, away, offline sein")
 
 
+def test_a_transfer_to_a_missing_agent_is_refused_in_german(api, client, admin, open_hours):
+    conversation = api.escalate(sender_id="web-1")["conversation_id"]
+    client.post(f"/agent/conversations/{conversation}/claim", data={"csrf_token": csrf(client)})
+    assert refused(client, f"/agent/conversations/{conversation}/transfer", "de", target="999") == (
+        "Diesen Mitarbeiter gibt es nicht, oder er ist deaktiviert.")
+
+
 def test_a_refusal_keeps_its_english_for_the_bot_api_and_logs():
     error = Invalid([(translatable("e-mail address looks wrong"), {}),
                      (translatable("the password needs at least %(n)d characters"), {"n": 8})])
