@@ -49,7 +49,7 @@ LEFT_TO_DEFAULTS = {
 # Names that look like variables in the scan but are something else.
 NOT_VARIABLES = {"EVENT_RECEIVED"}
 # The platform's own variables, which the code honours but does not define: not in .env.example.
-PLATFORM_VARIABLES = {"OMP_NUM_THREADS", "XDG_CACHE_HOME"}
+PLATFORM_VARIABLES = {"OMP_NUM_THREADS", "XDG_CACHE_HOME", "PYTHONWARNINGS"}
 
 
 def env_example() -> list[str]:
