@@ -1,4 +1,11 @@
-"""Lexical signal: BM25 over spaCy lookup lemmas (German and English), one document per entry."""
+"""Lexical signal: BM25 over spaCy lookup lemmas (German and English), one document per entry.
+
+German needs more than lemmas to meet customers' words: nouns written in lower case ("rechnungen") are
+lemmatised through their capitalised form, hyphenated words count as their parts too ("WLAN-Kennwort"), and a
+compound counts as the words it is made of when the FAQ knows them ("Routerpasswort" -> router + passwort,
+"Vertragsende" -> vertrag + ende), on both sides: the FAQ's own compounds are split against its vocabulary
+as well, so "Passwort vom Router" meets "Routerpasswort".
+"""
 from __future__ import annotations
 
 import functools
@@ -8,6 +15,11 @@ from pathlib import Path
 
 K1 = 1.2
 B = 0.75
+# Compound splitting (German): a part is a word the FAQ uses, at least this long; between the parts a
+# linking element may stand (Vertrag-s-ende, Woche-n-ende).
+MIN_PART = 4
+LINKS = ("", "s", "es", "n", "en", "e")
+SPLITS_COMPOUNDS = ("de",)
 
 
 @functools.lru_cache(maxsize=2)
@@ -20,17 +32,86 @@ def _nlp(language: str):
     return nlp
 
 
+@functools.lru_cache(maxsize=2)
+def _lookup(language: str):
+    return _nlp(language).get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+
+
+@functools.lru_cache(maxsize=2)
+def lexicon(language: str) -> frozenset:
+    """The language's words as spaCy's lookup tables know them (lower case): what an FAQ's own compounds may be
+    split into at build time ("Kündigungsfrist" -> kündigung + frist, though the FAQ says "Frist" nowhere)."""
+    return frozenset(v.lower() for v in _lookup(language).values() if isinstance(v, str) and len(v) >= MIN_PART)
+
+
+def _content(tok) -> bool:
+    return not (tok.is_stop or tok.is_punct or tok.is_space) and any(c.isalnum() for c in tok.text)
+
+
 def lemmas(texts: list[str], language: str) -> list[list[str]]:
     """Lower-cased lemmas without stop words and punctuation, per text."""
     nlp = _nlp(language)
     out = []
     docs = [nlp(texts[0])] if len(texts) == 1 else nlp.pipe(texts, batch_size=512)  # pipe() costs for one
+    german = language in SPLITS_COMPOUNDS
+    table = _lookup(language) if german else None
     for doc in docs:
-        out.append([
-            (tok.lemma_ or tok.text).lower() for tok in doc
-            if not (tok.is_stop or tok.is_punct or tok.is_space) and any(c.isalnum() for c in tok.text)
-        ])
+        terms = []
+        for tok in doc:
+            if not _content(tok):
+                continue
+            if not german:
+                terms.append((tok.lemma_ or tok.text).lower())
+                continue
+            terms.append(_german_lemma(tok.text, tok.lemma_, table))
+            if "-" in tok.text.strip("-"):  # "WLAN-Kennwort": the parts as well
+                terms.extend(_german_lemma(part, part, table) for part in tok.text.split("-")
+                             if len(part) >= 2 and not nlp.vocab[part.lower()].is_stop)
+        out.append(terms)
     return out
+
+
+def _german_lemma(text: str, lemma: str, table) -> str:
+    """The lookup lemma; a noun written in lower case ("rechnungen") through its capitalised form."""
+    lemma = lemma or text
+    if lemma == text and text[:1].islower():
+        lemma = table.get(text[:1].upper() + text[1:], lemma)
+    return lemma.lower()
+
+
+def split_compound(term: str, vocabulary, language: str = "de") -> list[str]:
+    """The parts of a compound that ``vocabulary`` knows (the head lemmatised), or [] when it is none.
+
+    Two parts, or three when the first or last part is itself such a compound; the split whose parts are
+    longest (fewest, most even) wins.
+    """
+    if language not in SPLITS_COMPOUNDS or len(term) < 2 * MIN_PART or not term.isalpha():
+        return []
+    table = _lookup(language)
+    best: list[str] = []
+    for cut in range(MIN_PART, len(term) - MIN_PART + 1):
+        head = _head(term[cut:], vocabulary, table)
+        if head is None:
+            continue
+        for link in LINKS:
+            if not term[:cut].endswith(link) or cut - len(link) < MIN_PART:
+                continue
+            modifier = term[:cut - len(link)]
+            if modifier in vocabulary:
+                parts = [modifier, head]
+            else:
+                parts = split_compound(modifier, vocabulary, language)[:2]
+                parts = parts + [head] if len(parts) == 2 else []
+            if parts and (not best or min(map(len, parts)) > min(map(len, best))):
+                best = parts
+    return best
+
+
+def _head(text: str, vocabulary, table) -> str | None:
+    if text in vocabulary:
+        return text
+    lemma = table.get(text[:1].upper() + text[1:], None)
+    return lemma.lower() if lemma and lemma.lower() in vocabulary else None
 
 
 class BM25:
@@ -56,6 +137,7 @@ class BM25:
             for term, tf in terms.items():
                 postings.setdefault(term, []).append((doc, self.idf[term] * tf * (K1 + 1.0) / (tf + norm)))
         self.postings = postings
+        self._splits: dict[tuple[str, str], list[str]] = {}
 
     @classmethod
     def build(cls, documents: list[list[str]], languages: list[str]) -> "BM25":
@@ -73,12 +155,33 @@ class BM25:
                 bag = doc_terms[owner]
                 for term in terms:
                     bag[term] = bag.get(term, 0) + 1
+        vocabulary = {term for bag in doc_terms for term in bag}
+        for language in set(languages) & set(SPLITS_COMPOUNDS):  # the FAQ's compounds count as their parts too
+            words = vocabulary | lexicon(language)
+            for bag, of in zip(doc_terms, languages):
+                if of == language:
+                    for term, tf in list(bag.items()):
+                        for part in split_compound(term, words, language):
+                            bag[part] = bag.get(part, 0) + tf
         return cls(doc_terms, languages)
+
+    def query_terms(self, text: str, language: str) -> set[str]:
+        """The query's lemmas, and the parts of its compounds that the documents know."""
+        terms = set(lemmas([text], language)[0])
+        if language in SPLITS_COMPOUNDS:
+            for term in list(terms):
+                key = (term, language)
+                if key not in self._splits:
+                    if len(self._splits) > 100_000:
+                        self._splits.clear()
+                    self._splits[key] = split_compound(term, self.idf, language)
+                terms.update(self._splits[key])
+        return terms
 
     def scores(self, text: str, language: str, docs: list[int] | None = None) -> dict[int, float]:
         """Per matching document (of ``docs``, default all), its BM25 score divided by the best score the
         query could reach."""
-        terms = set(lemmas([text], language)[0])
+        terms = self.query_terms(text, language)
         if not terms:
             return {}
         ceiling = sum(self.idf.get(t, 0.0) * (K1 + 1.0) for t in terms)  # a doc holding every term, tf -> inf
@@ -114,6 +217,11 @@ class BM25:
         for group in lemmas(texts, language) if texts else []:
             for term in group:
                 terms[term] = terms.get(term, 0) + 1
+        if language in SPLITS_COMPOUNDS:
+            words = set(self.idf) | set(terms) | lexicon(language)
+            for term, tf in list(terms.items()):
+                for part in split_compound(term, words, language):
+                    terms[part] = terms.get(part, 0) + tf
         if doc == len(self.doc_terms):
             self.doc_terms.append(terms)
             self.lengths.append(0)
