@@ -27,6 +27,9 @@ MIN_SIMILARITY = 0.5    # to the nearest request example
 MIN_LEAD = 0.05         # ... and that far above the best FAQ match
 _QUESTION_ABOUT_PRICE_OR_TIME = re.compile(  # and about contacting us: core.contact.ABOUT_CONTACT
     r"\b(cost|costs|kostet|kosten|price|preis|how much|wie viel|wann ist|when is)\b", re.IGNORECASE)
+# Working here is no request for a person either ("are there job openings in your support team?").
+_ABOUT_WORKING_HERE = re.compile(r"\b(jobs?|job openings?|careers?|vacanc\w*|hiring|stellenangebot\w*|offene stellen|"
+                                 r"ausbildung\w*|praktik\w*|bewerb\w*)\b", re.IGNORECASE)
 
 
 _MARKUP = re.compile(r"[{}<>]|\w_\w")  # payload- or code-like text ("agent_message{...}") is no request
@@ -91,8 +94,8 @@ def request_by_meaning(kb: Any, text: str, best_faq_score: float) -> Optional[st
     """request_human / request_callback when ``text`` means one, else None."""
     if not text or text.startswith("/") or _MARKUP.search(text):
         return None
-    if ABOUT_CONTACT.search(text) or _QUESTION_ABOUT_PRICE_OR_TIME.search(text):
-        return None  # a question about reaching us or about a price is the FAQ's
+    if ABOUT_CONTACT.search(text) or _QUESTION_ABOUT_PRICE_OR_TIME.search(text) or _ABOUT_WORKING_HERE.search(text):
+        return None  # a question about reaching us, a price or a job is the FAQ's (or none of its business)
     try:
         intent, similarity = matcher(kb).nearest(kb, text)
     except Exception:  # a missed request is better than a broken answer

@@ -94,11 +94,15 @@ def keeps_intent(intent: str, text: str) -> bool:
 # Person words that mean a person to talk to and little else ("people", "service", "support" as a verb do not).
 _A_PERSON = re.compile(
     r"\b(humans?|human being|(?:a|an|one|real|actual|live|living|single) person|agents?|operators?|representatives?|"
-    r"reps?|employees?|staff(?: member)?|consultants?|advisors?|advisers?|supervisors?|managers?|"
+    r"reps?|employees?|staff(?: member)?|consultants?|advisors?|advisers?|supervisors?|managers?|colleagues?|"
     r"customer (?:service|support|care)|support (?:team|staff|agent|desk)|(?:the|your|a|to) support|live (?:chat|agent|support)|"
-    r"someone real|somebody real|(?:someone|somebody|anyone) from (?:support|service|your team|customer)|(?:einer|eine|einen|mit einer) person|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
+    r"someone real|somebody real|(?:someone|somebody|anyone|one|a person) (?:from|of|in) (?:the |your )?(?:support|service|team|customer)\w*|"
+    r"(?:someone|somebody|one) of (?:you|yours|your people)|real (?:support|help|people)|not (?:an? )?(?:automated|automatic)|"
+    r"(?:einer|eine|einen|mit einer) person|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
     r"berater(?:in)?|kundenberater(?:in)?|kolleg(?:e|en|in)|kundenservice|kundendienst|kundenbetreuung|servicekraft|"
-    r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|(?:dem|den|zum|mit dem|ans?) support|"
+    r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|verantwortliche[nmr]?|zuständige[nmr]?|"
+    r"(?:dem|den|zum|mit dem|ans?|vom|von eurem|von ihrem) (?:support|service|team|kundenservice)|"
+    r"(?:jemand\w*|wem|wen|einer?) (?:von (?:euch|ihnen|dir)|aus dem (?:team|support|service))|persönliche (?:beratung|hilfe)|"
     r"support-?team|echte[nmrs]? person|richtige[nmrs]? person|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
     re.IGNORECASE,
 )
@@ -106,10 +110,12 @@ _ASK = re.compile(
     r"\b(get me|give me|gimme|put me (?:through|in touch)|connect(?: me)?(?: to| with)?|transfer(?: me)?|"
     r"hand me over|escalate|i (?:want|need)|i(?: would|'d|’d) (?:like|prefer)|let me (?:talk|speak|chat)|"
     r"(?:can|could|may) i (?:talk|speak|chat|get|have)|is there (?:a|an|any)|are there any|"
-    r"(?:talk|speak|chat) (?:to|with)|an actual|a real|"
+    r"(?:talk|speak|chat) (?:to|with)|an actual|a real|take over|forward me|help me|"
     r"ich (?:will|möchte|moechte|mag|hätte gerne?|haette gerne?|brauche|würde gerne?|wuerde gerne?)|"
     r"gib mir|geben sie mir|hol(?:en sie)? mir|verbinde\w*|verbunden|durchstellen|weiterleit\w*|leite\w*|übernehm\w*|"
-    r"(?:kann|könnte|koennte) mir (?:ein|eine|jemand)|"
+    r"ich (?:bräuchte|braeuchte|hätte gern\w*)|(?:weiter)?helfen|hilft|"
+    r"(?:kann|könnte|koennte) (?:mir|ihr|ihm|uns) (?:ein|eine|jemand)|(?:ist|sitzt) (?:hier|da|bei euch) (?:\w+ )?(?:ein|eine|jemand)|"
+    r"gibt'?s|gibt es|"
     r"(?:kann|könnte|koennte|darf) ich (?:mit|einen|eine|bitte)|gibt es (?:hier |da |bei euch |bei ihnen )?(?:auch )?"
     r"(?:einen|eine|jemand)|(?:mit|einen?|eine[mn]?) (?:echten|richtigen|menschlichen|lebendigen)|sprechen|reden|"
     r"chatten|please|pls|plz|bitte|now|jetzt|sofort)\b",
@@ -120,20 +126,31 @@ _ASK = re.compile(
 _ABOUT_CONTACT = ABOUT_CONTACT  # core/contact.py: actions/requests.py uses the same words
 _NOT_A_REQUEST = re.compile(
     r"\b(cost|costs|price|kostet|kosten|preis|gebühr|how much|wie viel|are you|you are|be a|am i|bist du|"
-    r"sind sie ein)\b|^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
+    r"sind sie ein|jobs?|job openings?|careers?|vacanc\w*|hiring|stellenangebot\w*|offene stellen|ausbildung\w*|praktik\w*|"
+    r"bewerb\w*)\b|"
+    r"^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
 _CANCELS = re.compile(r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*)\b",
                       re.IGNORECASE)
 _NOT_A_BOT = re.compile(
     r"\b((?:don't|dont|do not|no|not) (?:want )?(?:to )?(?:talk|speak|chat)? ?(?:to |with )?(?:a |the |this |your )?(?:chat)?bot|"
     r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot)\b", re.IGNORECASE)
-_WHO_ASKS = re.compile(r"^\s*(?:who|wer|wem|wen)\b[^.?!]*[.?!]\s*", re.IGNORECASE)  # "Who can I talk to? ..."
+# A first sentence that asks who, or whether the bot is a person: "Who can I talk to? I need an actual person.",
+# "Are you a robot? Can I chat with an actual agent?" The rest of the message says what the customer wants.
+_WHO_ASKS = re.compile(r"^\s*(?:who|wer|wem|wen|are you|bist du|sind sie)\b[^.?!]*[.?!]\s*", re.IGNORECASE)
+_IS_IT_A_BOT = re.compile(r"^\s*(?:are you|bist du|sind sie)\b[^.?!]*\b(?:bot|robot|machine|person|human|mensch|"
+                          r"maschine|ki|ai|echt)\b", re.IGNORECASE)
+_GET_ONE = re.compile(r"\b(get me|give me|gimme|i want|i need|ich will|ich möchte|ich brauche|gib mir|hol mir)\b",
+                      re.IGNORECASE)  # "... if not, get me one"
+_SENTENCE = re.compile(r"(?<=[.?!])\s+")
 # Being called back, with the customer as the one called: "ruf mich zurück", "call me back", "Rückruf bitte".
 _CALL_ME = re.compile(
     r"\b(call me|ring me|phoned? me|call us|(?:someone|somebody|jemand) (?:\w+ ){0,3}(?:call|phone|ring)\w* me|e-?mail me|write me an? e-?mail|get back to me|contact me|by phone|"
-    r"(?:a|the) (?:phone )?call (?:instead|back)|prefer (?:a )?(?:phone )?call|"
-    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns) (?:\w+ ){0,6}(?:zurückrufen|zurueckrufen|anrufen|anruft|"
-    r"zurückruft|zurueckruft)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
-    r"telefonisch (?:melden|kontaktieren)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
+    r"(?:a|the) (?:phone )?call (?:instead|back)|prefer (?:a )?(?:phone )?call|give me a (?:ring|call|buzz)|"
+    r"(?:send|drop) (?:me|us) an? (?:e-?mail|mail|line)|"
+    r"(?:angerufen|zurückgerufen|zurueckgerufen|kontaktiert) (?:zu )?werden|"
+    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns) (?:\S+ ){0,6}(?:zurückrufen|zurueckrufen|anrufen|anruft|"
+    r"zurückruft|zurueckruft|kontaktieren|kontaktiert|anschreiben|anschreibt)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
+    r"telefonisch (?:\w+ ){0,2}(?:melden|meldet|kontaktier\w*)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
     r"kontaktier\w* (?:sie |du )?mich|(?:schreib\w*|schicken sie) (?:sie )?mir (?:lieber )?(?:eine )?e-?mail)",
     re.IGNORECASE)
 
@@ -143,8 +160,13 @@ def asks_for_person(text: str) -> bool:
     if _ABOUT_A_PERSON.search(text):
         if not _WHO_ASKS.search(text):
             return False  # "who is your supervisor"
+        asked_if_bot = bool(_IS_IT_A_BOT.search(text))
         text = _WHO_ASKS.sub("", text)  # "Who can I talk to about this? I need an actual person."
-    if not text.strip() or _NOT_A_REQUEST.search(text) or _ABOUT_CONTACT.search(text):
+        if asked_if_bot and _GET_ONE.search(text) and not _NOT_A_REQUEST.search(text):
+            return True  # "are you a real person? if not, get me one"
+    # A sentence about a contact channel ("Wann seid ihr erreichbar?") is a question; another may still ask.
+    text = " ".join(s for s in _SENTENCE.split(text) if not _ABOUT_CONTACT.search(s))
+    if not text.strip() or _NOT_A_REQUEST.search(text):
         return False
     if _NOT_A_BOT.search(text) or (_SOMEONE.search(text) and _TALK.search(text) and _ASK.search(text)):
         return True

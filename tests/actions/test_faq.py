@@ -136,3 +136,17 @@ def test_every_verdict_is_reported_to_analytics_and_a_dead_service_costs_no_answ
     handoff.down = True
     _, messages = run(ActionAnswerFromKb(), make_tracker("Where do I find my Wi-Fi password?", slots={"language": "en"}))
     assert responses(messages)[0] == "utter_kb_answer"
+
+
+def test_a_question_clearly_in_scope_gets_a_list_not_a_decline():
+    from actions.faq import CLEARLY_IN_SCOPE, band_of
+    from knowledge_base.types import Hit, SearchResult
+
+    def result(score):
+        hits = [Hit(entry_id=f"e{i}", language="de", question="?", answer="!", url=None, tags=[], score=score - i / 10,
+                    confidence=0.1) for i in range(3)]
+        return SearchResult("decline", 0.1, "de", hits)
+
+    assert band_of(result(CLEARLY_IN_SCOPE + 0.01)) == "clarify"  # confidence spread over near entries
+    assert band_of(result(CLEARLY_IN_SCOPE - 0.05)) == "decline"
+    assert band_of(SearchResult("decline", 0.0, "de", [])) == "decline"

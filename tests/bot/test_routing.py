@@ -83,3 +83,26 @@ def test_an_unsure_request_is_made_sure_and_payloads_stay():
     assert promoted_intent("request_human", "Can someone call me back tomorrow?") == "request_callback"
     assert promoted_intent("ask_question", "Rückruf bitte, Festnetz 040 9876543, ab 14 Uhr erreichbar") == "request_callback"
     assert promoted_intent("ask_question", "/request_human") is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Is this a machine? Then please put me through to one of your staff.", "request_human"),
+    ("bist du eine KI? wenn ja, gib mir bitte einen Menschen", "request_human"),
+    ("Wann seid ihr erreichbar? Ich bräuchte persönliche Beratung zu meinem Tarif.", "request_human"),
+    ("Ich möchte das mit einem Verantwortlichen klären, bitte verbinden", "request_human"),
+    ("could somebody from your service team take over here", "request_human"),
+    ("Kann ihr jemand von euch weiterhelfen? Meine Oma versteht das Portal nicht.", "request_human"),
+    ("Mir wäre es lieber, telefonisch kontaktiert zu werden.", "request_callback"),
+    ("give me a call later today please", "request_callback"),
+    ("drop me an email with the details", "request_callback"),
+])
+def test_requests_in_other_shapes_are_promoted(text, intent):
+    assert promoted_intent("ask_question", text) == intent
+
+
+@pytest.mark.parametrize("text", [
+    "are you a bot?", "Bist du ein Mensch?", "Do you have job openings in your support team?",
+    "Bietet ihr Ausbildungsplätze im Kundenservice an?", "Wann ist der Kundenservice erreichbar?",
+])
+def test_questions_about_the_bot_or_working_here_are_not_requests(text):
+    assert promoted_intent("ask_question", text) is None
