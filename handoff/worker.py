@@ -56,7 +56,7 @@ class Worker:
             signals.outbox.clear()
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - the worker must outlive a bad tick (e.g. DB restart)
+            except Exception:  # the worker must outlive a bad tick (e.g. DB restart)
                 logger.exception("worker tick failed")
             signals.outbox.wait(self.poll)
         logger.info("worker stopped")
