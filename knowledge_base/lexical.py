@@ -3,8 +3,8 @@
 German needs more than lemmas to meet customers' words: nouns written in lower case ("rechnungen") are
 lemmatised through their capitalised form, hyphenated words count as their parts too ("WLAN-Kennwort"), and a
 compound counts as the words it is made of when the FAQ knows them ("Routerpasswort" -> router + passwort,
-"Vertragsende" -> vertrag + ende), on both sides: the FAQ's own compounds are split against its vocabulary
-as well, so "Passwort vom Router" meets "Routerpasswort".
+"Handyvertrag" -> handy + vertrag), on both sides: the FAQ's own compounds are split at build time against its
+vocabulary and spaCy's German lexicon, so "Passwort vom Router" meets "Routerpasswort". English is left as it was.
 """
 from __future__ import annotations
 
@@ -82,8 +82,8 @@ def _german_lemma(text: str, lemma: str, table) -> str:
 def split_compound(term: str, vocabulary, language: str = "de") -> list[str]:
     """The parts of a compound that ``vocabulary`` knows (the head lemmatised), or [] when it is none.
 
-    Two parts, or three when the first or last part is itself such a compound; the split whose parts are
-    longest (fewest, most even) wins.
+    Two parts, or three when the first part is itself such a compound; the split whose shortest part is longest
+    wins.
     """
     if language not in SPLITS_COMPOUNDS or len(term) < 2 * MIN_PART or not term.isalpha():
         return []
@@ -137,7 +137,7 @@ class BM25:
             for term, tf in terms.items():
                 postings.setdefault(term, []).append((doc, self.idf[term] * tf * (K1 + 1.0) / (tf + norm)))
         self.postings = postings
-        self._splits: dict[tuple[str, str], list[str]] = {}
+        self._splits: dict[str, list[str]] = {}
 
     @classmethod
     def build(cls, documents: list[list[str]], languages: list[str]) -> "BM25":
@@ -169,13 +169,14 @@ class BM25:
         """The query's lemmas, and the parts of its compounds that the documents know."""
         terms = set(lemmas([text], language)[0])
         if language in SPLITS_COMPOUNDS:
+            splits = self._splits  # a cache of the split words; a live edit replaces it (_index)
             for term in list(terms):
-                key = (term, language)
-                if key not in self._splits:
-                    if len(self._splits) > 100_000:
-                        self._splits.clear()
-                    self._splits[key] = split_compound(term, self.idf, language)
-                terms.update(self._splits[key])
+                parts = splits.get(term)
+                if parts is None:
+                    if len(splits) > 100_000:  # customers' words are untrusted: the cache stays bounded
+                        splits.clear()
+                    parts = splits[term] = split_compound(term, self.idf, language)
+                terms.update(parts)
         return terms
 
     def scores(self, text: str, language: str, docs: list[int] | None = None) -> dict[int, float]:
