@@ -5,14 +5,12 @@ The database keeps language-neutral keys (``pending``, ``requested``; an activit
 """
 from __future__ import annotations
 
-import re
-
 from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from handoff.services import console
+from handoff.services import console, errors
 from handoff.services.privacy import MARKER as ERASED
 
 REASONS = {
@@ -66,27 +64,6 @@ ACTIVITY = {
     "switched_to_callback": _l("The customer switched to a callback request."),
     "cancelled": _l("The customer cancelled."),
 }
-_NAME = r"(?P<name>.+?)"
-# What handoff/services say when an agent's action cannot happen (errors.ServiceError messages), the everyday ones.
-_REFUSALS = [
-    (re.compile(rf"^{_NAME} already took this conversation\.$"), _l("%(name)s already took this conversation.")),
-    (re.compile(r"^The conversation changed meanwhile; reload\.$"), _l("The conversation changed meanwhile; reload.")),
-    (re.compile(r"^You already have (?P<n>\d+) open conversations \(your capacity\); resolve one first\.$"),
-     _l("You already have %(n)s open conversations (your capacity); resolve one first.")),
-    (re.compile(r"^The conversation is (?P<status>\w+); nothing to claim\.$"),
-     _l("The conversation is %(status)s; nothing to claim.")),
-    (re.compile(r"^Cannot reply: the conversation is (?P<status>\w+)\. Claim it first\.$"),
-     _l("Cannot reply: the conversation is %(status)s. Claim it first.")),
-    (re.compile(rf"^Cannot reply: {_NAME} has this conversation\.$"), _l("Cannot reply: %(name)s has this conversation.")),
-    (re.compile(r"^The conversation is already (?P<status>\w+)\.$"), _l("The conversation is already %(status)s.")),
-    (re.compile(r"^Write something first\.$"), _l("Write something first.")),
-    (re.compile(r"^Too long: (?P<n>\d+) characters, at most (?P<limit>\d+)\.$"),
-     _l("Too long: %(n)s characters, at most %(limit)s.")),
-    (re.compile(rf"^{_NAME} already has this conversation\.$"), _l("%(name)s already has this conversation.")),
-    (re.compile(rf"^{_NAME} already took it\.$"), _l("%(name)s already took it.")),
-    (re.compile(rf"^{_NAME} is working on this callback\.$"), _l("%(name)s is working on this callback.")),
-    (re.compile(r"^Callback (?P<ref>\S+) is (?P<status>\w+) now; reload\.$"), _l("Callback %(ref)s is %(status)s now; reload.")),
-]
 
 
 def reason(key: str | None) -> str:
@@ -142,12 +119,10 @@ def _handed_over(params: dict) -> str:
 
 
 def refusal(text: str) -> str:
-    """A service's refusal in the agent's language; one this table does not know stays as written."""
-    for pattern, template in _REFUSALS:
-        match = pattern.match(text)
-        if match:
-            values = match.groupdict()
-            if "status" in values:
-                values["status"] = status(values["status"])
-            return str(template) % values
+    """A refusal no service marked ``errors.translatable`` stays as written; the marked ones are translated by
+    ``ServiceError.translated``, their statuses in the words below (``errors.TERMS``)."""
     return text
+
+
+# A status among a refusal's values (errors.Term) reads as the console shows it elsewhere: "wartend", not "pending".
+errors.TERMS.update(status=status, callback_status=callback_status)

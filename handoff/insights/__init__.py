@@ -18,7 +18,7 @@ from handoff.extensions import db, state
 from handoff.models import utcnow
 from handoff.services import analytics
 from handoff.services.question_kinds import QuestionKinds
-from handoff.services.errors import Invalid, ServiceError
+from handoff.services.errors import ServiceError, invalid_fields, translatable
 
 pages = Blueprint("insights", __name__, template_folder="templates")
 api = Blueprint("insights_api", __name__)
@@ -160,21 +160,22 @@ def period_from_args(args) -> analytics.Period:
         try:
             return date.fromisoformat(raw)
         except ValueError:
-            problems.append({"field": name, "message": "must be a date like 2025-05-06"})
+            problems.append((name, translatable("%(field)s must be a date like 2025-05-06"), {}))
             return default
 
     end = day("to", today)
     start = day("from", end - timedelta(days=6))
     if start > end:
-        problems.append({"field": "from", "message": "must not be after 'to'"})
+        problems.append(("from", translatable("%(field)s must not be after 'to'"), {}))
     elif (end - start).days >= MAX_DAYS:
-        problems.append({"field": "from", "message": f"the period may be at most {MAX_DAYS} days"})
+        problems.append(("from", translatable("%(field)s the period may be at most %(n)s days"), {"n": MAX_DAYS}))
     language = (args.get("language") or "").strip() or None
     if language is not None and language not in state().settings.languages:
-        problems.append({"field": "language", "message": f"must be one of {', '.join(state().settings.languages)}"})
+        problems.append(("language", translatable("%(field)s must be one of %(languages)s"),
+                         {"languages": ", ".join(state().settings.languages)}))
     channel = (args.get("channel") or "").strip()[:64] or None
     if problems:
-        raise Invalid("; ".join(f"{p['field']} {p['message']}" for p in problems), details=problems)
+        raise invalid_fields(problems)
     return analytics.Period(start, end, channel, language)
 
 

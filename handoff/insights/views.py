@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from handoff.extensions import db, state
@@ -18,7 +19,7 @@ def report():
     try:
         period = period_from_args(request.args)
     except Invalid as exc:
-        flash(exc.message, "error")
+        flash(exc.translated(_), "error")
         period = period_from_args({})
     data = build_report(period)
     resolved = db().scalars(
@@ -78,6 +79,16 @@ def edit_entry():
     return _editor(draft, is_new=False, source=entry.source)
 
 
+def _problems(exc: ServiceError) -> list[dict]:
+    """Why a draft was not published, each sentence in the admin's language; the form field it is about as code."""
+    problems = []
+    for template, values in exc.parts:
+        if "field" in values:
+            values = {**values, "field": Markup("<code>%s</code>") % values["field"]}
+        problems.append({"field": "", "message": Markup(_(template)) % values if values else _(template)})
+    return problems
+
+
 def _editor(draft: Draft, origin: str | None = None, is_new: bool = True, source: str | None = None,
             problems: list | None = None, preview: str | None = None, status: int = 200):
     return render_template("insights/faq_edit.html", draft=draft, origin=origin, is_new=is_new, source=source,
@@ -94,21 +105,20 @@ def save_entry():
         try:
             faq_publish._check_draft(draft, state().settings.languages)
         except Invalid as exc:
-            return _editor(draft, origin, is_new, problems=exc.details, status=422)
+            return _editor(draft, origin, is_new, problems=_problems(exc), status=422)
         from knowledge_base.sources.writer import entry_yaml
 
         return _editor(draft, origin, is_new, preview=entry_yaml(draft.to_source()))
     if request.form.get("confirm") != "yes":
         # Publishing changes what every customer reads from the next message: never on a stray click.
         return _editor(draft, origin, is_new, status=422, problems=[
-            {"field": "confirm", "message": "Tick “Publish to customers now” to publish; Review shows what goes out."}])
+            {"field": "confirm", "message": _("Tick “Publish to customers now” to publish; Review shows what goes out.")}])
     try:
         change = faq_publish.publish(db(), holder.kb, holder.faq_path(), draft, g.agent,
                                      state().settings.languages, origin=origin, expect_new=is_new)
     except ServiceError as exc:
         db().rollback()
-        return _editor(draft, origin, is_new, problems=exc.details or [{"field": "", "message": exc.message}],
-                       status=exc.status)
+        return _editor(draft, origin, is_new, problems=_problems(exc), status=exc.status)
     flash(_("Published %(entry)s (%(language)s) to %(source)s; the bot answers it from the next message.",
             entry=change.entry_id, language=change.language, source=change.source), "info")
     return redirect(url_for("insights.entries"))
@@ -135,5 +145,5 @@ def retire_entry():
 @pages.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     db().rollback()
-    flash(exc.message, "error")
+    flash(exc.translated(_), "error")
     return redirect(url_for("insights.entries"))

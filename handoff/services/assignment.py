@@ -10,7 +10,7 @@ from core.vocabulary import AGENT_JOINED, AGENT_MESSAGE, HANDOFF_ENDED, RETURNED
 from handoff.models import Agent, Conversation, Message, utcnow
 
 from .availability import online_agents, open_counts
-from .errors import Conflict, Forbidden, Invalid, NotFound, translatable
+from .errors import Conflict, Forbidden, Invalid, NotFound, Term, translatable
 from .escalations import QueueConfig, announce_queue, get_conversation
 from .events import console_event, send_to_customer
 from .hours import get_service_settings
@@ -22,11 +22,29 @@ def _changed(session: Session, conversation: Conversation, *kinds: str) -> None:
         console_event(session, kind, conversation.id)
 
 
-def _require_owner(conversation: Conversation, actor: Agent, verb: str) -> None:
+# What an agent cannot do to a conversation that is not open, or not theirs: one whole sentence per action,
+# so each translates as a sentence.
+_NOT_OPEN = {
+    "transfer": translatable("Cannot transfer: the conversation is %(status)s."),
+    "resolve": translatable("Cannot resolve: the conversation is %(status)s."),
+    "return": translatable("Cannot return it to the bot: the conversation is %(status)s."),
+}
+_NOT_YOURS = {
+    "transfer": translatable("Cannot transfer: the conversation belongs to %(name)s."),
+    "resolve": translatable("Cannot resolve: the conversation belongs to %(name)s."),
+    "return": translatable("Cannot return it to the bot: the conversation belongs to %(name)s."),
+}
+
+
+def _status(conversation: Conversation) -> Term:
+    return Term(conversation.status, "status")
+
+
+def _require_owner(conversation: Conversation, actor: Agent, action: str) -> None:
     if conversation.status != "open":
-        raise Conflict(f"Cannot {verb}: the conversation is {conversation.status}.", code="wrong_status")
+        raise Conflict(_NOT_OPEN[action], code="wrong_status", status=_status(conversation))
     if conversation.assignee_id != actor.id and not actor.is_admin:
-        raise Forbidden(f"Cannot {verb}: the conversation belongs to {_assignee_name(conversation)}.")
+        raise Forbidden(_NOT_YOURS[action], name=_assignee_name(conversation))
 
 
 def _assignee_name(conversation: Conversation) -> str:
@@ -44,8 +62,10 @@ def claim(
         return conversation
     if conversation.status != "pending":
         if conversation.status == "open":
-            raise Conflict(f"{_assignee_name(conversation)} already took this conversation.", code="already_claimed")
-        raise Conflict(f"The conversation is {conversation.status}; nothing to claim.", code="wrong_status")
+            raise Conflict(translatable("%(name)s already took this conversation."), code="already_claimed",
+                           name=_assignee_name(conversation))
+        raise Conflict(translatable("The conversation is %(status)s; nothing to claim."), code="wrong_status",
+                       status=_status(conversation))
     # Lock the agent row (PostgreSQL) so two claims by one agent cannot both slip under capacity.
     locked = session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
     if locked is None or not locked.active:
@@ -53,8 +73,8 @@ def claim(
     if open_counts(session, [agent.id])[agent.id] >= locked.capacity:
         session.rollback()
         raise Conflict(
-            f"You already have {locked.capacity} open conversations (your capacity); resolve one first.",
-            code="at_capacity",
+            translatable("You already have %(n)s open conversations (your capacity); resolve one first."),
+            code="at_capacity", n=locked.capacity,
         )
     won = transition(
         session,
@@ -68,7 +88,8 @@ def claim(
     if not won:
         session.rollback()
         conversation = get_conversation(session, conversation_id)
-        raise Conflict(f"{_assignee_name(conversation)} already took this conversation.", code="already_claimed")
+        raise Conflict(translatable("%(name)s already took this conversation."), code="already_claimed",
+                       name=_assignee_name(conversation))
     activity(conversation, "auto_assigned" if auto else "claimed", now, agent.id, name=agent.display_name)
     send_to_customer(
         session, conversation.sender_id, AGENT_JOINED, {"agent_name": agent.display_name},
@@ -93,7 +114,7 @@ def transfer(
     if target_id is None:
         if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None,
                           assigned_at=None, queue_told=None):
-            raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
+            raise Conflict(translatable("The conversation changed meanwhile; reload."), code="wrong_status")
         activity(conversation, "requeued", now, actor.id, name=actor.display_name)
         # It keeps its original place: the customer learns it (announced below), everyone behind moves back one.
     else:
@@ -101,9 +122,9 @@ def transfer(
         if target is None or not target.active:
             raise NotFound(translatable("That agent does not exist or is deactivated."))
         if target.id == current:
-            raise Invalid(f"{target.display_name} already has this conversation.")
+            raise Invalid(translatable("%(name)s already has this conversation."), name=target.display_name)
         if not transition(session, conversation, ["open"], same_owner, assignee_id=target.id, assigned_at=now):
-            raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
+            raise Conflict(translatable("The conversation changed meanwhile; reload."), code="wrong_status")
         activity(conversation, "transferred", now, actor.id, name=actor.display_name, target=target.display_name)
         send_to_customer(
             session, conversation.sender_id, AGENT_JOINED, {"agent_name": target.display_name},
@@ -125,7 +146,7 @@ def _end(
     told = RETURNED_FROM_QUEUE if was_waiting and conversation.first_claimed_at is None else outcome
     if not transition(session, conversation, from_statuses, extra, status=status, ended_at=now, end_reason=outcome):
         session.rollback()
-        raise Conflict("The conversation changed meanwhile; reload.", code="wrong_status")
+        raise Conflict(translatable("The conversation changed meanwhile; reload."), code="wrong_status")
     activity(conversation, status, now, actor.id, name=actor.display_name)
     send_to_customer(
         session, conversation.sender_id, HANDOFF_ENDED, {"handoff_outcome": told},
@@ -153,12 +174,13 @@ def return_to_bot(
     """Give the conversation back to the bot, from the queue or from the agent who has it."""
     conversation = get_conversation(session, conversation_id)
     if conversation.status == "open":
-        _require_owner(conversation, actor, "return it to the bot")
+        _require_owner(conversation, actor, "return")
         extra = [Conversation.assignee_id == conversation.assignee_id]
     elif conversation.status == "pending":
         extra = []
     else:
-        raise Conflict(f"The conversation is already {conversation.status}.", code="wrong_status")
+        raise Conflict(translatable("The conversation is already %(status)s."), code="wrong_status",
+                       status=_status(conversation))
     _end(session, conversation, actor, "returned", ["pending", "open"], extra, now or utcnow(), queue)
     return conversation
 
@@ -166,9 +188,9 @@ def return_to_bot(
 def _check_text(text: str, limit: int) -> str:
     text = (text or "").strip()
     if not text:
-        raise Invalid("Write something first.")
+        raise Invalid(translatable("Write something first."))
     if len(text) > limit:
-        raise Invalid(f"Too long: {len(text)} characters, at most {limit}.")
+        raise Invalid(translatable("Too long: %(n)s characters, at most %(limit)s."), n=len(text), limit=limit)
     return text
 
 
@@ -180,9 +202,10 @@ def reply(
     text = _check_text(text, limit)
     conversation = get_conversation(session, conversation_id)
     if conversation.status != "open":
-        raise Conflict(f"Cannot reply: the conversation is {conversation.status}. Claim it first.", code="wrong_status")
+        raise Conflict(translatable("Cannot reply: the conversation is %(status)s. Claim it first."),
+                       code="wrong_status", status=_status(conversation))
     if conversation.assignee_id != actor.id:
-        raise Forbidden(f"Cannot reply: {_assignee_name(conversation)} has this conversation.")
+        raise Forbidden(translatable("Cannot reply: %(name)s has this conversation."), name=_assignee_name(conversation))
     message = Message(message_type="outgoing", sender_type="agent", agent_id=actor.id, content=text, created_at=now)
     conversation.messages.append(message)
     session.flush()

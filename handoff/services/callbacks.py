@@ -13,7 +13,7 @@ from core.vocabulary import CALLBACK_UPDATE
 from handoff.models import OPEN_CALLBACK_STATUSES, Agent, CallbackEvent, CallbackRequest, Conversation, utcnow
 
 from .contacts import upsert_contact
-from .errors import Conflict, Forbidden, Invalid, NotFound, TooMany
+from .errors import Conflict, Forbidden, Invalid, NotFound, Term, TooMany, translatable
 from .escalations import Turn
 from .events import console_event, send_to_customer
 from .idempotency import Outcome, run_once
@@ -71,8 +71,8 @@ def _check_open_callbacks(session: Session, request: CallbackInput, max_open: in
     ).all()
     if len(open_ones) >= max_open:
         raise TooMany(
-            f"{len(open_ones)} callback requests are already open for this contact; at most {max_open}.",
-            code="too_many_callbacks",
+            translatable("%(n)s callback requests are already open for this contact; at most %(limit)s."),
+            code="too_many_callbacks", n=len(open_ones), limit=max_open,
             details=[{"field": "contact", "message": "open requests", "references": list(open_ones)}],
         )
 
@@ -87,7 +87,7 @@ def request_callback(
         _check_open_callbacks(session, request, max_open)
         if request.conversation_id is not None and session.get(Conversation, request.conversation_id) is None:
             raise Invalid(
-                f"conversation {request.conversation_id} does not exist",
+                translatable("conversation %(id)s does not exist"), id=request.conversation_id,
                 details=[{"field": "conversation_id", "message": "no such conversation"}],
             )
         contact = upsert_contact(session, request.channel, request.sender_id, now, request.language)
@@ -136,14 +136,14 @@ def request_callback(
 def get_by_reference(session: Session, reference: str) -> CallbackRequest:
     callback = session.scalar(select(CallbackRequest).where(CallbackRequest.reference == reference.strip().upper()))
     if callback is None:
-        raise NotFound(f"callback {reference} does not exist")
+        raise NotFound(translatable("callback %(ref)s does not exist"), ref=reference)
     return callback
 
 
 def get_callback(session: Session, callback_id: int) -> CallbackRequest:
     callback = session.get(CallbackRequest, callback_id)
     if callback is None:
-        raise NotFound(f"callback {callback_id} does not exist")
+        raise NotFound(translatable("callback %(ref)s does not exist"), ref=callback_id)
     return callback
 
 
@@ -158,7 +158,8 @@ def _move(session: Session, callback: CallbackRequest, from_statuses: Iterable[s
     session.refresh(callback)
     if result.rowcount != 1:
         session.rollback()
-        raise Conflict(f"Callback {callback.reference} is {callback.status} now; reload.", code="wrong_status")
+        raise Conflict(translatable("Callback %(ref)s is %(status)s now; reload."), code="wrong_status",
+                       ref=callback.reference, status=Term(callback.status, "callback_status"))
 
 
 def _public(callback: CallbackRequest, changed: bool) -> dict[str, Any]:
@@ -185,7 +186,7 @@ def claim_callback(session: Session, callback_id: int, agent: Agent, now: dateti
     if callback.status == "claimed" and callback.assignee_id == agent.id:
         return callback
     if callback.status == "claimed":
-        raise Conflict(f"{callback.assignee.display_name if callback.assignee else 'Someone'} already took it.", code="already_claimed")
+        raise Conflict(translatable("%(name)s already took it."), code="already_claimed", name=_assignee_name(callback))
     _move(session, callback, ["pending"], status="claimed", assignee_id=agent.id, updated_at=now)
     _log(callback, "claimed", now, agent)
     console_event(session, "callbacks", callback_id=callback.id)
@@ -206,7 +207,11 @@ def release_callback(session: Session, callback_id: int, agent: Agent, now: date
 
 def _check_owner(callback: CallbackRequest, agent: Agent) -> None:
     if callback.status == "claimed" and callback.assignee_id not in (agent.id, None) and not agent.is_admin:
-        raise Forbidden(f"{callback.assignee.display_name if callback.assignee else 'Someone'} is working on this callback.")
+        raise Forbidden(translatable("%(name)s is working on this callback."), name=_assignee_name(callback))
+
+
+def _assignee_name(callback: CallbackRequest) -> str:
+    return callback.assignee.display_name if callback.assignee else "Someone"
 
 
 def _notify(session: Session, callback: CallbackRequest, status: str, now: datetime) -> None:
@@ -229,7 +234,7 @@ def record_outcome(
     """``done`` closes the callback; ``no_answer`` schedules a retry until attempts run out."""
     now = now or utcnow()
     if outcome not in ("done", "no_answer"):
-        raise Invalid("outcome must be done or no_answer")
+        raise Invalid(translatable("outcome must be done or no_answer"))
     callback = get_callback(session, callback_id)
     _check_owner(callback, agent)
     attempts = callback.attempts + 1

@@ -7,6 +7,21 @@ from typing import Any, Callable
 Part = tuple[str, dict[str, Any]]
 
 
+class Term(str):
+    """A stored key among a sentence's values, e.g. a status: the bot API and logs read the key (``pending``),
+    the console the word it shows for it in the agent's language (``waiting``, ``wartend``): see ``TERMS``."""
+
+    def __new__(cls, key: str, kind: str) -> "Term":
+        term = super().__new__(cls, key)
+        term.kind = kind
+        return term
+
+
+# How the console names each kind of Term, e.g. {"status": words.status}; handoff/agents/words.py fills it in.
+# A Term of a kind nobody named reads as its key.
+TERMS: dict[str, Callable[[str], str]] = {}
+
+
 def translatable(message: str) -> str:
     """Marks a sentence a person reads in the console (``make translations`` collects it): raise it with its
     values apart, ``Invalid(translatable("at least %(n)d characters"), n=8)``, so the console translates it."""
@@ -31,7 +46,26 @@ class ServiceError(Exception):
 
     def translated(self, gettext: Callable[..., str]) -> str:
         """The message through ``gettext`` (e.g. Flask-Babel's), each sentence translated before its values go in."""
-        return "; ".join(str(gettext(template, **given)) for template, given in self.parts)
+        return "; ".join(self.sentences(gettext))
+
+    def sentences(self, gettext: Callable[..., str]) -> list[str]:
+        """Each sentence through ``gettext``, its Terms in the console's words."""
+        return [str(gettext(template, **_worded(given))) for template, given in self.parts]
+
+
+def _worded(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: TERMS[value.kind](value) if isinstance(value, Term) and value.kind in TERMS else value
+            for name, value in values.items()}
+
+
+def invalid_fields(problems: list[tuple[str, str, dict[str, Any]]]) -> "Invalid":
+    """One refusal of several form fields, each ``(field, sentence, values)`` with a sentence that starts with
+    ``%(field)s`` ("%(field)s must not be empty"): the message reads "answer must not be empty; ...", ``details``
+    give the API each field and its sentence without it."""
+    parts = [(sentence, {**values, "field": name}) for name, sentence, values in problems]
+    details = [{"field": name, "message": (sentence % {**values, "field": ""}).strip()}
+               for name, sentence, values in problems]
+    return Invalid(parts, details=details)
 
 
 class NotFound(ServiceError):

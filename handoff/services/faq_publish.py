@@ -24,7 +24,7 @@ from handoff.models import Agent, FaqChange, utcnow
 from knowledge_base.sources import load_entries, writer
 
 from . import faq_feed
-from .errors import Invalid, NotFound, ServiceError
+from .errors import Invalid, NotFound, ServiceError, invalid_fields, translatable
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,99}$")
 _write_lock = threading.Lock()
@@ -89,19 +89,20 @@ def find_entry(faq_path: Path, entry_id: str, language: str) -> Any | None:
 
 
 def _check_draft(draft: Draft, languages: tuple[str, ...]) -> None:
-    problems = []
+    problems: list[tuple[str, str, dict[str, Any]]] = []  # (field, sentence, values): errors.invalid_fields
     if not ID_PATTERN.match(draft.id):
-        problems.append({"field": "id", "message": "must be lower-case letters, digits, - or _ (e.g. change-address)"})
+        problems.append(("id", translatable("%(field)s must be lower-case letters, digits, - or _ (e.g. change-address)"), {}))
     if draft.language not in languages:
-        problems.append({"field": "language", "message": f"must be one of {', '.join(languages)}"})
+        problems.append(("language", translatable("%(field)s must be one of %(languages)s"),
+                         {"languages": ", ".join(languages)}))
     if not draft.questions:
-        problems.append({"field": "questions", "message": "needs at least one question, one per line"})
+        problems.append(("questions", translatable("%(field)s needs at least one question, one per line"), {}))
     if not draft.answer:
-        problems.append({"field": "answer", "message": "must not be empty"})
+        problems.append(("answer", translatable("%(field)s must not be empty"), {}))
     if draft.url and not re.match(r"^https?://\S+$", draft.url):
-        problems.append({"field": "url", "message": "must be an http(s) address"})
+        problems.append(("url", translatable("%(field)s must be an http(s) address"), {}))
     if problems:
-        raise Invalid("; ".join(f"{p['field']} {p['message']}" for p in problems), details=problems)
+        raise invalid_fields(problems)
 
 
 def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, draft: Draft, agent: Agent,
@@ -114,14 +115,15 @@ def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, dr
         entries = current_entries(faq_path)
         target = next((e for e in entries if e.key == (draft.id, draft.language)), None)
         if expect_new and target is not None:
-            raise Invalid(f"an entry {draft.id!r} in {draft.language} exists already; edit it instead",
-                          details=[{"field": "id", "message": "exists already"}])
+            raise Invalid(translatable("an entry %(entry)s in %(language)s exists already; edit it instead"),
+                          details=[{"field": "id", "message": "exists already"}], entry=repr(draft.id),
+                          language=draft.language)
         file, text = writer.changed_text(faq_path, entries, draft.to_source(), target)
         try:
             writer.check_changed(faq_path, file, text)
         except FAQError as exc:
-            raise Invalid(f"The FAQ would not load: {exc}", details=[{"field": "faq", "message": p}
-                                                                     for p in exc.problems]) from None
+            raise Invalid(translatable("The FAQ would not load: %(problems)s"), problems=str(exc),
+                          details=[{"field": "faq", "message": p} for p in exc.problems]) from None
         kb = _knowledge_base(kb_provider)
         live = "applied"
         try:
@@ -129,7 +131,7 @@ def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, dr
             kb.upsert(Entry(draft.id, draft.language, draft.questions, draft.answer, draft.tags, draft.url,
                             str(file)), persist=True, sources=writer.checksums_after(faq_path, file, text))
         except FAQError as exc:
-            raise Invalid(f"The knowledge base refused the entry: {exc}") from None
+            raise Invalid(translatable("The knowledge base refused the entry: %(problem)s"), problem=str(exc)) from None
         writer.write_file(file, text)
         published = _entry_dict(draft)
         return faq_feed.commit_change(session, lambda: FaqChange(
@@ -148,12 +150,13 @@ def retire(session: Session, kb_provider: Callable[[], Any], faq_path: Path, ent
         entries = current_entries(faq_path)
         target = next((e for e in entries if e.key == (entry_id, language)), None)
         if target is None:
-            raise NotFound(f"no FAQ entry {entry_id!r} in {language}")
+            raise NotFound(translatable("no FAQ entry %(entry)s in %(language)s"), entry=repr(entry_id), language=language)
         file, text = writer.changed_text(faq_path, entries, None, target)
         try:
             writer.check_changed(faq_path, file, text)
         except FAQError as exc:
-            raise Invalid(f"The FAQ would not load without this entry: {exc}") from None
+            raise Invalid(translatable("The FAQ would not load without this entry: %(problems)s"),
+                          problems=str(exc)) from None
         _knowledge_base(kb_provider).remove(entry_id, language, persist=True,
                                             sources=writer.checksums_after(faq_path, file, text))
         writer.write_file(file, text)
@@ -167,11 +170,16 @@ def _knowledge_base(kb_provider: Callable[[], Any]) -> Any:
     try:
         kb = kb_provider()
     except Exception as exc:  # noqa: BLE001 - no index, no model: nothing is written
-        raise KnowledgeBaseUnavailable(f"The live knowledge base is not available ({exc}); nothing was changed.") from None
+        raise KnowledgeBaseUnavailable(
+            translatable("The live knowledge base is not available (%(reason)s); nothing was changed."), reason=str(exc),
+        ) from None
     if kb is None:
-        raise KnowledgeBaseUnavailable("The live knowledge base is not available; nothing was changed.")
+        raise KnowledgeBaseUnavailable(translatable("The live knowledge base is not available; nothing was changed."))
     try:
         kb.reload_if_changed()
     except Exception as exc:  # noqa: BLE001
-        raise KnowledgeBaseUnavailable(f"The live knowledge base could not be reloaded ({exc}); nothing was changed.") from None
+        raise KnowledgeBaseUnavailable(
+            translatable("The live knowledge base could not be reloaded (%(reason)s); nothing was changed."),
+            reason=str(exc),
+        ) from None
     return kb
