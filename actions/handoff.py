@@ -22,8 +22,8 @@ from actions.conversation import (
 )
 from actions.handoff_client import HandoffError, HandoffUnavailable
 from actions.opening import closed_message
-from core.vocabulary import CUSTOMER_LEFT, HANDOFF_REASONS, RETURNED_FROM_QUEUE, SWITCHED_TO_CALLBACK
 from actions.queue_news import callback_button, nobody_on_duty
+from core.vocabulary import CUSTOMER_LEFT, HANDOFF_REASONS, RETURNED_FROM_QUEUE, SWITCHED_TO_CALLBACK
 
 logger = logging.getLogger(__name__)
 
