@@ -18,12 +18,12 @@ pytestmark = pytest.mark.e2e
 WORDS = {
     "de": {"ask": "Ich möchte mit einem Mitarbeiter sprechen", "queued": "Ich verbinde Sie mit einem Mitarbeiter",
            "joined": "hat das Gespräch übernommen", "reply": "Ihre Gutschrift über 12,50 € ist gebucht.",
-           "moved": "Ihr Platz in der Warteschlange ist jetzt", "cancel": "abbrechen",
+           "moved": "Sie sind jetzt auf Platz", "cancel": "abbrechen",
            "left": "Sie haben die Warteschlange verlassen", "miss": "Wie hoch ist der Eiffelturm eigentlich?",
            "miss2": "Wer hat die Fußball-WM 2014 gewonnen?", "form_cancelled": "Kein Problem, ich habe die Rückruf-Anfrage"},
     "en": {"ask": "I want to talk to a person", "queued": "I'm connecting you with an agent",
            "joined": "has joined the conversation", "reply": "Your credit of EUR 12.50 is booked.",
-           "moved": "Your place in the queue is now", "cancel": "cancel",
+           "moved": "You are now number", "cancel": "cancel",
            "left": "You've left the queue", "miss": "What is the capital of Mongolia?",
            "miss2": "Can I bring my dog to your shop?", "form_cancelled": "No problem, I've stopped the callback request"},
 }
@@ -147,7 +147,7 @@ def test_two_waiting_customers_see_their_place_change_and_a_cancel_leaves_at_onc
         online_agent.claim(anna_id)  # the customer ahead is picked up: Ben moves up, and is told so
         moved = ben.wait_for(WORDS["en"]["moved"], timeout=20)
         assert int(moved["metadata"]["queue_position"]) == first - 1
-        assert moved["text"].startswith(f"Your place in the queue is now {first - 1}, expected wait about")
+        assert moved["text"].startswith(f"You are now number {first - 1} in the queue, expected wait about")
         anna.wait_for(WORDS["de"]["joined"])
 
         ben.say(WORDS["en"]["cancel"])

@@ -19,12 +19,12 @@ NEWS = {
     "de": {"nobody": "Gerade ist leider niemand aus unserem Service-Team im Dienst",
            "hint_nobody": r"Platz \d+ in der Warteschlange · gerade niemand im Dienst",
            "hint_wait": r"Platz \d+ in der Warteschlange · etwa \d+ Min\.",
-           "back": r"Ihr Platz in der Warteschlange ist jetzt \d+, voraussichtliche Wartezeit etwa \d+ Min\.",
+           "back": r"Sie sind jetzt auf Platz \d+ der Warteschlange, voraussichtliche Wartezeit etwa \d+ Min\.",
            "callback": "Lieber Rückruf", "contact": "Unter welcher Telefonnummer"},
     "en": {"nobody": "Nobody from our service team is on duty right now",
            "hint_nobody": r"Number \d+ in the queue · nobody on duty right now",
            "hint_wait": r"Number \d+ in the queue · about \d+ min\.",
-           "back": r"Your place in the queue is now \d+, expected wait about \d+ min\.",
+           "back": r"You are now number \d+ in the queue, expected wait about \d+ min\.",
            "callback": "Call me back instead", "contact": "Which phone number"},
 }
 
