@@ -98,9 +98,7 @@ def _ago(value: datetime | None) -> str:
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     db().rollback()
-    message = exc.translated(_)
-    if message == exc.message:  # not marked translatable in the service: the console's table of sentences
-        message = words.refusal(exc.message)
+    message = exc.translated(_, terms=words.TERMS)
     if wants_json():
         return jsonify(error={"code": exc.code, "message": message}), exc.status
     if request.method == "GET":

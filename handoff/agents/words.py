@@ -118,11 +118,6 @@ def _handed_over(params: dict) -> str:
     return words
 
 
-def refusal(text: str) -> str:
-    """A refusal no service marked ``errors.translatable`` stays as written; the marked ones are translated by
-    ``ServiceError.translated``, their statuses in the words below (``errors.TERMS``)."""
-    return text
-
-
-# A status among a refusal's values (errors.Term) reads as the console shows it elsewhere: "wartend", not "pending".
-errors.TERMS.update(status=status, callback_status=callback_status)
+# A status among a refusal's values (errors.Term) reads as the console shows it elsewhere: "wartend", not "pending"
+# (the console's error handler passes these to ServiceError.translated).
+TERMS: errors.Terms = {"status": status, "callback_status": callback_status}

@@ -2,24 +2,22 @@
 from __future__ import annotations
 
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 Part = tuple[str, dict[str, Any]]
+# How a reader names each kind of Term, e.g. the console's {"status": words.status}; a Term of a kind not named
+# reads as its key.
+Terms = Mapping[str, Callable[[str], str]]
 
 
 class Term(str):
     """A stored key among a sentence's values, e.g. a status: the bot API and logs read the key (``pending``),
-    the console the word it shows for it in the agent's language (``waiting``, ``wartend``): see ``TERMS``."""
+    the console the word it shows for it in the agent's language (``waiting``, ``wartend``): see ``Terms``."""
 
     def __new__(cls, key: str, kind: str) -> "Term":
         term = super().__new__(cls, key)
         term.kind = kind
         return term
-
-
-# How the console names each kind of Term, e.g. {"status": words.status}; handoff/agents/words.py fills it in.
-# A Term of a kind nobody named reads as its key.
-TERMS: dict[str, Callable[[str], str]] = {}
 
 
 def translatable(message: str) -> str:
@@ -44,17 +42,18 @@ class ServiceError(Exception):
             self.code = code
         self.details = details or []
 
-    def translated(self, gettext: Callable[..., str]) -> str:
-        """The message through ``gettext`` (e.g. Flask-Babel's), each sentence translated before its values go in."""
-        return "; ".join(self.sentences(gettext))
+    def translated(self, gettext: Callable[..., str], terms: Terms | None = None) -> str:
+        """The message through ``gettext`` (e.g. Flask-Babel's), each sentence translated before its values go in,
+        its Terms named by ``terms``."""
+        return "; ".join(self.sentences(gettext, terms))
 
-    def sentences(self, gettext: Callable[..., str]) -> list[str]:
-        """Each sentence through ``gettext``, its Terms in the console's words."""
-        return [str(gettext(template, **_worded(given))) for template, given in self.parts]
+    def sentences(self, gettext: Callable[..., str], terms: Terms | None = None) -> list[str]:
+        """Each sentence through ``gettext``, its Terms named by ``terms`` (e.g. the console's words)."""
+        return [str(gettext(template, **_worded(given, terms or {}))) for template, given in self.parts]
 
 
-def _worded(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: TERMS[value.kind](value) if isinstance(value, Term) and value.kind in TERMS else value
+def _worded(values: dict[str, Any], terms: Terms) -> dict[str, Any]:
+    return {name: terms[value.kind](value) if isinstance(value, Term) and value.kind in terms else value
             for name, value in values.items()}
 
 
