@@ -3,26 +3,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from .mixing import weigh_query
 
-# Chosen on development splits (bench/), never on the figures reported:
+# Chosen on development splits (bench/), never on the figures reported; the figures behind each are in
+# bench/README.md ("Scoring constants and fine-tuning", "One question per entry").
 TEMPERATURE = 0.05          # cosine -> logit scale for similarity evidence
-# Weight of the similarity logits beside the classifier. For the confidence it is fixed (the bands'
-# thresholds were chosen with it). For the ranking it follows the FAQ's shape: with few questions per
-# entry the classifier has little to learn from and the nearest question says more; with many, the
-# classifier knows better. Dev splits (bench/kb_tune.py): Banking77 10 per entry best at 0.35 (+1.2 pts
-# over 0.05), CLINC150 (90 per entry) at 0.05-0.1.
+# Weight of the similarity logits beside the classifier. The confidence keeps a fixed one (the bands' thresholds
+# were chosen with it); the ranking's follows the FAQ's questions per entry (similarity_weight_for): the fewer
+# questions, the less the classifier has learned and the more the nearest question says.
 SIMILARITY_WEIGHT = 0.05       # for the confidence, and for the ranking of FAQs with MANY_QUESTIONS or more
 SIMILARITY_WEIGHT_FEW = 0.35   # for the ranking of FAQs with FEW_QUESTIONS questions per entry or fewer
 FEW_QUESTIONS, MANY_QUESTIONS = 10, 30
-# One question per entry (how most FAQ pages look) is a regime of its own: a classifier that saw one example per
-# entry knows nothing the nearest question does not, and its softmax share tells right from wrong poorly. Proxy
-# FAQs of one question per entry (bench/kb_single_question.py, dev queries): top-1 60.7 -> 65.4 % (Banking77) and
-# 74.1 -> 75.7 % (CLINC150) with the similarity weight 2 instead of 0.35; from 3 questions per entry on 0.35 is
-# best again. How far the first entry's evidence stands out from the runner-up's separates right from wrong
-# first hits best there (ROC area 0.84-0.86, against 0.66-0.72 for the softmax share; even at 2 questions per
-# entry, the softmax better from 3 on), so the first entry's confidence comes from that margin.
+# One question per entry (how most FAQ pages look): the classifier knows nothing the nearest question does not,
+# so the similarity weighs more and the first entry's confidence comes from its margin over the runner-up.
 SINGLE_QUESTION, SINGLE_UNTIL = 1, 3  # questions per entry (median): the single-question regime, blended out by 3
 SIMILARITY_WEIGHT_SINGLE = 2.0
 MARGIN_MIDPOINT = 0.055  # evidence margin over the runner-up at which the first entry is as likely right as not
@@ -31,10 +26,8 @@ LEXICAL_WEIGHT = 0.2        # BM25 (normalised 0..1) in cosine units
 SAME_LANGUAGE_BONUS = 0.03  # prefer a match in the customer's language among near-equal ones
 IN_SCOPE_MIDPOINT = 0.45    # cosine at which a query is as likely in scope as not
 IN_SCOPE_SLOPE = 0.03
-# An encoder fine-tuned on the FAQ (`build --fine-tune`) draws every question of the FAQ's domain
-# towards some entry, the ones it does not cover too: on the CLINC150 dev split their top cosine rose
-# by 0.058 (median; 100 questions per intent, 1 pass) and 0.074 (10 per intent, 3.6 passes), whereas
-# the covered questions' rose by 0.02-0.03. The midpoint moves with them.
+# An encoder fine-tuned on the FAQ (`build --fine-tune`) draws uncovered questions of the FAQ's domain towards
+# some entry too (their top cosine rises more than the covered ones'): the midpoint moves with them.
 FINE_TUNED_SCOPE_SHIFT = 0.06
 CANDIDATE_ROWS = 64
 CLASSIFIER_CANDIDATES = 10
@@ -51,6 +44,17 @@ class Candidate:
     confidence: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Query:
+    """One query as the scorer's steps need it."""
+    vector: Any      # the encoder's vector: the classifier's input
+    similar: Any     # the vector the similarities are taken with (weigh_query)
+    shift: float     # cosine_scale: similarities are (cosine - shift) / scale
+    scale: float
+    text: str
+    language: str
+
+
 class Scorer:
     """Fuses the signals of one snapshot into ranked candidates with confidences."""
 
@@ -63,14 +67,28 @@ class Scorer:
         self.slope = slope
 
     def rank(self, state, query, text: str, language: str) -> list[Candidate]:
-        import numpy as np
-
+        """The entries for one query, best first, each with its confidence."""
         # The classifier learned on the encoder's own vectors; the similarities may weigh its halves by language.
-        shift, scale = cosine_scale(state.manifest)
-        similar, shift, scale = weigh_query(query, state.manifest, language, shift, scale)
+        similar, shift, scale = weigh_query(query, state.manifest, language, *cosine_scale(state.manifest))
+        asked = _Query(query, similar, shift, scale, text, language)
+        best = self._nearest_entries(state, asked)
+        log_probs = self._classifier_entries(state, asked, best)
+        if not best:
+            return []
+        lexical = self._lexical(state, asked, best)
+        confidence_logits = self._fuse(state, best, lexical, log_probs)
+        in_scope = self._confidences(state, best, confidence_logits)
+        ranked = sorted(best.values(), key=lambda c: c.logit, reverse=True)
+        single = single_question_share(state.questions_per_entry)
+        if single > 0.0:
+            self._margin_confidence(ranked, in_scope, single)
+        return ranked
+
+    def _nearest_entries(self, state, asked: "_Query") -> dict[str, Candidate]:
+        """The entries of the index's nearest rows, each at its best row."""
         limit = min(len(state.rows), CANDIDATE_ROWS)
-        scores, positions = state.index.search(similar[None, :], limit)
-        scores = (scores - shift) / scale
+        scores, positions = state.index.search(asked.similar[None, :], limit)
+        scores = (scores - asked.shift) / asked.scale
         best: dict[str, Candidate] = {}
         seen = set()
         for score, pos in zip(scores[0].tolist(), positions[0].tolist()):
@@ -79,32 +97,49 @@ class Scorer:
                 continue
             if state.rows[pos].entry not in seen or len(state.languages_of) != len(state.entries):
                 seen.add(state.rows[pos].entry)
-                self._offer(best, state, pos, score, language)
+                self._offer(best, state, pos, score, asked.language)
+        return best
+
+    def _classifier_entries(self, state, asked: "_Query", best: dict[str, Candidate]):
+        """Adds the classifier's likeliest entries the index did not bring (at their best row) to ``best``;
+        returns the classifier's log-probabilities, or None without a classifier."""
+        import numpy as np
+
         classifier = state.classifier
-        log_probs = None
-        if classifier is not None and classifier.groups:
-            log_probs = classifier.log_probs(query[None, :], [text])[0]
-            for column in np.argsort(-log_probs)[:CLASSIFIER_CANDIDATES]:
-                group = classifier.groups[column]
-                if group not in best and group in state.group_rows:
-                    rows = state.group_rows[group]
-                    sims = (state.vectors[rows] @ similar - shift) / scale
-                    top = int(np.argmax(sims))
-                    self._offer(best, state, int(rows[top]), float(sims[top]), language)
-        if not best:
-            return []
-        lexical = {}
-        if state.bm25 is not None:
-            # Only the candidates need the lexical signal; scoring every document costs more than the rest.
-            docs = {doc: group for group in best for doc in state.group_docs.get(group, ())}
-            for doc, value in state.bm25.scores(text, language, docs=list(docs)).items():
-                group = docs[doc]
-                lexical[group] = max(lexical.get(group, 0.0), value)
+        if classifier is None or not classifier.groups:
+            return None
+        log_probs = classifier.log_probs(asked.vector[None, :], [asked.text])[0]
+        for column in np.argsort(-log_probs)[:CLASSIFIER_CANDIDATES]:
+            group = classifier.groups[column]
+            if group not in best and group in state.group_rows:
+                rows = state.group_rows[group]
+                sims = (state.vectors[rows] @ asked.similar - asked.shift) / asked.scale
+                top = int(np.argmax(sims))
+                self._offer(best, state, int(rows[top]), float(sims[top]), asked.language)
+        return log_probs
+
+    @staticmethod
+    def _lexical(state, asked: "_Query", best: dict[str, Candidate]) -> dict[str, float]:
+        """BM25 per candidate entry (its best document), empty without a lexical index."""
+        lexical: dict[str, float] = {}
+        if state.bm25 is None:
+            return lexical
+        # Only the candidates need the lexical signal; scoring every document costs more than the rest.
+        docs = {doc: group for group in best for doc in state.group_docs.get(group, ())}
+        for doc, value in state.bm25.scores(asked.text, asked.language, docs=list(docs)).items():
+            group = docs[doc]
+            lexical[group] = max(lexical.get(group, 0.0), value)
+        return lexical
+
+    def _fuse(self, state, best: dict[str, Candidate], lexical: dict[str, float], log_probs) -> dict[str, float]:
+        """Sets each candidate's evidence and ranking logit; returns the logits the confidence is taken from
+        (the fixed-weight fusion)."""
+        import numpy as np
+
         column_of = state.column_of if log_probs is not None else {}
         weight = self.similarity_weight
         if weight is None:
             weight = similarity_weight_for(state.questions_per_entry)
-        single = single_question_share(state.questions_per_entry)
         confidence_logits = {}
         for candidate in best.values():
             candidate.evidence = candidate.cosine + self.lexical_weight * lexical.get(candidate.group, 0.0)
@@ -118,8 +153,12 @@ class Scorer:
                 learned = float(np.median(log_probs))
             candidate.logit = learned + weight * similarity
             confidence_logits[candidate.group] = learned + SIMILARITY_WEIGHT * similarity
-        # Confidence: the fixed-weight fusion, so that the bands mean the same on every FAQ; the scope
-        # comes from the cosine of the entry that fusion puts first.
+        return confidence_logits
+
+    def _confidences(self, state, best: dict[str, Candidate], confidence_logits: dict[str, float]) -> float:
+        """Sets each candidate's confidence: its softmax share of the fixed-weight fusion, so that the bands mean
+        the same on every FAQ, times the in-scope factor, which it returns. The scope comes from the cosine of
+        the entry that fusion puts first."""
         top = max(confidence_logits.values())
         weights = {g: math.exp(v - top) for g, v in confidence_logits.items()}
         total = sum(weights.values())
@@ -128,10 +167,7 @@ class Scorer:
         in_scope = self.in_scope(first.cosine, midpoint)  # lexical overlap alone says little about scope
         for candidate in best.values():
             candidate.confidence = in_scope * weights[candidate.group] / total
-        ranked = sorted(best.values(), key=lambda c: c.logit, reverse=True)
-        if single > 0.0:
-            self._margin_confidence(ranked, in_scope, single)
-        return ranked
+        return in_scope
 
     def _margin_confidence(self, ranked: list[Candidate], in_scope: float, share: float) -> None:
         """The single-question regime: the first entry's confidence from its evidence margin over the runner-up,
