@@ -99,6 +99,7 @@ run-prod: venvs system-packages $(WEBCHAT_BUNDLE)
 test: venvs system-packages $(WEBCHAT_BUNDLE)
 	@mkdir -p var
 	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/ruff format --check --quiet .
 	$(VENV)/bin/python -m scripts.stack train
 	HF_HUB_OFFLINE=1 HANDOFF_REQUIRE_POSTGRES=1 $(VENV)/bin/python -m pytest
 

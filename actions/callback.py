@@ -1,4 +1,5 @@
 """The callback form: a validated contact, a concrete time window, consent; then the booking."""
+
 from __future__ import annotations
 
 import logging
@@ -72,8 +73,9 @@ class ValidateCallbackForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """A time in the request itself ("ruf mich heute zwischen 17 und 18 Uhr zurück") fills the window at once."""
-        return _from_request(tracker, "callback_window",
-                             lambda text: parse_window(text, now_in_business_zone()) is not None)
+        return _from_request(
+            tracker, "callback_window", lambda text: parse_window(text, now_in_business_zone()) is not None
+        )
 
     def validate_callback_window(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -109,17 +111,21 @@ def _clear_form() -> List[EventType]:
     return [
         SlotSet(name, None)
         for name in (
-            "callback_contact", "callback_contact_method", "callback_window",
-            "callback_window_start", "callback_window_end", "callback_consent",
+            "callback_contact",
+            "callback_contact_method",
+            "callback_window",
+            "callback_window_start",
+            "callback_window_end",
+            "callback_consent",
         )
     ]
 
 
 TOO_MANY_CALLBACKS = {
     "de": "Für diese Kontaktdaten sind schon Rückrufwünsche offen ({references}); wir melden uns wie vereinbart. "
-          "Mehr nehmen wir nicht an, bis einer davon erledigt ist.",
+    "Mehr nehmen wir nicht an, bis einer davon erledigt ist.",
     "en": "There are already callback requests open for these contact details ({references}); we will contact "
-          "you as agreed. We can take another once one of them is done.",
+    "you as agreed. We can take another once one of them is done.",
 }
 
 
@@ -165,9 +171,7 @@ class ActionSubmitCallback(Action):
             return _clear_form()
         # A hand-off nobody could take leaves the live queue: the customer now waits for a call, not a chat.
         cancel_escalation(tracker, SWITCHED_TO_CALLBACK)
-        window = Window(
-            datetime.fromisoformat(payload["window_start"]), datetime.fromisoformat(payload["window_end"])
-        )
+        window = Window(datetime.fromisoformat(payload["window_start"]), datetime.fromisoformat(payload["window_end"]))
         dispatcher.utter_message(
             response="utter_callback_confirmed",
             window=window.describe(language_of(tracker)),

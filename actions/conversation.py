@@ -1,4 +1,5 @@
 """What the actions read from a tracker: language, channel, transcript, stable idempotency keys."""
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,12 @@ def customer_words(tracker: Tracker) -> str:
     text = latest_text(tracker)
     if not text.startswith("/"):
         return text
-    offered = [button for event in tracker.events if event.get("event") == "bot"
-               for button in ((event.get("data") or {}).get("buttons") or [])]
+    offered = [
+        button
+        for event in tracker.events
+        if event.get("event") == "bot"
+        for button in ((event.get("data") or {}).get("buttons") or [])
+    ]
     intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
     return clicked_words(text, intent, offered, language_of(tracker))
 
@@ -133,7 +138,9 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
             turns.append(last_user)
         elif kind == "bot":
             offered.extend((event.get("data") or {}).get("buttons") or [])
-            turns.append({"role": "bot", "text": event.get("text") or "", "timestamp": event.get("timestamp"), "kb": None})
+            turns.append(
+                {"role": "bot", "text": event.get("text") or "", "timestamp": event.get("timestamp"), "kb": None}
+            )
         elif kind == "slot" and event.get("name") == "kb_last" and event.get("value") and last_user is not None:
             verdict = event["value"]
             last_user["kb"] = {"band": verdict.get("band"), "candidates": verdict.get("candidates", [])}

@@ -1,4 +1,5 @@
 """Answering from the knowledge base: answer, clarify or decline, feedback, and misses."""
+
 from __future__ import annotations
 
 import logging
@@ -39,9 +40,7 @@ def candidates_of(result: Any) -> List[Dict[str, Any]]:
     ]
 
 
-def answer_entry(
-    dispatcher: CollectingDispatcher, entry_id: str, language: str, kb: Any
-) -> bool:
+def answer_entry(dispatcher: CollectingDispatcher, entry_id: str, language: str, kb: Any) -> bool:
     """Send one entry's answer (with its link) and the feedback question. False if unknown."""
     entry = kb.get(entry_id, language)
     if entry is None:
@@ -126,7 +125,11 @@ class ActionAnswerEntry(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         entry_id = next(
-            (e.get("value") for e in (tracker.latest_message or {}).get("entities", []) if e.get("entity") == "entry_id"),
+            (
+                e.get("value")
+                for e in (tracker.latest_message or {}).get("entities", [])
+                if e.get("entity") == "entry_id"
+            ),
             None,
         )
         if entry_id and answer_entry(dispatcher, str(entry_id), language_of(tracker), providers.get_kb()):
@@ -231,7 +234,7 @@ class ActionOfferHuman(Action):
 
 
 class ActionHandleAffirm(Action):
-    """"Yes": accepts a pending offer of a person; otherwise a plain acknowledgement."""
+    """ "Yes": accepts a pending offer of a person; otherwise a plain acknowledgement."""
 
     def name(self) -> Text:
         return "action_handle_affirm"
@@ -244,7 +247,7 @@ class ActionHandleAffirm(Action):
 
 
 class ActionHandleDeny(Action):
-    """"No": declines a pending offer of a person, and the bot keeps helping."""
+    """ "No": declines a pending offer of a person, and the bot keeps helping."""
 
     def name(self) -> Text:
         return "action_handle_deny"

@@ -1,4 +1,5 @@
 """Handing the conversation to a person, relaying while they have it, and handing it back."""
+
 from __future__ import annotations
 
 import logging
@@ -122,8 +123,13 @@ def unrelayed_messages(tracker: Tracker) -> List[Dict[str, Any]]:
     def settle() -> None:
         if pending is not None and relay_ran and not relay_done:
             timestamp = float(pending.get("timestamp") or 0.0)
-            lost.append({"idempotency_key": f"{tracker.sender_id}:relay:{timestamp:.6f}",
-                         "text": pending.get("text") or "", "timestamp": timestamp})
+            lost.append(
+                {
+                    "idempotency_key": f"{tracker.sender_id}:relay:{timestamp:.6f}",
+                    "text": pending.get("text") or "",
+                    "timestamp": timestamp,
+                }
+            )
 
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     for event in events[start:last_user]:
@@ -200,8 +206,11 @@ class ActionDeliverAgentMessage(Action):
         if text:
             # agent_name travels with the message so the widget can show who is writing.
             # message_id lets the widget confirm it has shown the reply ("seen" in the console).
-            dispatcher.utter_message(text=str(text), agent_name=entity_value(tracker, "agent_name"),
-                                     message_id=entity_value(tracker, "message_id"))
+            dispatcher.utter_message(
+                text=str(text),
+                agent_name=entity_value(tracker, "agent_name"),
+                message_id=entity_value(tracker, "message_id"),
+            )
         return [SlotSet("handoff_active", True)]
 
 
@@ -210,7 +219,9 @@ class ActionAgentJoined(Action):
         return "action_agent_joined"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(response="utter_agent_joined", agent_name=entity_value(tracker, "agent_name") or "An agent")
+        dispatcher.utter_message(
+            response="utter_agent_joined", agent_name=entity_value(tracker, "agent_name") or "An agent"
+        )
         return [SlotSet("handoff_active", True)]
 
 
@@ -229,12 +240,20 @@ class ActionQueueUpdate(Action):
         news = {name: entity_value(tracker, name) for name in self.NEWS_ENTITIES}
         nobody = nobody_on_duty(news, language_of(tracker))
         if nobody:  # no estimate without anyone on duty: say so, keep the place, offer the callback
-            dispatcher.utter_message(response="utter_queue_update", text=nobody, position=int(position),
-                                     wait_minutes="", reason_not_accepting=news["reason_not_accepting"],
-                                     buttons=callback_button(language_of(tracker)))
+            dispatcher.utter_message(
+                response="utter_queue_update",
+                text=nobody,
+                position=int(position),
+                wait_minutes="",
+                reason_not_accepting=news["reason_not_accepting"],
+                buttons=callback_button(language_of(tracker)),
+            )
             return []
-        dispatcher.utter_message(response="utter_queue_update", position=int(position),
-                                 wait_minutes=int(entity_value(tracker, "wait_minutes") or 1))
+        dispatcher.utter_message(
+            response="utter_queue_update",
+            position=int(position),
+            wait_minutes=int(entity_value(tracker, "wait_minutes") or 1),
+        )
         return []
 
 
@@ -270,7 +289,11 @@ class ActionSatisfaction(Action):
         if score is not None and conversation_id is not None:
             try:
                 providers.get_handoff_client().send_satisfaction(
-                    {"idempotency_key": idempotency_key(tracker, "satisfaction"), "conversation_id": conversation_id, "score": int(score)}
+                    {
+                        "idempotency_key": idempotency_key(tracker, "satisfaction"),
+                        "conversation_id": conversation_id,
+                        "score": int(score),
+                    }
                 )
             except (HandoffError, ValueError):
                 logger.warning("could not record satisfaction for %s", conversation_id, exc_info=True)
@@ -284,7 +307,11 @@ class ActionCallbackUpdate(Action):
     def name(self) -> Text:
         return "action_callback_update"
 
-    RESPONSES = {"done": "utter_callback_done", "no_answer": "utter_callback_no_answer", "cancelled": "utter_callback_cancelled_by_agent"}
+    RESPONSES = {
+        "done": "utter_callback_done",
+        "no_answer": "utter_callback_no_answer",
+        "cancelled": "utter_callback_cancelled_by_agent",
+    }
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         response = self.RESPONSES.get(str(entity_value(tracker, "callback_status")))
@@ -294,7 +321,7 @@ class ActionCallbackUpdate(Action):
 
 
 class ActionCancel(Action):
-    """"Cancel": stop the callback form, leave the queue, or cancel a booked callback."""
+    """ "Cancel": stop the callback form, leave the queue, or cancel a booked callback."""
 
     def name(self) -> Text:
         return "action_cancel"

@@ -1,5 +1,6 @@
 """Client for the handoff service's bot API: the interface and its HTTP implementation (the tests' in-memory
 fake is tests/actions/fake_handoff.py)."""
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,7 @@ class HttpHandoffClient:
     response never creates a second conversation or message.
     """
 
-    def __init__(
-        self, base_url: str, token: str, timeout: float = 5.0, retries: int = 2, backoff: float = 0.3
-    ) -> None:
+    def __init__(self, base_url: str, token: str, timeout: float = 5.0, retries: int = 2, backoff: float = 0.3) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
@@ -62,7 +61,11 @@ class HttpHandoffClient:
         self._session.headers.update({"Authorization": f"Bearer {token}"})
 
     def _request(
-        self, method: str, path: str, json: Optional[Dict[str, Any]] = None, retries: Optional[int] = None,
+        self,
+        method: str,
+        path: str,
+        json: Optional[Dict[str, Any]] = None,
+        retries: Optional[int] = None,
         timeout: Optional[float] = None,
     ) -> Dict[str, Any]:
         url = f"{self.base_url}/api{path}"
@@ -85,8 +88,11 @@ class HttpHandoffClient:
                     body = response.json()
                 except ValueError:
                     body = None
-                raise HandoffRejected(f"{method} {path}: {response.status_code} {response.text[:500]}",
-                                      response.status_code, body if isinstance(body, dict) else None)
+                raise HandoffRejected(
+                    f"{method} {path}: {response.status_code} {response.text[:500]}",
+                    response.status_code,
+                    body if isinstance(body, dict) else None,
+                )
             return response.json() if response.content else {}
         raise HandoffUnavailable(f"{method} {path}: {last_error}")
 
@@ -117,4 +123,3 @@ class HttpHandoffClient:
     def send_event(self, payload: Dict[str, Any]) -> Dict[str, Any]:
         # Analytics only: one quick attempt, so a slow service never delays an answer.
         return self._request("POST", "/events", payload, retries=0, timeout=min(self.timeout, 1.0))
-

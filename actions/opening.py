@@ -1,4 +1,5 @@
 """Out of business hours: the sentence that tells a customer when the team is back, in their language."""
+
 from __future__ import annotations
 
 import logging

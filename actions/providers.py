@@ -1,4 +1,5 @@
 """Cached collaborators of the actions (knowledge base, handoff client), built on first use."""
+
 from __future__ import annotations
 
 import logging
@@ -21,9 +22,12 @@ _client: Optional[HandoffClient] = None
 def fetch_faq_changes(since: int) -> Dict[str, Any]:
     """The FAQ changes published after version ``since``, from the handoff service (GET /api/faq/changes)."""
     settings = get_settings()
-    response = requests.get(f"{settings.handoff_url}/api/faq/changes", params={"since": since},
-                            headers={"Authorization": f"Bearer {settings.handoff_token}"},
-                            timeout=min(settings.handoff_timeout, 3.0))
+    response = requests.get(
+        f"{settings.handoff_url}/api/faq/changes",
+        params={"since": since},
+        headers={"Authorization": f"Bearer {settings.handoff_token}"},
+        timeout=min(settings.handoff_timeout, 3.0),
+    )
     response.raise_for_status()
     return response.json()
 
@@ -59,9 +63,7 @@ def get_handoff_client() -> HandoffClient:
     with _lock:
         if _client is None:
             settings = get_settings()
-            _client = HttpHandoffClient(
-                settings.handoff_url, settings.handoff_token, timeout=settings.handoff_timeout
-            )
+            _client = HttpHandoffClient(settings.handoff_url, settings.handoff_token, timeout=settings.handoff_timeout)
         return _client
 
 

@@ -1,4 +1,5 @@
 """What a waiting customer reads when nobody on duty can take their conversation, in their language."""
+
 from __future__ import annotations
 
 import logging

@@ -7,6 +7,7 @@ NLU training data (data/nlu/control.yml, both languages), encoded with the knowl
 is near one of them, nearer than to any FAQ question, and the words are no question about contacting (prices,
 numbers, hours), it is that request.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,13 +24,17 @@ logger = logging.getLogger(__name__)
 NLU_FILE = Path(__file__).resolve().parents[1] / "data" / "nlu" / "control.yml"
 INTENTS = ("request_human", "request_callback")
 # On the knowledge base's similarity scale (manifest cosine_scale), chosen on bench/customer_sets/dev*.csv:
-MIN_SIMILARITY = 0.5    # to the nearest request example
-MIN_LEAD = 0.05         # ... and that far above the best FAQ match
+MIN_SIMILARITY = 0.5  # to the nearest request example
+MIN_LEAD = 0.05  # ... and that far above the best FAQ match
 _QUESTION_ABOUT_PRICE_OR_TIME = re.compile(  # and about contacting us: core.contact.ABOUT_CONTACT
-    r"\b(cost|costs|kostet|kosten|price|preis|how much|wie viel|wann ist|when is)\b", re.IGNORECASE)
+    r"\b(cost|costs|kostet|kosten|price|preis|how much|wie viel|wann ist|when is)\b", re.IGNORECASE
+)
 # Working here is no request for a person either ("are there job openings in your support team?").
-_ABOUT_WORKING_HERE = re.compile(r"\b(jobs?|job openings?|careers?|vacanc\w*|hiring|stellenangebot\w*|offene stellen|"
-                                 r"ausbildung\w*|praktik\w*|bewerb\w*)\b", re.IGNORECASE)
+_ABOUT_WORKING_HERE = re.compile(
+    r"\b(jobs?|job openings?|careers?|vacanc\w*|hiring|stellenangebot\w*|offene stellen|"
+    r"ausbildung\w*|praktik\w*|bewerb\w*)\b",
+    re.IGNORECASE,
+)
 
 
 _MARKUP = re.compile(r"[{}<>]|\w_\w")  # payload- or code-like text ("agent_message{...}") is no request

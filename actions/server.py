@@ -11,6 +11,7 @@ also binds the server to loopback (SANIC_HOST=127.0.0.1).
 Sanic builds the app again in its worker process from a pickled factory, so the factory here is a
 module-level function of this module (a patch of rasa_sdk's would not reach the worker).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -37,9 +38,10 @@ def require_token(app: Sanic, token: str) -> Sanic:
             return None
         if hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
             return None
-        return response.json({"error": {"code": "unauthorized",
-                                        "message": f"the action server answers Rasa only ({TOKEN_HEADER})"}},
-                             status=401)
+        return response.json(
+            {"error": {"code": "unauthorized", "message": f"the action server answers Rasa only ({TOKEN_HEADER})"}},
+            status=401,
+        )
 
     return app
 
@@ -77,18 +79,25 @@ def create_app_for_serve(action_executor: ActionExecutor, **kwargs) -> Sanic:
 def main(argv: list[str] | None = None) -> None:
     args = endpoint.create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
-    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
-                                 args.logging_config_file)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
     utils.update_sanic_log_level()
     if not os.environ.get("ACTION_SERVER_TOKEN"):
         logger.warning("ACTION_SERVER_TOKEN is not set: anyone who reaches port %s can run actions", args.port)
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
-    loader = AppLoader(factory=partial(create_app_for_serve, executor, cors_origins=args.cors,
-                                       auto_reload=args.auto_reload, endpoints=args.endpoints))
+    loader = AppLoader(
+        factory=partial(
+            create_app_for_serve,
+            executor,
+            cors_origins=args.cors,
+            auto_reload=args.auto_reload,
+            endpoints=args.endpoints,
+        )
+    )
     app = loader.load()
-    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port,
-                workers=utils.number_of_sanic_workers())
+    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port, workers=utils.number_of_sanic_workers())
     Sanic.serve(primary=app, app_loader=loader)
 
 

@@ -1,4 +1,5 @@
 """Session start (language from the channel's locale) and explicit language switches."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -11,7 +12,7 @@ from actions.conversation import LANGUAGES, entity_value
 
 
 def locale_language(metadata: Dict[str, Any]) -> str | None:
-    """"de-DE", "de_DE", "en" → "de"/"en"; the widget sends `language`, Messenger a `locale`."""
+    """ "de-DE", "de_DE", "en" → "de"/"en"; the widget sends `language`, Messenger a `locale`."""
     for key in ("language", "locale", "lang"):
         value = str(metadata.get(key) or "")[:2].lower()
         if value in LANGUAGES:

@@ -1,4 +1,5 @@
 """Settings of the action server, read once from the environment."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Turn a customer's words for a callback time ("morgen ab 14 Uhr", "tomorrow morning") into a window."""
+
 from __future__ import annotations
 
 import re
@@ -10,29 +11,76 @@ BUSINESS_START, BUSINESS_END = 8, 20
 DEFAULT_LENGTH = timedelta(hours=2)
 
 _WEEKDAYS = {
-    "montag": 0, "monday": 0, "mo": 0, "dienstag": 1, "tuesday": 1, "di": 1,
-    "mittwoch": 2, "wednesday": 2, "mi": 2, "donnerstag": 3, "thursday": 3, "do": 3,
-    "freitag": 4, "friday": 4, "fr": 4, "samstag": 5, "saturday": 5, "sa": 5,
-    "sonntag": 6, "sunday": 6,
+    "montag": 0,
+    "monday": 0,
+    "mo": 0,
+    "dienstag": 1,
+    "tuesday": 1,
+    "di": 1,
+    "mittwoch": 2,
+    "wednesday": 2,
+    "mi": 2,
+    "donnerstag": 3,
+    "thursday": 3,
+    "do": 3,
+    "freitag": 4,
+    "friday": 4,
+    "fr": 4,
+    "samstag": 5,
+    "saturday": 5,
+    "sa": 5,
+    "sonntag": 6,
+    "sunday": 6,
 }
 _PARTS = {
-    "früh": (8, 10), "frueh": (8, 10), "early": (8, 10),
-    "vormittag": (9, 12), "vormittags": (9, 12), "morning": (9, 12), "morgens": (8, 12),
-    "mittag": (12, 14), "mittags": (12, 14), "noon": (12, 14), "lunchtime": (12, 14), "midday": (12, 14),
-    "nachmittag": (14, 17), "nachmittags": (14, 17), "afternoon": (14, 17),
-    "abend": (17, 20), "abends": (17, 20), "evening": (17, 20), "tonight": (17, 20),
+    "früh": (8, 10),
+    "frueh": (8, 10),
+    "early": (8, 10),
+    "vormittag": (9, 12),
+    "vormittags": (9, 12),
+    "morning": (9, 12),
+    "morgens": (8, 12),
+    "mittag": (12, 14),
+    "mittags": (12, 14),
+    "noon": (12, 14),
+    "lunchtime": (12, 14),
+    "midday": (12, 14),
+    "nachmittag": (14, 17),
+    "nachmittags": (14, 17),
+    "afternoon": (14, 17),
+    "abend": (17, 20),
+    "abends": (17, 20),
+    "evening": (17, 20),
+    "tonight": (17, 20),
 }
-_NOW = re.compile(r"\b(jetzt|sofort|gleich|asap|now|right away|as soon as possible|so schnell wie möglich|so bald wie möglich|schnellstmöglich|möglichst bald|anytime|egal|jederzeit)\b")
+_NOW = re.compile(
+    r"\b(jetzt|sofort|gleich|asap|now|right away|as soon as possible|so schnell wie möglich|so bald wie möglich|schnellstmöglich|möglichst bald|anytime|egal|jederzeit)\b"
+)
 _DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.?(\d{2,4})?")
 _HOUR = r"(\d{1,2})(?:[:.](\d{2}))?\s*(uhr|h|am|pm|a\.m\.|p\.m\.)?"
 _RANGE = re.compile(rf"(?:zwischen|between|von|from)?\s*{_HOUR}\s*(?:-|–|bis|and|und|to|till|until)\s*{_HOUR}")
 _FROM = re.compile(rf"\b(?:ab|nach|after|from|from about|frühestens)\s+{_HOUR}")
 _AT = re.compile(rf"\b(?:um|at|gegen|around|about)\s+{_HOUR}")
 _BARE = re.compile(rf"\b{_HOUR}")
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "einer": 1, "eine": 1, "two": 2, "zwei": 2, "three": 3, "drei": 3,
-                 "four": 4, "vier": 4, "a couple of": 2, "ein paar": 2}
-_IN_HOURS = re.compile(r"\bin\s+(?:(\d{1,2})|(an|a|one|einer|eine|two|zwei|three|drei|four|vier|a couple of|ein paar))"
-                       r"\s+(?:hours?|stunden?)\b")
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "einer": 1,
+    "eine": 1,
+    "two": 2,
+    "zwei": 2,
+    "three": 3,
+    "drei": 3,
+    "four": 4,
+    "vier": 4,
+    "a couple of": 2,
+    "ein paar": 2,
+}
+_IN_HOURS = re.compile(
+    r"\bin\s+(?:(\d{1,2})|(an|a|one|einer|eine|two|zwei|three|drei|four|vier|a couple of|ein paar))"
+    r"\s+(?:hours?|stunden?)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -122,11 +170,18 @@ def parse_window(text: str, now: datetime) -> Optional[Window]:
         groups = match.groups()
         if kind == "range":
             end_t = _hour(groups[3], groups[4], groups[5] or groups[2], context_pm)
-            start_t = _hour(groups[0], groups[1], groups[2] or groups[5], context_pm or bool(end_t and end_t.hour >= 12 and int(groups[0]) < 8))
+            start_t = _hour(
+                groups[0],
+                groups[1],
+                groups[2] or groups[5],
+                context_pm or bool(end_t and end_t.hour >= 12 and int(groups[0]) < 8),
+            )
         else:
             start_t = _hour(groups[0], groups[1], groups[2], context_pm or int(groups[0]) < 8)
             if start_t:
-                end_t = (datetime.combine(day, start_t) + (timedelta(hours=1) if kind == "at" else DEFAULT_LENGTH)).time()
+                end_t = (
+                    datetime.combine(day, start_t) + (timedelta(hours=1) if kind == "at" else DEFAULT_LENGTH)
+                ).time()
         break
     if start_t is None and part is None:
         bare = _BARE.search(lowered_wo_date)

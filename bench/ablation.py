@@ -3,6 +3,7 @@
 The product always fuses every signal the index has; to measure what each adds, a bench ranks on a view
 of the index without it: no classifier, no BM25, or only the questions (answers never match).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,9 @@ class AblationScorer(Scorer):
                 changes["bm25"] = None
             if not self.use_answers:
                 changes["index"] = _QuestionsOnly(state.index, ~state.row_is_question)
-                changes["group_rows"] = {group: rows[state.row_is_question[rows]]
-                                         for group, rows in state.group_rows.items()}
+                changes["group_rows"] = {
+                    group: rows[state.row_is_question[rows]] for group, rows in state.group_rows.items()
+                }
             view = dataclasses.replace(state, **changes)
             self._view = (state, view)
         return view

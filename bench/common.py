@@ -1,4 +1,5 @@
 """Shared helpers for the KB benchmarks: development data as FAQ files, splits, and running eval."""
+
 from __future__ import annotations
 
 import csv
@@ -72,8 +73,9 @@ def write_faq(pairs, path: Path, answer=humanise, language: str = "en") -> Path:
         {"id": label, "questions": list(dict.fromkeys(texts)), "answer": answer(label)}
         for label, texts in sorted(by_label(pairs).items())
     ]
-    path.write_text(yaml.safe_dump({"language": language, "entries": entries}, allow_unicode=True, width=1000),
-                    encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"language": language, "entries": entries}, allow_unicode=True, width=1000), encoding="utf-8"
+    )
     return path
 
 
@@ -94,8 +96,15 @@ def fine_tune_options(args) -> dict | None:
 BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question (ablation.py)
 
 
-def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes: dict | None = None,
-             options: dict | None = None, keep_dir: Path | None = None, progress: bool = True):
+def evaluate(
+    faq: Path,
+    queries: list[tuple[str, str]],
+    encode,
+    settings_changes: dict | None = None,
+    options: dict | None = None,
+    keep_dir: Path | None = None,
+    progress: bool = True,
+):
     """Build an index from ``faq`` (like ``eval``), run ``queries``; returns (figures, outcomes, kb, build s)."""
     from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
     from knowledge_base.build.evaluate import Query, metrics, run_queries
@@ -104,8 +113,9 @@ def evaluate(faq: Path, queries: list[tuple[str, str]], encode, settings_changes
     folder = keep_dir or Path(tempfile.mkdtemp(prefix="kb-bench-"))
     # The configured model is the encoder's: a fine-tuned index is checked against the base model it was tuned from.
     model = str(encode.model_dir) if getattr(encode, "model_dir", None) else None
-    settings = Settings.from_env().with_(faq_path=faq, index_dir=folder / "index", check_sources=False, model=model,
-                                         **(settings_changes or {}))
+    settings = Settings.from_env().with_(
+        faq_path=faq, index_dir=folder / "index", check_sources=False, model=model, **(settings_changes or {})
+    )
     started = time.perf_counter()
     build_index(entries, settings.index_dir, encode=encode, progress=progress, options=options)
     build_seconds = time.perf_counter() - started
@@ -181,7 +191,7 @@ class CachedEncoder:
 
         missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         for start in tqdm(range(0, len(missing), 512), desc="encoding (cached for next runs)", disable=not missing):
-            self(missing[start:start + 512])
+            self(missing[start : start + 512])
         self.save()
 
     def save(self) -> None:
@@ -191,7 +201,11 @@ class CachedEncoder:
             return
         self.cache.parent.mkdir(parents=True, exist_ok=True)
         texts = list(self.vectors)
-        np.savez(self.cache.with_suffix(".tmp.npz"), texts=np.array(texts), vectors=np.stack([self.vectors[t] for t in texts]))
+        np.savez(
+            self.cache.with_suffix(".tmp.npz"),
+            texts=np.array(texts),
+            vectors=np.stack([self.vectors[t] for t in texts]),
+        )
         self.cache.with_suffix(".tmp.npz").replace(self.cache)
         self.dirty = False
 

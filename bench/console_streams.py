@@ -9,6 +9,7 @@ open streams, then with N streams open, and how long it takes until every open s
 escalation the API just created (`POST /api/escalations`). `--worker-class gthread` runs the
 former setting (a thread per open stream, 2 workers x 16 threads) for comparison.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,13 @@ class ConsoleTabs:
         for _ in range(count):
             http = requests.Session()
             try:
-                response = http.get(f"{base_url}/agent/events", cookies=cookies, stream=True, timeout=(5, 15),
-                                    headers={"Accept": "text/event-stream"})
+                response = http.get(
+                    f"{base_url}/agent/events",
+                    cookies=cookies,
+                    stream=True,
+                    timeout=(5, 15),
+                    headers={"Accept": "text/event-stream"},
+                )
                 response.raise_for_status()
             except requests.RequestException:
                 self.refused += 1
@@ -122,8 +128,9 @@ class BotApi:
         """Seconds for one call; None when it failed or took over 10 s."""
         started = time.perf_counter()
         try:
-            response = requests.get(f"{self.base_url}/api/availability", params={"language": "en"},
-                                    headers=self.headers, timeout=10)
+            response = requests.get(
+                f"{self.base_url}/api/availability", params={"language": "en"}, headers=self.headers, timeout=10
+            )
             response.raise_for_status()
         except requests.RequestException:
             return None
@@ -131,10 +138,17 @@ class BotApi:
 
     def escalate(self) -> Optional[int]:
         key = uuid.uuid4().hex
-        body = {"idempotency_key": key, "sender_id": f"bench-{key[:12]}", "channel": "rest", "language": "en",
-                "reason": "requested", "question": "I would like to talk to a person",
-                "transcript": [{"role": "user", "text": "I would like to talk to a person",
-                                "timestamp": time.time(), "kb": None}]}
+        body = {
+            "idempotency_key": key,
+            "sender_id": f"bench-{key[:12]}",
+            "channel": "rest",
+            "language": "en",
+            "reason": "requested",
+            "question": "I would like to talk to a person",
+            "transcript": [
+                {"role": "user", "text": "I would like to talk to a person", "timestamp": time.time(), "kb": None}
+            ],
+        }
         try:
             response = requests.post(f"{self.base_url}/api/escalations", json=body, headers=self.headers, timeout=10)
             response.raise_for_status()
@@ -153,16 +167,25 @@ def login(base_url: str, email: str, password: str) -> requests.cookies.Requests
         page = http.get(f"{base_url}/agent/login", timeout=30)
         page.raise_for_status()
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-        reply = http.post(f"{base_url}/agent/login", timeout=30,
-                          data={"csrf_token": token, "email": email, "password": password, "next": ""})
+        reply = http.post(
+            f"{base_url}/agent/login",
+            timeout=30,
+            data={"csrf_token": token, "email": email, "password": password, "next": ""},
+        )
         reply.raise_for_status()
         if "/agent/login" in reply.url:
             raise RuntimeError(f"cannot log in as {email}")
         return http.cookies
 
 
-def measure(base_url: str, api_token: str, cookies: requests.cookies.RequestsCookieJar, streams: int,
-            requests_count: int = 200, concurrency: int = 8) -> dict:
+def measure(
+    base_url: str,
+    api_token: str,
+    cookies: requests.cookies.RequestsCookieJar,
+    streams: int,
+    requests_count: int = 200,
+    concurrency: int = 8,
+) -> dict:
     """The bot API's latency without and with `streams` open tabs, and how fast the tabs hear of news."""
     api = BotApi(base_url, api_token)
     api.latencies(20, concurrency)  # warm the workers' pools
@@ -183,27 +206,45 @@ def measure(base_url: str, api_token: str, cookies: requests.cookies.RequestsCoo
         return round(1000 * percentile(answered, share), 1) if answered else None
 
     return {
-        "streams": streams, "streams_refused": tabs.refused, "streams_open": opened, "streams_still_open": still_open,
-        "api_requests": requests_count, "api_concurrency": concurrency,
-        "api_failed_without": before.count(None), "api_failed_with": during.count(None),
-        "api_p50_ms_without": ms(before, 0.5), "api_p95_ms_without": ms(before, 0.95),
-        "api_p50_ms_with": ms(during, 0.5), "api_p95_ms_with": ms(during, 0.95), "api_max_ms_with": ms(during, 1.0),
+        "streams": streams,
+        "streams_refused": tabs.refused,
+        "streams_open": opened,
+        "streams_still_open": still_open,
+        "api_requests": requests_count,
+        "api_concurrency": concurrency,
+        "api_failed_without": before.count(None),
+        "api_failed_with": during.count(None),
+        "api_p50_ms_without": ms(before, 0.5),
+        "api_p95_ms_without": ms(before, 0.95),
+        "api_p50_ms_with": ms(during, 0.5),
+        "api_p95_ms_with": ms(during, 0.95),
+        "api_max_ms_with": ms(during, 1.0),
         "streams_that_saw_the_escalation": len(delays),
         "event_delay_p95_ms": ms(delays, 0.95),
     }
 
 
 def print_report(figures: dict, worker_class: str) -> None:
-    print(f"\nhandoff service under gunicorn ({worker_class} workers): {figures['streams']} console streams asked for, "
-          f"{figures['streams_refused']} not started within 15 s, {figures['streams_open']} said hello, "
-          f"{figures['streams_still_open']} still open at the end")
-    print(f"  bot API (GET /api/availability, {figures['api_requests']} calls, {figures['api_concurrency']} at a time):")
-    print(f"    without streams  p50 {figures['api_p50_ms_without']} ms  p95 {figures['api_p95_ms_without']} ms  "
-          f"failed or over 10 s: {figures['api_failed_without']}")
-    print(f"    with streams     p50 {figures['api_p50_ms_with']} ms  p95 {figures['api_p95_ms_with']} ms  "
-          f"max {figures['api_max_ms_with']} ms  failed or over 10 s: {figures['api_failed_with']}")
-    print(f"  an escalation created through the API reached {figures['streams_that_saw_the_escalation']} open "
-          f"streams, p95 {figures['event_delay_p95_ms']} ms after the call")
+    print(
+        f"\nhandoff service under gunicorn ({worker_class} workers): {figures['streams']} console streams asked for, "
+        f"{figures['streams_refused']} not started within 15 s, {figures['streams_open']} said hello, "
+        f"{figures['streams_still_open']} still open at the end"
+    )
+    print(
+        f"  bot API (GET /api/availability, {figures['api_requests']} calls, {figures['api_concurrency']} at a time):"
+    )
+    print(
+        f"    without streams  p50 {figures['api_p50_ms_without']} ms  p95 {figures['api_p95_ms_without']} ms  "
+        f"failed or over 10 s: {figures['api_failed_without']}"
+    )
+    print(
+        f"    with streams     p50 {figures['api_p50_ms_with']} ms  p95 {figures['api_p95_ms_with']} ms  "
+        f"max {figures['api_max_ms_with']} ms  failed or over 10 s: {figures['api_failed_with']}"
+    )
+    print(
+        f"  an escalation created through the API reached {figures['streams_that_saw_the_escalation']} open "
+        f"streams, p95 {figures['event_delay_p95_ms']} ms after the call"
+    )
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -212,8 +253,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="bot API calls per measurement")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--handoff-workers", type=int, default=2)
-    parser.add_argument("--worker-class", choices=["gevent", "gthread"], default="gevent",
-                        help="gthread (16 threads a worker) shows what one thread per open tab costs")
+    parser.add_argument(
+        "--worker-class",
+        choices=["gevent", "gthread"],
+        default="gevent",
+        help="gthread (16 threads a worker) shows what one thread per open tab costs",
+    )
     args = parser.parse_args(argv)
 
     from scripts.prod import ADMIN_EMAIL, ProdStack, fresh_secrets
@@ -223,25 +268,37 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     base.chmod(0o755)  # the postgres user must reach its cluster directory
     secrets = fresh_secrets()
     # Only what the console needs: PostgreSQL and the handoff service under gunicorn, as run-prod starts them.
-    stack = ProdStack(handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,
-                      handoff_workers=args.handoff_workers, env=dict(secrets), log_dir=base / "logs", durable=False)
+    stack = ProdStack(
+        handoff_port=free_port(),
+        pg_port=free_port(),
+        redis_port=free_port(),
+        var_dir=base,
+        handoff_workers=args.handoff_workers,
+        env=dict(secrets),
+        log_dir=base / "logs",
+        durable=False,
+    )
     stack.env["HANDOFF_CONSOLE_LIMIT"] = "100000 per minute"  # one address opens every tab here
     stack.env["HANDOFF_API_LIMIT"] = "1000000 per minute"
     if args.worker_class == "gthread":  # overrides handoff/gunicorn.conf.py
         stack.env["GUNICORN_CMD_ARGS"] = "--worker-class gthread --threads 16"
-    print(f"starting PostgreSQL and the handoff service ({args.handoff_workers} gunicorn workers) in {base} ...",
-          flush=True)
+    print(
+        f"starting PostgreSQL and the handoff service ({args.handoff_workers} gunicorn workers) in {base} ...",
+        flush=True,
+    )
     try:
         stack.start_infrastructure()
         env = stack.environment()
-        subprocess.run([sys.executable, "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
         stack.ensure_admin(env)
         stack.start_handoff(env)
         stack.wait("handoff", 120)
         cookies = login(stack.handoff_url, ADMIN_EMAIL, secrets["HANDOFF_ADMIN_PASSWORD"])
-        figures = measure(stack.handoff_url, secrets["HANDOFF_API_TOKEN"], cookies, args.streams,
-                          args.requests, args.concurrency)
+        figures = measure(
+            stack.handoff_url, secrets["HANDOFF_API_TOKEN"], cookies, args.streams, args.requests, args.concurrency
+        )
     finally:
         stack.stop()
     print_report(figures, args.worker_class)

@@ -13,6 +13,7 @@ or offered in a "did you mean" list, wrong direct answers; requests for a person
 the handoff or the callback form; out-of-scope questions declined honestly (no answer, no list); replies in
 the customer's language; p50/p95 reply time. ``--check`` exits 1 when a floor of issue 17 is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SETS = ROOT / "bench" / "customer_sets"
 FLOORS = {  # issue 17
-    ("de", "direct"): 0.70, ("en", "direct"): 0.85, ("all", "offered"): 0.95, ("all", "wrong_max"): 0.03,
-    ("all", "handoff"): 0.95, ("all", "declined"): 0.90, ("all", "language"): 1.0,
+    ("de", "direct"): 0.70,
+    ("en", "direct"): 0.85,
+    ("all", "offered"): 0.95,
+    ("all", "wrong_max"): 0.03,
+    ("all", "handoff"): 0.95,
+    ("all", "declined"): 0.90,
+    ("all", "language"): 1.0,
 }
 HANDOFF_ACTIONS = {"action_hand_off", "callback_form", "action_switch_to_callback"}
 _CHOICE = re.compile(r'/choose_entry\{"entry_id":\s*"([^"]+)"\}')
@@ -68,8 +74,9 @@ class Client:
 
     def say(self, sender: str, text: str) -> tuple[list[dict], float]:
         started = time.perf_counter()
-        reply = self.session.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                  timeout=60)
+        reply = self.session.post(
+            f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+        )
         elapsed = time.perf_counter() - started
         reply.raise_for_status()
         return reply.json(), elapsed
@@ -95,7 +102,8 @@ def outcome(messages: list[dict], tracker: dict, answers: dict) -> dict:
     actions = {e.get("name") for e in tracker.get("events", []) if e.get("event") == "action"}
     loop = (tracker.get("active_loop") or {}).get("name")
     return {
-        "answered": answered, "offered": offered,
+        "answered": answered,
+        "offered": offered,
         "handoff": bool(actions & HANDOFF_ACTIONS) or loop == "callback_form",
         "language": (tracker.get("slots") or {}).get("language"),
         "texts": [m.get("text", "") for m in messages],
@@ -121,8 +129,13 @@ def score(rows: list[dict], results: list[dict]) -> dict:
                 counts[(scope, "offered")] += offered
                 counts[(scope, "wrong")] += wrong
             if not right:
-                misses[f"faq_{lang}"].append((row["text"], row["label"], answered or got["offered"][:3] or
-                                              ("handoff" if got["handoff"] else "declined")))
+                misses[f"faq_{lang}"].append(
+                    (
+                        row["text"],
+                        row["label"],
+                        answered or got["offered"][:3] or ("handoff" if got["handoff"] else "declined"),
+                    )
+                )
         elif kind in ("human", "callback"):
             for scope in (lang, "all"):
                 counts[(scope, "handoff")] += got["handoff"]
@@ -194,9 +207,12 @@ def main(argv=None) -> int:
             results, times = run(client, rows)
             report = score(rows, results)
             times_ms = sorted(t * 1000 for t in times)
-            line = {"set": name, **report["figures"],
-                    "p50_ms": round(statistics.median(times_ms), 1),
-                    "p95_ms": round(times_ms[int(0.95 * (len(times_ms) - 1))], 1)}
+            line = {
+                "set": name,
+                **report["figures"],
+                "p50_ms": round(statistics.median(times_ms), 1),
+                "p95_ms": round(times_ms[int(0.95 * (len(times_ms) - 1))], 1),
+            }
             missed = missed_floors(report["figures"])
             line["missed_floors"] = missed
             failed |= bool(missed)
@@ -221,10 +237,15 @@ def _start_stack():
 
     var = Path(tempfile.mkdtemp(prefix="bench-customer-"))
     token = uuid.uuid4().hex
-    env = {"DATABASE_URL": f"sqlite:///{var / 'handoff.db'}", "KB_INDEX_DIR": str(var / "kb_index"),
-           "HF_HUB_OFFLINE": "1", "RASA_TOKEN": token}
-    subprocess.run([str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"], cwd=ROOT,
-                   env={**os.environ, **env}, check=True)
+    env = {
+        "DATABASE_URL": f"sqlite:///{var / 'handoff.db'}",
+        "KB_INDEX_DIR": str(var / "kb_index"),
+        "HF_HUB_OFFLINE": "1",
+        "RASA_TOKEN": token,
+    }
+    subprocess.run(
+        [str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"], cwd=ROOT, env={**os.environ, **env}, check=True
+    )
     stack = Stack(free_port(), free_port(), free_port(), var_dir=var, env=env, log_dir=var / "logs")
     stack.start(train(), timeout=300)
     return stack, Client(stack.rasa_url, token)

@@ -10,6 +10,7 @@ The delay counts from the publish request's reply to the replica's first right a
 interval of the replicas (KB_FOLLOW_SECONDS; half of it on average), reading the change from the handoff
 service, encoding the entry and laying it over the index on each replica, and the 100 ms of asking.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,15 +24,35 @@ from pathlib import Path
 
 from scripts.replicas import Replicas
 
-TOPICS = ["parrots", "bicycles", "umbrellas", "pianos", "kayaks", "telescopes", "surfboards", "drones",
-          "aquariums", "tents", "saxophones", "canoes", "trampolines", "chandeliers", "harps", "sleds"]
+TOPICS = [
+    "parrots",
+    "bicycles",
+    "umbrellas",
+    "pianos",
+    "kayaks",
+    "telescopes",
+    "surfboards",
+    "drones",
+    "aquariums",
+    "tents",
+    "saxophones",
+    "canoes",
+    "trampolines",
+    "chandeliers",
+    "harps",
+    "sleds",
+]
 
 
 def entry(number: int) -> dict:
     topic = TOPICS[number % len(TOPICS)]
-    return {"id": f"bench-{topic}-{number}", "language": "en", "new": True,
-            "questions": [f"Do you deliver {topic} to my home?", f"Can I order {topic} online?"],
-            "answer": f"Yes, {topic} are delivered within five working days (bench entry {number})."}
+    return {
+        "id": f"bench-{topic}-{number}",
+        "language": "en",
+        "new": True,
+        "questions": [f"Do you deliver {topic} to my home?", f"Can I order {topic} online?"],
+        "answer": f"Yes, {topic} are delivered within five working days (bench entry {number}).",
+    }
 
 
 def run(replicas: int, publishes: int, follow_seconds: float, postgres: bool) -> dict:
@@ -61,8 +82,14 @@ def run(replicas: int, publishes: int, follow_seconds: float, postgres: bool) ->
             published = time.monotonic()
             publish_ms.append((published - started) * 1000)
             with ThreadPoolExecutor(replicas) as pool:  # each replica asked on its own, every 100 ms
-                took = list(pool.map(lambda r: stack.wait_until_answered(
-                    r, data["questions"][0], data["answer"], timeout=30, poll=0.1), range(replicas)))
+                took = list(
+                    pool.map(
+                        lambda r: stack.wait_until_answered(
+                            r, data["questions"][0], data["answer"], timeout=30, poll=0.1
+                        ),
+                        range(replicas),
+                    )
+                )
             if None in took:
                 raise SystemExit(f"a replica did not answer publish {number} within 30 s: {took}")
             delays.extend(took)
@@ -70,10 +97,15 @@ def run(replicas: int, publishes: int, follow_seconds: float, postgres: bool) ->
         stack.stop()
         if cluster is not None:
             cluster.stop("immediate")
-    return {"replicas": replicas, "publishes": publishes, "follow_seconds": follow_seconds,
-            "database": "postgresql" if postgres else "sqlite",
-            "propagation_p50_s": round(statistics.median(delays), 3), "propagation_max_s": round(max(delays), 3),
-            "publish_request_p50_ms": round(statistics.median(publish_ms), 1)}
+    return {
+        "replicas": replicas,
+        "publishes": publishes,
+        "follow_seconds": follow_seconds,
+        "database": "postgresql" if postgres else "sqlite",
+        "propagation_p50_s": round(statistics.median(delays), 3),
+        "propagation_max_s": round(max(delays), 3),
+        "publish_request_p50_ms": round(statistics.median(publish_ms), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

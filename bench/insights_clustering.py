@@ -13,6 +13,7 @@ Development (thresholds chosen here): CLINC150 `train`, customer sets dev + dev2
 Banking77, customer sets final + final2.
 Usage: OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python bench/insights_clustering.py [--sweep] [--draws 30]
 """
+
 import argparse
 import csv
 import random
@@ -88,9 +89,14 @@ def figures(draws, method, encode, threshold):
         largest = [i for c in clusters[:5] for i in c]
         top.append(purity([topics[i] for i in largest], [predicted[i] for i in largest]))
         per_topic.append(len(clusters) / len(set(topics)))
-    return {"ari": round(float(np.mean(ari)), 3), "purity": round(float(np.mean(pure)), 3),
-            "top5_purity": round(float(np.mean(top)), 3), "clusters_per_topic": round(float(np.mean(per_topic)), 2),
-            "draws": len(draws), "questions": sum(len(t) for t, _ in draws)}
+    return {
+        "ari": round(float(np.mean(ari)), 3),
+        "purity": round(float(np.mean(pure)), 3),
+        "top5_purity": round(float(np.mean(top)), 3),
+        "clusters_per_topic": round(float(np.mean(per_topic)), 2),
+        "draws": len(draws),
+        "questions": sum(len(t) for t, _ in draws),
+    }
 
 
 def skewed_draws(groups, one_offs, draws, topics=10, n_one_offs=20, seed=13):
@@ -121,16 +127,24 @@ def customer_rows(names):
 
 def customer_draw(rows):
     questions = [r for r in rows if r["kind"] in ("faq", "oos")]
-    return [([r["text"] for r in questions],
-             [r["label"] if r["kind"] == "faq" else f"one-off-{n}" for n, r in enumerate(questions)])]
+    return [
+        (
+            [r["text"] for r in questions],
+            [r["label"] if r["kind"] == "faq" else f"one-off-{n}" for n, r in enumerate(questions)],
+        )
+    ]
 
 
 def kinds_figures(rows, encode):
     kinds = QuestionKinds(encode, tuple(encode.cosine_scale)).classify([r["text"] for r in rows])
     requests = [k for r, k in zip(rows, kinds) if r["kind"] in ("human", "callback")]
     questions = [k for r, k in zip(rows, kinds) if r["kind"] in ("faq", "oos")]
-    return {"requests_kept_out": sum(k != QUESTION for k in requests), "requests": len(requests),
-            "questions_wrongly_kept_out": sum(k != QUESTION for k in questions), "questions": len(questions)}
+    return {
+        "requests_kept_out": sum(k != QUESTION for k in requests),
+        "requests": len(requests),
+        "questions_wrongly_kept_out": sum(k != QUESTION for k in questions),
+        "questions": len(questions),
+    }
 
 
 def main() -> None:
@@ -143,12 +157,15 @@ def main() -> None:
     banking = random.Random(7).sample(banking77(), 3000)  # 39 per category on average; encoded once, cached
     sets = {
         "dev: CLINC150 train, 10 intents + 20 out-of-scope": skewed_draws(
-            by_label(clinc["train"]), [t for t, _ in clinc["oos_train"]], args.draws),
+            by_label(clinc["train"]), [t for t, _ in clinc["oos_train"]], args.draws
+        ),
         "dev: customer sets dev + dev2": customer_draw(customer_rows(["dev", "dev2"])),
         "CLINC150 val, 10 intents + 20 out-of-scope": skewed_draws(
-            by_label(clinc["val"]), [t for t, _ in clinc["oos_val"]], args.draws),
+            by_label(clinc["val"]), [t for t, _ in clinc["oos_val"]], args.draws
+        ),
         "Banking77, 10 categories + 20 CLINC150 out-of-scope": skewed_draws(
-            by_label(banking), [t for t, _ in clinc["oos_val"]], args.draws),
+            by_label(banking), [t for t, _ in clinc["oos_val"]], args.draws
+        ),
         "customer sets final + final2": customer_draw(customer_rows(["final", "final2"])),
     }
     encode.warm([t for draws in sets.values() for texts, _ in draws for t in texts])
@@ -157,12 +174,19 @@ def main() -> None:
             for threshold in (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7):
                 show(f"{title}: now, average linkage {threshold}", figures(draws, now_method, encode, threshold))
             continue
-        show(f"{title}: before, greedy centroid {BEFORE_THRESHOLD}", figures(draws, greedy_before, encode, BEFORE_THRESHOLD))
-        show(f"{title}: now, average linkage {DEFAULT_CLUSTER_THRESHOLD}",
-             figures(draws, now_method, encode, DEFAULT_CLUSTER_THRESHOLD))
+        show(
+            f"{title}: before, greedy centroid {BEFORE_THRESHOLD}",
+            figures(draws, greedy_before, encode, BEFORE_THRESHOLD),
+        )
+        show(
+            f"{title}: now, average linkage {DEFAULT_CLUSTER_THRESHOLD}",
+            figures(draws, now_method, encode, DEFAULT_CLUSTER_THRESHOLD),
+        )
     for names in (["dev", "dev2"], ["final", "final2"]):
-        show(f"requests for a person/call kept out of 'unanswered': customer sets {' + '.join(names)}",
-             kinds_figures(customer_rows(names), encode))
+        show(
+            f"requests for a person/call kept out of 'unanswered': customer sets {' + '.join(names)}",
+            kinds_figures(customer_rows(names), encode),
+        )
     encode.save()
 
 

@@ -9,13 +9,24 @@ With --model (default: $KB_MODEL) another sentence-transformers model directory 
 all-mpnet-base-v2 that `make model-mpnet` installs.
 Usage: .venv/bin/python bench/kb_banking77.py [--shots 10] [--fine-tune [--epochs 1]] [--model DIR] [--no-progress]
 """
+
 import argparse
 import os
 import tempfile
 from pathlib import Path
 
-from common import (BASELINE, CachedEncoder, banking77, evaluate, fine_tune_options, rerun, sample_per_label, show,
-                    split_per_label, write_faq)
+from common import (
+    BASELINE,
+    CachedEncoder,
+    banking77,
+    evaluate,
+    fine_tune_options,
+    rerun,
+    sample_per_label,
+    show,
+    split_per_label,
+    write_faq,
+)
 
 
 def main() -> None:
@@ -23,8 +34,12 @@ def main() -> None:
     parser.add_argument("--shots", type=int, nargs="*", default=[0, 10], help="questions per entry (0 = all)")
     parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
     parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
-    parser.add_argument("--model", default=os.environ.get("KB_MODEL") or None, metavar="DIR",
-                        help="sentence-transformers model directory (default: $KB_MODEL, else the packaged MiniLM)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("KB_MODEL") or None,
+        metavar="DIR",
+        help="sentence-transformers model directory (default: $KB_MODEL, else the packaged MiniLM)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     faq_pairs, held = split_per_label(banking77(), 0.2)
@@ -37,8 +52,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             faq = write_faq(pairs, Path(tmp) / "faq.yml")
             options = fine_tune_options(args)
-            figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
-                                               options=options)
+            figures, _, kb, build_s = evaluate(
+                faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress, options=options
+            )
             figures.update(build_s=round(build_s, 1), faq_questions=len(pairs), entries=77, model=kb.manifest["model"])
             if args.fine_tune:
                 figures["fine_tuned"] = kb.manifest["fine_tuned"]

@@ -8,6 +8,7 @@ measured on the same validation queries.
 With --fine-tune the index is built with `build --fine-tune` (queries then go through the tuned encoder).
 Usage: .venv/bin/python bench/kb_clinc150.py [--precision 0.95] [--keep 0.99] [--only default|calibrated] [--fine-tune]
 """
+
 import argparse
 import os
 import tempfile
@@ -25,8 +26,12 @@ def main() -> None:
     parser.add_argument("--only", choices=["default", "calibrated"], help="run one part only")
     parser.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
     parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
-    parser.add_argument("--model", default=os.environ.get("KB_MODEL") or None, metavar="DIR",
-                        help="sentence-transformers model directory (default: $KB_MODEL, else the packaged MiniLM)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("KB_MODEL") or None,
+        metavar="DIR",
+        help="sentence-transformers model directory (default: $KB_MODEL, else the packaged MiniLM)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     data = clinc150()
@@ -43,8 +48,9 @@ def main() -> None:
 def default_thresholds(data, test, encode, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(data["train"], Path(tmp) / "faq.yml")
-        figures, _, kb, build_s = evaluate(faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress,
-                                           options=fine_tune_options(args))
+        figures, _, kb, build_s = evaluate(
+            faq, test, encode, keep_dir=Path(tmp), progress=not args.no_progress, options=fine_tune_options(args)
+        )
         figures.update(build_s=round(build_s, 1))
         if args.fine_tune:
             figures["fine_tuned"] = kb.manifest["fine_tuned"]
@@ -58,11 +64,14 @@ def calibrated_thresholds(data, test, encode, args) -> None:
     calibration = held + data["oos_train"]
     with tempfile.TemporaryDirectory() as tmp:
         faq = write_faq(faq_pairs, Path(tmp) / "faq.yml")
-        _, outcomes, kb, _ = evaluate(faq, calibration, encode, keep_dir=Path(tmp), progress=not args.no_progress,
-                                      options=fine_tune_options(args))
+        _, outcomes, kb, _ = evaluate(
+            faq, calibration, encode, keep_dir=Path(tmp), progress=not args.no_progress, options=fine_tune_options(args)
+        )
         chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
-        show(f"CLINC150, calibrate --precision {args.precision} --keep {args.keep} on 1,500 held-out + 100 oos_train",
-             dict(chosen, calibration_set=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])))
+        show(
+            f"CLINC150, calibrate --precision {args.precision} --keep {args.keep} on 1,500 held-out + 100 oos_train",
+            dict(chosen, calibration_set=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])),
+        )
         _, test_outcomes = rerun(kb, test)
         figures = metrics(test_outcomes, chosen["answer_threshold"], chosen["clarify_threshold"])
         show(f"CLINC150, FAQ minus calibration questions, calibrated thresholds (val + oos_val){_title(args)}", figures)

@@ -12,13 +12,26 @@ Printed per set: the eval figures, and of the queries ranked right first / wrong
 directly (a set ranked better than these, like StackFAQ, keeps the two shares and so moves along them).
 Usage: .venv/bin/python bench/kb_single_question.py [--dev] [--only b77|clinc|demo] [--no-progress]
 """
+
 import argparse
 import csv
 import tempfile
 from pathlib import Path
 
-from common import (BASELINE, REPO, CachedEncoder, banking77, clinc150, encoder, evaluate, rerun, sample_per_label,
-                    show, split_per_label, write_faq)
+from common import (
+    BASELINE,
+    REPO,
+    CachedEncoder,
+    banking77,
+    clinc150,
+    encoder,
+    evaluate,
+    rerun,
+    sample_per_label,
+    show,
+    split_per_label,
+    write_faq,
+)
 
 
 def public_sets(dev: bool):
@@ -52,8 +65,10 @@ def demo_faq(language: str, path: Path) -> tuple[Path, set[str]]:
     from knowledge_base import load_entries
 
     entries = [e for e in load_entries(REPO / "data" / "faq") if e.language == language]
-    data = {"language": language,
-            "entries": [{"id": e.id, "questions": e.questions[:1], "answer": e.answer} for e in entries]}
+    data = {
+        "language": language,
+        "entries": [{"id": e.id, "questions": e.questions[:1], "answer": e.answer} for e in entries],
+    }
     path.write_text(yaml.safe_dump(data, allow_unicode=True, width=1000), encoding="utf-8")
     return path, {e.id for e in entries}
 
@@ -61,8 +76,10 @@ def demo_faq(language: str, path: Path) -> tuple[Path, set[str]]:
 def answered_shares(outcomes) -> dict:
     right = [o for o in outcomes if o.right]
     wrong = [o for o in outcomes if o.in_scope and not o.right]
+
     def share(part):
         return round(sum(o.result.band == "answer" for o in part) / len(part), 4) if part else None
+
     return {"answered_of_right_first": share(right), "answered_of_wrong_first": share(wrong)}
 
 
@@ -82,8 +99,10 @@ def main() -> None:
             faq = write_faq(pairs, Path(tmp) / "faq.yml")
             figures, outcomes, kb, _ = evaluate(faq, queries, encode, keep_dir=Path(tmp), progress=not args.no_progress)
             figures.update(answered_shares(outcomes), model=kb.manifest["model"])
-            show(f"{name}, 1 question per entry ({len(pairs)} entries, {len(queries)} {split} queries): knowledge base",
-                 figures)
+            show(
+                f"{name}, 1 question per entry ({len(pairs)} entries, {len(queries)} {split} queries): knowledge base",
+                figures,
+            )
             no_answers, _ = rerun(kb, queries, use_answers=False)
             show(f"{name}, 1 question per entry: without answer text", no_answers)
             baseline, _ = rerun(kb, queries, **BASELINE)
@@ -99,8 +118,11 @@ def main() -> None:
             queries = customer_queries(names, language, ids)
             figures, outcomes, kb, _ = evaluate(faq, queries, live, keep_dir=Path(tmp), progress=not args.no_progress)
             figures.update(answered_shares(outcomes), model=kb.manifest["model"])
-            show(f"demo FAQ ({language}), first question per entry + its answer ({len(ids)} entries), customer sets "
-                 f"{' + '.join(names)} ({len(queries)} queries)", figures)
+            show(
+                f"demo FAQ ({language}), first question per entry + its answer ({len(ids)} entries), customer sets "
+                f"{' + '.join(names)} ({len(queries)} queries)",
+                figures,
+            )
 
 
 if __name__ == "__main__":

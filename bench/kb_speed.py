@@ -16,6 +16,7 @@ Usage: nice -n 19 .venv/bin/python bench/kb_speed.py [--sizes 10000 100000] [--q
 (KB_ENCODER=onnx-int8 or torch in the environment measures queries with that encoder, KB_MODEL=DIR another model.)
 Each size runs in its own process so that the memory figure is its own.
 """
+
 import argparse
 import json
 import os
@@ -82,8 +83,7 @@ def run_size(size: int, n_queries: int, ann: bool) -> dict:
     from common import encoder
 
     texts, parts = questions(size)
-    entries = [{"id": f"e{i}", "questions": texts[i:i + 10], "answer": texts[i]}
-               for i in range(0, len(texts), 10)]
+    entries = [{"id": f"e{i}", "questions": texts[i : i + 10], "answer": texts[i]} for i in range(0, len(texts), 10)]
     queries = [t for t, _ in clinc150()["val"]][::7][:n_queries]
     with tempfile.TemporaryDirectory() as tmp:
         faq = Path(tmp) / "faq.yml"
@@ -94,22 +94,30 @@ def run_size(size: int, n_queries: int, ann: bool) -> dict:
         sample = texts[-1000:]
         started = time.perf_counter()
         for start in range(0, len(sample), 256):
-            encode(sample[start:start + 256])
+            encode(sample[start : start + 256])
         throughput = len(sample) / (time.perf_counter() - started)
         base_vectors = BaseVectors(parts, encode.model_name, model)
         base_vectors.cache.warm([t for pair in parts.values() for t in pair] + [t for t in texts if t not in parts])
         settings = Settings(faq_path=faq, index_dir=Path(tmp) / "index", check_sources=False)
         started = time.perf_counter()
-        manifest = build_index(load_entries(faq), settings.index_dir, encode=base_vectors, progress=True,
-                               options={"ann_min_rows": 1 if ann else 10**12})
+        manifest = build_index(
+            load_entries(faq),
+            settings.index_dir,
+            encode=base_vectors,
+            progress=True,
+            options={"ann_min_rows": 1 if ann else 10**12},
+        )
         build_s = time.perf_counter() - started
         kb = load_knowledge_base(settings, encode=encode)
         warm_up = [t for t, _ in clinc150()["val"]][1::7][:20]  # not among the timed queries
         for q in warm_up:
             kb.search(q)
         figures = {
-            "questions": size, "entries": len(entries), "rows": manifest["rows"],
-            "components": manifest["components"], "query_encoder": getattr(encode, "runtime", "custom"),
+            "questions": size,
+            "entries": len(entries),
+            "rows": manifest["rows"],
+            "components": manifest["components"],
+            "query_encoder": getattr(encode, "runtime", "custom"),
             "build_s_without_encoding": round(build_s, 1),
             "encode_texts_per_s": round(throughput, 1),
             "build_s_estimated": round(build_s + manifest["rows"] / throughput, 1),
@@ -127,7 +135,9 @@ def run_size(size: int, n_queries: int, ann: bool) -> dict:
             _, truth = exact.search(qv, 10)
             _, approx = state.index.search(qv, 10)
             figures["ann"] = manifest["ann"]
-            figures["ann_recall_at_10"] = round(float(np.mean([len(set(a) & set(t)) / 10 for a, t in zip(approx, truth)])), 4)
+            figures["ann_recall_at_10"] = round(
+                float(np.mean([len(set(a) & set(t)) / 10 for a, t in zip(approx, truth)])), 4
+            )
             figures["ann_recall_at_1"] = round(float(np.mean(approx[:, 0] == truth[:, 0])), 4)
         latency_priority()
         figures["load_before_queries"] = os.getloadavg()[0]
@@ -171,7 +181,10 @@ def main() -> None:
         ann = args.ann or size >= 50_000
         command = [sys.executable, __file__, "--child", "--sizes", str(size), "--queries", str(args.queries)]
         done = subprocess.run(command + (["--ann"] if ann else []), stdout=subprocess.PIPE, text=True, check=True)
-        show(f"{size} questions (query = search incl. encoding, model loaded)", json.loads(done.stdout.strip().splitlines()[-1]))
+        show(
+            f"{size} questions (query = search incl. encoding, model loaded)",
+            json.loads(done.stdout.strip().splitlines()[-1]),
+        )
 
 
 if __name__ == "__main__":

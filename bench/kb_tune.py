@@ -10,6 +10,7 @@ A fine-tuned encoder takes minutes to tens of minutes to train; `--fine-tune --s
 `--only NAME --model DIR` searches the grid with it again without training (it was tuned on that split's FAQ);
 `--fine-tune --model DIR` tunes that model instead of the packaged one.
 """
+
 import argparse
 import itertools
 import json
@@ -17,8 +18,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import (CachedEncoder, banking77, clinc150, evaluate, fine_tune_options, rerun, sample_per_label,
-                    split_per_label, write_faq)
+from common import (
+    CachedEncoder,
+    banking77,
+    clinc150,
+    evaluate,
+    fine_tune_options,
+    rerun,
+    sample_per_label,
+    split_per_label,
+    write_faq,
+)
 
 from knowledge_base import scoring
 from knowledge_base.build.evaluate import metrics
@@ -44,16 +54,29 @@ def splits():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["b77", "b77-10", "clinc"], nargs="*")
-    parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2",
-                        help="search these Scorer arguments instead of the default grid")
+    parser.add_argument(
+        "--grid",
+        nargs="*",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="search these Scorer arguments instead of the default grid",
+    )
     parser.add_argument("--fine-tune", action="store_true")
     parser.add_argument("--epochs", type=float, default=None)
-    parser.add_argument("--save-model", type=Path, metavar="DIR",
-                        help="with --fine-tune: keep each split's tuned encoder in DIR/<split>")
-    parser.add_argument("--model", type=Path, metavar="DIR",
-                        help="encode with this model directory (e.g. saved by --save-model for the split named by --only) "
-                             "instead of the packaged one; the grid's midpoint then defaults to the fine-tuned one. "
-                             "With --fine-tune: the base model to tune (e.g. var/models/all-mpnet-base-v2)")
+    parser.add_argument(
+        "--save-model",
+        type=Path,
+        metavar="DIR",
+        help="with --fine-tune: keep each split's tuned encoder in DIR/<split>",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        metavar="DIR",
+        help="encode with this model directory (e.g. saved by --save-model for the split named by --only) "
+        "instead of the packaged one; the grid's midpoint then defaults to the fine-tuned one. "
+        "With --fine-tune: the base model to tune (e.g. var/models/all-mpnet-base-v2)",
+    )
     args = parser.parse_args()
     tuned_model = args.model and not args.fine_tune  # a model tuned before, on the split named by --only
     if tuned_model and (not args.only or len(args.only) != 1):
@@ -81,24 +104,45 @@ def main() -> None:
                 shutil.rmtree(target, ignore_errors=True)
                 shutil.copytree(Path(tmp) / "index" / TUNED_MODEL_DIR, target)
                 print(f"tuned encoder kept in {target} (use it with --only {name} --model {target})", flush=True)
-            print(f"== {name}: {len(faq_pairs)} FAQ questions, {len(dev)} dev queries, build {build_s:.0f} s", flush=True)
+            print(
+                f"== {name}: {len(faq_pairs)} FAQ questions, {len(dev)} dev queries, build {build_s:.0f} s", flush=True
+            )
             rows = []
             for values in itertools.product(*grid.values()):
                 setting = dict(zip(grid, values))
                 figures, _ = rerun(kb, dev, **{**defaults, **setting})
                 rows.append((setting, figures))
-                print(json.dumps({**setting, "top1": figures["top1_accuracy"],
-                                  "in_scope": figures["in_scope_accuracy"], "oos_recall": figures["oos_recall"]}),
-                      flush=True)
+                print(
+                    json.dumps(
+                        {
+                            **setting,
+                            "top1": figures["top1_accuracy"],
+                            "in_scope": figures["in_scope_accuracy"],
+                            "oos_recall": figures["oos_recall"],
+                        }
+                    ),
+                    flush=True,
+                )
             if tuned_model:  # the index does not know its encoder was tuned: score as a tuned index would
                 _, outcomes = rerun(kb, dev, **defaults)
             for clarify in (0.1, 0.15, 0.2, 0.25, 0.3):  # outcomes of the build's own (default) scorer
                 figures = metrics(outcomes, DEFAULT_ANSWER_THRESHOLD, clarify)
-                print(json.dumps({"default scorer, clarify_threshold": clarify, "in_scope": figures["in_scope_accuracy"],
-                                  "oos_recall": figures["oos_recall"]}), flush=True)
+                print(
+                    json.dumps(
+                        {
+                            "default scorer, clarify_threshold": clarify,
+                            "in_scope": figures["in_scope_accuracy"],
+                            "oos_recall": figures["oos_recall"],
+                        }
+                    ),
+                    flush=True,
+                )
             best = max(rows, key=lambda r: (r[1]["in_scope_accuracy"], r[1]["top1_accuracy"]))
             current = {"similarity_weight": scoring.SIMILARITY_WEIGHT, "lexical_weight": scoring.LEXICAL_WEIGHT}
-            print(f"best on {name}: {json.dumps(best[0])} -> {json.dumps(best[1])}; current constants {current}", flush=True)
+            print(
+                f"best on {name}: {json.dumps(best[0])} -> {json.dumps(best[1])}; current constants {current}",
+                flush=True,
+            )
     encode.save()
 
 

@@ -11,6 +11,7 @@ Rasa runs in a subprocess under `nice` with a time limit; `--epochs` lowers DIET
 machine, and the output then says so (`epochs` next to Rasa's figures).
 Usage: .venv/bin/python bench/kb_vs_rasa.py [--rasa .venv-rasa/bin/rasa] [--epochs 100] [--timeout 1500]
 """
+
 import argparse
 import json
 import os
@@ -52,31 +53,85 @@ def nlu_yaml(pairs) -> str:
     intents = {}
     for text, label in pairs:
         intents.setdefault(label, []).append(text)
-    return yaml.safe_dump({"version": "3.1", "nlu": [
-        {"intent": label, "examples": "".join(f"- {t}\n" for t in texts)} for label, texts in intents.items()]},
-        allow_unicode=True, width=10000, sort_keys=False)
+    return yaml.safe_dump(
+        {
+            "version": "3.1",
+            "nlu": [
+                {"intent": label, "examples": "".join(f"- {t}\n" for t in texts)} for label, texts in intents.items()
+            ],
+        },
+        allow_unicode=True,
+        width=10000,
+        sort_keys=False,
+    )
 
 
 def rasa_env() -> dict:
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+    return dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        TF_NUM_INTRAOP_THREADS="1",
+        TF_NUM_INTEROP_THREADS="1",
+    )
 
 
 def rasa_train(rasa: str, folder: Path, pairs, name: str, epochs: int, timeout: float) -> float:
     (folder / "config.yml").write_text(RASA_DEFAULT_CONFIG.replace("{epochs}", str(epochs)), encoding="utf-8")
     (folder / "nlu.yml").write_text(nlu_yaml(pairs), encoding="utf-8")
     started = time.perf_counter()
-    subprocess.run(["nice", "-n", "19", rasa, "train", "nlu", "--nlu", "nlu.yml", "--config", "config.yml",
-                    "--out", "models", "--fixed-model-name", name], cwd=folder, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=rasa_env(), timeout=timeout)
+    subprocess.run(
+        [
+            "nice",
+            "-n",
+            "19",
+            rasa,
+            "train",
+            "nlu",
+            "--nlu",
+            "nlu.yml",
+            "--config",
+            "config.yml",
+            "--out",
+            "models",
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=folder,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=rasa_env(),
+        timeout=timeout,
+    )
     return time.perf_counter() - started
 
 
 def rasa_accuracy(rasa: str, folder: Path, test, name: str, timeout: float) -> float:
     (folder / "test.yml").write_text(nlu_yaml(test), encoding="utf-8")
-    subprocess.run(["nice", "-n", "19", rasa, "test", "nlu", "--nlu", "test.yml", "--model", f"models/{name}.tar.gz",
-                    "--out", "results"], cwd=folder, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env=rasa_env(), timeout=timeout)
+    subprocess.run(
+        [
+            "nice",
+            "-n",
+            "19",
+            rasa,
+            "test",
+            "nlu",
+            "--nlu",
+            "test.yml",
+            "--model",
+            f"models/{name}.tar.gz",
+            "--out",
+            "results",
+        ],
+        cwd=folder,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=rasa_env(),
+        timeout=timeout,
+    )
     report = json.loads((folder / "results" / "intent_report.json").read_text())
     return report["accuracy"]
 
@@ -98,8 +153,9 @@ def main() -> None:
     encode(["warm up"])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        figures, _, kb, build_s = evaluate(write_faq(pairs, folder / "faq.yml"), test, encode, keep_dir=folder,
-                                           progress=not args.no_progress)
+        figures, _, kb, build_s = evaluate(
+            write_faq(pairs, folder / "faq.yml"), test, encode, keep_dir=folder, progress=not args.no_progress
+        )
         # time to add one entry: start from the 76-entry index, then upsert the 77th live
         from knowledge_base import Settings, build_index, load_entries, load_knowledge_base
 
@@ -111,9 +167,13 @@ def main() -> None:
         started = time.perf_counter()
         kb76.upsert(Entry(new_label, "en", new_questions, new_label.replace("_", " ").capitalize()))
         add_s = time.perf_counter() - started
-        ours = {"top1_accuracy": figures["top1_accuracy"], "encoder": getattr(encode, "runtime", "custom"),
-                "build_s": round(build_s, 1),
-                "add_one_entry_s": round(add_s, 2), "p95_ms": figures["p95_ms"]}
+        ours = {
+            "top1_accuracy": figures["top1_accuracy"],
+            "encoder": getattr(encode, "runtime", "custom"),
+            "build_s": round(build_s, 1),
+            "add_one_entry_s": round(add_s, 2),
+            "p95_ms": figures["p95_ms"],
+        }
         show("knowledge base (Banking77, 10 per entry, held-out test)", ours)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -121,16 +181,30 @@ def main() -> None:
             train_s = rasa_train(args.rasa, folder, pairs, "full", args.epochs, args.timeout)
             accuracy = rasa_accuracy(args.rasa, folder, test, "full", args.timeout)
         except subprocess.TimeoutExpired as exc:
-            show("Rasa 3.6 DIET: did not finish", {"step": " ".join(map(str, exc.cmd[3:5])), "timeout_s": args.timeout,
-                                                  "epochs": args.epochs, "load": os.getloadavg()[0]})
+            show(
+                "Rasa 3.6 DIET: did not finish",
+                {
+                    "step": " ".join(map(str, exc.cmd[3:5])),
+                    "timeout_s": args.timeout,
+                    "epochs": args.epochs,
+                    "load": os.getloadavg()[0],
+                },
+            )
             return
         # Adding an entry means a new intent, which Rasa can not fine-tune in (`--finetune` needs the same
         # labels): it is a full training on the 77 intents, i.e. train_s again.
         add_s = train_s
         note = "default pipeline" if args.epochs == 100 else f"default pipeline but {args.epochs} DIET epochs (not 100)"
-        show(f"Rasa 3.6 DIET, {note}, one intent per entry",
-             {"top1_accuracy": round(accuracy, 4), "train_s": round(train_s, 1), "add_one_entry_s": round(add_s, 1),
-              "epochs": args.epochs, "load": os.getloadavg()[0]})
+        show(
+            f"Rasa 3.6 DIET, {note}, one intent per entry",
+            {
+                "top1_accuracy": round(accuracy, 4),
+                "train_s": round(train_s, 1),
+                "add_one_entry_s": round(add_s, 1),
+                "epochs": args.epochs,
+                "load": os.getloadavg()[0],
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ Findings (bench/README.md): the folds point the right way on the default build w
 entry, move with the fold split at 10 per entry, and cost five classifiers: not used by `build`.
 Usage: .venv/bin/python bench/kb_weight_cv.py [--only b77|b77-10|clinc ...] [--model DIR] [--folds 5]
 """
+
 import argparse
 import json
 from pathlib import Path
@@ -72,8 +73,14 @@ def main() -> None:
         right = dict.fromkeys(WEIGHTS, 0)
         for k in range(args.folds):
             train, held = fold != k, fold == k
-            got = rankings(vectors[train], labels[train], [t for t, m in zip(texts, train) if m],
-                           vectors[held], [t for t, m in zip(texts, held) if m], len(names))
+            got = rankings(
+                vectors[train],
+                labels[train],
+                [t for t, m in zip(texts, train) if m],
+                vectors[held],
+                [t for t, m in zip(texts, held) if m],
+                len(names),
+            )
             for w in WEIGHTS:
                 right[w] += int((got[w] == labels[held]).sum())
         fold_figures = {w: percent(right[w], len(texts)) for w in WEIGHTS}
@@ -81,9 +88,17 @@ def main() -> None:
         fold_pick = max(WEIGHTS, key=fold_figures.get)
         print(f"== {name}: {len(texts)} FAQ questions, {len(dev)} dev queries, model {encode.model_name}", flush=True)
         print(json.dumps({"dev_top1": dev_figures, "folds_top1": fold_figures}), flush=True)
-        print(json.dumps({"dev_picks": dev_pick, "folds_pick": fold_pick,
-                          "dev_top1_at_folds_pick": dev_figures[fold_pick], "dev_top1_best": dev_figures[dev_pick]}),
-              flush=True)
+        print(
+            json.dumps(
+                {
+                    "dev_picks": dev_pick,
+                    "folds_pick": fold_pick,
+                    "dev_top1_at_folds_pick": dev_figures[fold_pick],
+                    "dev_top1_best": dev_figures[dev_pick],
+                }
+            ),
+            flush=True,
+        )
     encode.save()
 
 

@@ -14,6 +14,7 @@ Checks, after the run, for every conversation (tracker fetched from the servers'
     (answered exactly once: nothing missing, nothing twice, nothing from another conversation).
 Figures: messages per second, latency p50 / p95 / p99 / max per message, failures.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -78,8 +79,11 @@ def talk(conversation: Conversation, servers: Sequence[str], timeout: float = 12
         server = index % len(servers)
         started = time.perf_counter()
         try:
-            response = session.post(f"{servers[server]}/webhooks/rest/webhook",
-                                     json={"sender": conversation.sender, "message": text}, timeout=timeout)
+            response = session.post(
+                f"{servers[server]}/webhooks/rest/webhook",
+                json={"sender": conversation.sender, "message": text},
+                timeout=timeout,
+            )
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 conversation.errors.append(f"message {index}: HTTP {response.status_code} {response.text[:200]}")
@@ -136,8 +140,15 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[index]
 
 
-def run_load(servers: Sequence[str], conversations: int, messages: int, concurrency: int, token: Optional[str],
-             seed: int = 7, progress: bool = True) -> dict:
+def run_load(
+    servers: Sequence[str],
+    conversations: int,
+    messages: int,
+    concurrency: int,
+    token: Optional[str],
+    seed: int = 7,
+    progress: bool = True,
+) -> dict:
     rng = random.Random(seed)
     pool = message_pool()
     run_id = uuid.uuid4().hex[:8]
@@ -168,10 +179,16 @@ def run_load(servers: Sequence[str], conversations: int, messages: int, concurre
     latencies = [x for c in finished for x in c.latencies]
     per_server = [sum(c.servers.count(i) for c in finished) for i in range(len(servers))]
     return {
-        "conversations": conversations, "messages_per_conversation": messages, "concurrency": concurrency,
-        "messages": len(latencies), "seconds": round(wall, 2), "messages_per_second": round(len(latencies) / wall, 2),
-        "latency_ms": {name: round(1000 * percentile(latencies, share), 1)
-                       for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))},
+        "conversations": conversations,
+        "messages_per_conversation": messages,
+        "concurrency": concurrency,
+        "messages": len(latencies),
+        "seconds": round(wall, 2),
+        "messages_per_second": round(len(latencies) / wall, 2),
+        "latency_ms": {
+            name: round(1000 * percentile(latencies, share), 1)
+            for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99), ("max", 1.0))
+        },
         "mean_ms": round(1000 * statistics.fmean(latencies), 1) if latencies else None,
         "per_server": per_server,
         "conversations_with_problems": len(problems),
@@ -181,21 +198,27 @@ def run_load(servers: Sequence[str], conversations: int, messages: int, concurre
 
 def print_report(figures: dict) -> None:
     lat = figures["latency_ms"]
-    print(f"\n{figures['conversations']} conversations x {figures['messages_per_conversation']} messages, "
-          f"{figures['concurrency']} at a time, alternating over {len(figures['per_server'])} Rasa servers "
-          f"(messages per server: {figures['per_server']})")
+    print(
+        f"\n{figures['conversations']} conversations x {figures['messages_per_conversation']} messages, "
+        f"{figures['concurrency']} at a time, alternating over {len(figures['per_server'])} Rasa servers "
+        f"(messages per server: {figures['per_server']})"
+    )
     print(f"  {figures['messages']} messages in {figures['seconds']} s = {figures['messages_per_second']} messages/s")
     print(f"  latency per message: p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, max {lat['max']} ms")
     bad = figures["conversations_with_problems"]
-    print(f"  conversations complete and in order, every message answered exactly once: "
-          f"{figures['conversations'] - bad}/{figures['conversations']}")
+    print(
+        f"  conversations complete and in order, every message answered exactly once: "
+        f"{figures['conversations'] - bad}/{figures['conversations']}"
+    )
     for sender, problems in figures["problems"].items():
         print(f"    {sender}: {problems[:3]}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog="Starts `scripts.prod.ProdStack` on free ports unless --rasa is given.")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Starts `scripts.prod.ProdStack` on free ports unless --rasa is given.",
+    )
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=40)
@@ -220,16 +243,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from scripts.stack import build_kb
 
         build_kb({**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})  # var/kb_index, if the FAQ changed
-        stack = ProdStack(proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
-                          handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,
-                          env=dict(secrets), log_dir=base / "logs")
+        stack = ProdStack(
+            proxy_port=free_port(),
+            rasa_ports=[free_port(), free_port()],
+            actions_port=free_port(),
+            handoff_port=free_port(),
+            pg_port=free_port(),
+            redis_port=free_port(),
+            var_dir=base,
+            env=dict(secrets),
+            log_dir=base / "logs",
+        )
         print(f"starting the production shape in {base} (PostgreSQL, Redis, 2 Rasa servers, gunicorn) ...", flush=True)
         t0 = time.perf_counter()
         with stack.start(model):
             print(f"up in {time.perf_counter() - t0:.0f} s; sending ...", flush=True)
             servers = [stack.rasa_url(i) for i in range(len(stack.rasa_ports))]
-            figures = run_load(servers, args.conversations, args.messages, args.concurrency,
-                               secrets["RASA_TOKEN"], args.seed)
+            figures = run_load(
+                servers, args.conversations, args.messages, args.concurrency, secrets["RASA_TOKEN"], args.seed
+            )
         if figures["conversations_with_problems"] == 0:
             shutil.rmtree(base, ignore_errors=True)
         else:

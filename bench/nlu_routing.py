@@ -24,6 +24,7 @@ Loads the trained model once and parses every message in-process through the ful
 
 Exit status 1 with --check when a target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -163,8 +164,10 @@ def report_kb_share(
     misses = [(p[1], p[0], label, text) for text, label, p in scored if p[0] not in KB_INTENTS]
     share = reached / len(scored) if scored else 0.0
     status = "OK " if share >= TARGET_KB else "MISS"
-    print(f"[{status}] {name}: {reached}/{len(scored)} reach the knowledge base = {pct(reached, len(scored))}"
-          f"  (target >= {TARGET_KB:.0%})")
+    print(
+        f"[{status}] {name}: {reached}/{len(scored)} reach the knowledge base = {pct(reached, len(scored))}"
+        f"  (target >= {TARGET_KB:.0%})"
+    )
     raw_reached = sum(p[0] in KB_INTENTS for p in predictions)
     if exclude:
         print(f"       all {len(items)} incl. the small-talk/control intents: {pct(raw_reached, len(items))}")
@@ -185,10 +188,18 @@ def report_kb_share(
             ok = sum(p in exclude[label] for p in preds)
             own[label] = ok / len(preds)
             top = Counter(preds).most_common(3)
-            print(f"         {label:<20} -> {'/'.join(exclude[label][:1]):<16} {ok:>3}/{len(preds)}"
-                  f"   ({', '.join(f'{i} {n}' for i, n in top)})")
-    return {"n": len(scored), "reached": reached, "share": share, "share_all": raw_reached / len(items),
-            "swallowed_by": dict(by_intent), "clinc_own_intents": own}
+            print(
+                f"         {label:<20} -> {'/'.join(exclude[label][:1]):<16} {ok:>3}/{len(preds)}"
+                f"   ({', '.join(f'{i} {n}' for i, n in top)})"
+            )
+    return {
+        "n": len(scored),
+        "reached": reached,
+        "share": share,
+        "share_all": raw_reached / len(items),
+        "swallowed_by": dict(by_intent),
+        "clinc_own_intents": own,
+    }
 
 
 def report_cases(
@@ -213,8 +224,7 @@ def report_cases(
         wrong = sorted(((p[1], p[0], t) for t, p in zip(phrases, preds) if p[0] not in expected), reverse=True)
         for conf, pred, text in wrong[:show]:
             print(f"         {pred:<20} {conf:.2f}  {text}")
-        results[f"{intent}_{lang}"] = {"n": len(phrases), "ok": ok, "share": share,
-                                        "in_training_data": len(overlap)}
+        results[f"{intent}_{lang}"] = {"n": len(phrases), "ok": ok, "share": share, "in_training_data": len(overlap)}
     return results
 
 
@@ -226,13 +236,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--nlu", type=Path, default=ROOT / "data" / "nlu", help="training data (overlap check)")
     parser.add_argument("--banking-sample", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--clinc-split", choices=("val", "train"), default="val",
-                        help="CLINC150 split: val (3,100, used while writing the NLU data) or train (15,100, "
-                             "never looked at for the NLU: the confirmation figure)")
+    parser.add_argument(
+        "--clinc-split",
+        choices=("val", "train"),
+        default="val",
+        help="CLINC150 split: val (3,100, used while writing the NLU data) or train (15,100, "
+        "never looked at for the NLU: the confirmation figure)",
+    )
     parser.add_argument("--show", type=int, default=15, help="offenders to list per set")
     parser.add_argument("--skip-public", action="store_true", help="only the phrase sets in --cases")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--dump", type=Path, help="write every prediction (set, label, intent, confidence, text) as TSV")
+    parser.add_argument(
+        "--dump", type=Path, help="write every prediction (set, label, intent, confidence, text) as TSV"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
 
@@ -259,11 +275,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     for (text, label), (intent, conf) in zip(items, preds):
                         handle.write(f"{name}\t{label}\t{intent}\t{conf:.3f}\t{text}\n")
         figures["banking77"] = report_kb_share(
-            f"Banking77 (sample of {len(banking)}, seed {args.seed})", banking, bank_pred, args.show)
+            f"Banking77 (sample of {len(banking)}, seed {args.seed})", banking, bank_pred, args.show
+        )
         print()
         figures["clinc150"] = report_kb_share(
-            f"CLINC150 {args.clinc_split} + oos_{args.clinc_split}, without its small-talk/control intents", clinc, clinc_pred,
-            args.show, exclude=CLINC_OWN_INTENTS)
+            f"CLINC150 {args.clinc_split} + oos_{args.clinc_split}, without its small-talk/control intents",
+            clinc,
+            clinc_pred,
+            args.show,
+            exclude=CLINC_OWN_INTENTS,
+        )
         print()
         met &= figures["banking77"]["share"] >= TARGET_KB and figures["clinc150"]["share"] >= TARGET_KB
 

@@ -13,6 +13,7 @@ All servers share this machine's cores, so more servers do not mean more CPU: th
 rows shows what the shape costs or gains (lock store, tracker store, nginx), not how it scales on
 more machines. Figures: bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,9 @@ def conversations(count: int, length: int, seed: int) -> List[Conversation]:
         conversation = Conversation(f"scale-{run}-{index:04d}")
         for turn in range(length):
             if turn % 2 == 0:
-                conversation.messages.append(Message("greeting", rng.choice(GREETINGS[language]),
-                                                      GREETING_REPLY[language]))
+                conversation.messages.append(
+                    Message("greeting", rng.choice(GREETINGS[language]), GREETING_REPLY[language])
+                )
             else:
                 question, answer = rng.choice(pool[language])
                 conversation.messages.append(Message("faq", question, answer))
@@ -90,8 +92,11 @@ def talk(base_url: str, conversation: Conversation) -> None:
     for message in conversation.messages:
         started = time.perf_counter()
         try:
-            response = requests.post(f"{base_url}/webhooks/rest/webhook", timeout=120,
-                                     json={"sender": conversation.sender, "message": message.text})
+            response = requests.post(
+                f"{base_url}/webhooks/rest/webhook",
+                timeout=120,
+                json={"sender": conversation.sender, "message": message.text},
+            )
             message.latency = time.perf_counter() - started
             if response.status_code != 200:
                 message.error = f"HTTP {response.status_code}"
@@ -113,11 +118,15 @@ def run_load(base_url: str, count: int, length: int, concurrency: int, seed: int
     wall = time.perf_counter() - started
     messages = [m for c in work for m in c.messages]
     ms = lambda values, share: round(1000 * percentile(values, share), 0)  # noqa: E731
-    figures = {"messages": len(messages), "seconds": round(wall, 1),
-               "messages_per_second": round(len(messages) / wall, 2),
-               "p50_ms": ms([m.latency for m in messages], 0.5), "p95_ms": ms([m.latency for m in messages], 0.95),
-               "wrong_or_failed": sum(not m.ok for m in messages),
-               "errors": sorted({m.error for m in messages if m.error})}
+    figures = {
+        "messages": len(messages),
+        "seconds": round(wall, 1),
+        "messages_per_second": round(len(messages) / wall, 2),
+        "p50_ms": ms([m.latency for m in messages], 0.5),
+        "p95_ms": ms([m.latency for m in messages], 0.95),
+        "wrong_or_failed": sum(not m.ok for m in messages),
+        "errors": sorted({m.error for m in messages if m.error}),
+    }
     for kind in ("greeting", "faq"):
         latencies = [m.latency for m in messages if m.kind == kind]
         figures[f"{kind}_p50_ms"], figures[f"{kind}_p95_ms"] = ms(latencies, 0.5), ms(latencies, 0.95)
@@ -125,13 +134,17 @@ def run_load(base_url: str, count: int, length: int, concurrency: int, seed: int
 
 
 def print_table(rows: List[dict], count: int, length: int, concurrency: int) -> None:
-    print(f"\n{count} conversations x {length} messages (greeting, FAQ question, ...), {concurrency} at a time, "
-          f"through nginx; {os.cpu_count()} cores shared by everything\n")
+    print(
+        f"\n{count} conversations x {length} messages (greeting, FAQ question, ...), {concurrency} at a time, "
+        f"through nginx; {os.cpu_count()} cores shared by everything\n"
+    )
     print("| Rasa servers | messages/s | p50 ms | p95 ms | greeting p95 ms | FAQ answer p95 ms | wrong or failed |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['servers']} | {row['messages_per_second']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | "
-              f"{row['greeting_p95_ms']:.0f} | {row['faq_p95_ms']:.0f} | {row['wrong_or_failed']}/{row['messages']} |")
+        print(
+            f"| {row['servers']} | {row['messages_per_second']} | {row['p50_ms']:.0f} | {row['p95_ms']:.0f} | "
+            f"{row['greeting_p95_ms']:.0f} | {row['faq_p95_ms']:.0f} | {row['wrong_or_failed']}/{row['messages']} |"
+        )
     for row in rows:
         if row["errors"]:
             print(f"\n{row['servers']} server(s), {len(row['errors'])} distinct wrong or failed messages:")
@@ -159,9 +172,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     build_kb({**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})  # var/kb_index, if the FAQ changed
     base = Path(tempfile.mkdtemp(prefix="nordnet-scaling-"))
     base.chmod(0o755)  # the postgres user and nginx's user must reach their directories
-    stack = ProdStack(proxy_port=free_port(), rasa_ports=[free_port() for _ in range(max(args.servers))],
-                      actions_port=free_port(), handoff_port=free_port(), pg_port=free_port(),
-                      redis_port=free_port(), var_dir=base, env=fresh_secrets(), log_dir=base / "logs")
+    stack = ProdStack(
+        proxy_port=free_port(),
+        rasa_ports=[free_port() for _ in range(max(args.servers))],
+        actions_port=free_port(),
+        handoff_port=free_port(),
+        pg_port=free_port(),
+        redis_port=free_port(),
+        var_dir=base,
+        env=fresh_secrets(),
+        log_dir=base / "logs",
+    )
     print(f"starting the production shape with {max(args.servers)} Rasa servers in {base} ...", flush=True)
     rows = []
     with stack.start(model):
@@ -171,8 +192,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             nginx.reload()
             run_load(stack.proxy_url, 4 * servers, 2, 4 * servers, args.seed + 1)  # warm each server up
             print(f"  {servers} Rasa server(s) ...", flush=True)
-            rows.append({"servers": servers, **run_load(stack.proxy_url, args.conversations, args.messages,
-                                                        args.concurrency, args.seed)})
+            rows.append(
+                {
+                    "servers": servers,
+                    **run_load(stack.proxy_url, args.conversations, args.messages, args.concurrency, args.seed),
+                }
+            )
             print(f"    {rows[-1]['messages_per_second']} messages/s, p95 {rows[-1]['p95_ms']:.0f} ms", flush=True)
     shutil.rmtree(base, ignore_errors=True)
     print_table(rows, args.conversations, args.messages, args.concurrency)

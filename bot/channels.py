@@ -12,6 +12,7 @@ conversation), can fan messages out over Redis when several Rasa servers share t
 credentials.yml: `bot.channels.SocketIOInput:` with the built-in channel's options
 (`user_message_evt`, `bot_message_evt`, `session_persistence`, `metadata_key`, `socketio_path`).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,13 @@ logger = logging.getLogger(__name__)
 # tracker) lets a reopened widget ask for what it missed; `message_id` (an agent's reply) lets it confirm
 # it showed it; the queue place and wait (or why nobody can take it now) feed the hint under the header.
 _METADATA_FIELDS = {
-    "utter_action": "response", "agent_name": "agent_name", "timestamp": "ts", "message_id": "message_id",
-    "position": "queue_position", "wait_minutes": "wait_minutes", "reason_not_accepting": "reason_not_accepting",
+    "utter_action": "response",
+    "agent_name": "agent_name",
+    "timestamp": "ts",
+    "message_id": "message_id",
+    "position": "queue_position",
+    "wait_minutes": "wait_minutes",
+    "reason_not_accepting": "reason_not_accepting",
 }
 MAX_CATCH_UP = 50  # bot messages replayed to a reopened widget, newest last
 MAX_RECEIPTS = 100
@@ -58,8 +64,11 @@ def missed_messages(events: Iterable[Any], since: float, limit: int = MAX_CATCH_
     Agents' replies to a closed tab are in the tracker but reached no browser (socket.io keeps nothing for an
     empty room): a reopened widget gets them from here, on whichever Rasa server it lands.
     """
-    missed = [event.message() for event in events
-              if isinstance(event, BotUttered) and event.timestamp and event.timestamp > since]
+    missed = [
+        event.message()
+        for event in events
+        if isinstance(event, BotUttered) and event.timestamp and event.timestamp > since
+    ]
     return missed[-limit:]
 
 
@@ -83,8 +92,11 @@ async def report_seen(sender_id: Text, message_ids: List[int]) -> None:
     token = os.environ.get("HANDOFF_API_TOKEN", "dev-handoff-token")
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-            async with http.post(url, json={"sender_id": sender_id, "message_ids": message_ids},
-                                 headers={"Authorization": f"Bearer {token}"}) as answer:
+            async with http.post(
+                url,
+                json={"sender_id": sender_id, "message_ids": message_ids},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as answer:
                 if answer.status >= 300:
                     logger.warning("handoff service refused read receipts: HTTP %s", answer.status)
     except (aiohttp.ClientError, asyncio.TimeoutError) as problem:
@@ -124,7 +136,8 @@ class SocketIOOutput(OutputChannel):
     ) -> None:
         replies = [
             {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
-            if not b.get("url") else {"type": "web_url", "title": b.get("title", ""), "url": b["url"]}
+            if not b.get("url")
+            else {"type": "web_url", "title": b.get("title", ""), "url": b["url"]}
             for b in buttons
         ]
         await self._emit(recipient_id, {"text": safe_text(text), "quick_replies": replies}, kwargs)
@@ -141,7 +154,9 @@ class SocketIOOutput(OutputChannel):
         await self._emit(recipient_id, {"attachment": attachment}, kwargs)
 
     async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any) -> None:
-        carousel = {"attachment": {"type": "template", "payload": {"template_type": "generic", "elements": list(elements)}}}
+        carousel = {
+            "attachment": {"type": "template", "payload": {"template_type": "generic", "elements": list(elements)}}
+        }
         await self._emit(recipient_id, carousel, kwargs)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Any, **kwargs: Any) -> None:
@@ -201,9 +216,13 @@ class SocketIOInput(InputChannel):
         self.sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], client_manager=manager)
         webhook = SocketBlueprint(self.sio, self.socketio_path, "socketio_webhook", __name__)
         webhook.route("/", methods=["GET"])(health)
-        for event, handler in (("connect", self._connect), ("catch_up", self._catch_up), ("seen", self._seen),
-                               ("session_request", self._session_request),
-                               (self.user_message_evt, self._handle_message)):
+        for event, handler in (
+            ("connect", self._connect),
+            ("catch_up", self._catch_up),
+            ("seen", self._seen),
+            ("session_request", self._session_request),
+            (self.user_message_evt, self._handle_message),
+        ):
             self.sio.on(event, handler)
         return webhook
 

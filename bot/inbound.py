@@ -5,6 +5,7 @@ neither relayed to an agent nor kept in a hand-off transcript. The REST channel 
 422 that says so (the caller can split it); Messenger (whose own limit is 2000) and the widget
 cut it, and the message's metadata records the original length (`truncated_from`).
 """
+
 from __future__ import annotations
 
 import json
@@ -94,12 +95,14 @@ def rest_message(body: bytes) -> RestMessage:
         raise RejectedMessage(422, "validation_error", "sender must be a non-empty string (the conversation id).")
     if len(sender) > MAX_SENDER_CHARS or sender != clean_text(sender)[0]:
         raise RejectedMessage(
-            422, "validation_error",
+            422,
+            "validation_error",
             f"sender must be at most {MAX_SENDER_CHARS} characters, without control characters or unpaired surrogates.",
         )
     if _OTHER_CHANNELS_SENDER.match(sender):
         raise RejectedMessage(
-            422, "validation_error",
+            422,
+            "validation_error",
             "sender names a conversation of another channel (widget ids start with 'web-', Messenger ids are "
             "digits only): use your own ids, e.g. 'crm-12345'.",
         )
@@ -109,7 +112,8 @@ def rest_message(body: bytes) -> RestMessage:
     text, original = clean_text(message)
     if original is not None:
         raise RejectedMessage(
-            422, "message_too_long",
+            422,
+            "message_too_long",
             f"message has {original} characters, at most {MAX_TEXT_CHARS}: please split it.",
         )
     if not text.strip():
@@ -126,10 +130,24 @@ def rest_message(body: bytes) -> RestMessage:
 # internal intent that only the handoff service may trigger, through Rasa's token-protected HTTP API: from a
 # customer it is plain text. tests/bot/test_inbound.py keeps this list in step with domain.yml.
 CUSTOMER_PAYLOADS = {
-    "greet": (), "goodbye": (), "thanks": (), "affirm": (), "deny": (), "bot_challenge": (), "what_can_you_do": (),
-    "ask_question": (), "request_human": (), "request_callback": (), "cancel": (), "frustration": (),
-    "switch_language": ("language",), "feedback_helpful": (), "feedback_not_helpful": (),
-    "choose_entry": ("entry_id",), "none_of_these": (), "satisfaction": ("score",),
+    "greet": (),
+    "goodbye": (),
+    "thanks": (),
+    "affirm": (),
+    "deny": (),
+    "bot_challenge": (),
+    "what_can_you_do": (),
+    "ask_question": (),
+    "request_human": (),
+    "request_callback": (),
+    "cancel": (),
+    "frustration": (),
+    "switch_language": ("language",),
+    "feedback_helpful": (),
+    "feedback_not_helpful": (),
+    "choose_entry": ("entry_id",),
+    "none_of_these": (),
+    "satisfaction": ("score",),
 }
 _PAYLOAD = re.compile(r"^/([a-z_]+)(\{.*\})?$", re.DOTALL)
 
@@ -147,7 +165,12 @@ def customer_text(text: str) -> str:
             entities = json.loads(match.group(2))
         except ValueError:
             entities = None
-        if isinstance(entities, dict) and set(entities) <= set(allowed) and all(
-                isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= 200 for v in entities.values()):
+        if (
+            isinstance(entities, dict)
+            and set(entities) <= set(allowed)
+            and all(
+                isinstance(v, (str, int)) and not isinstance(v, bool) and len(str(v)) <= 200 for v in entities.values()
+            )
+        ):
             return text
     return text.lstrip().lstrip("/").lstrip() or text.strip()

@@ -1,4 +1,5 @@
 """German or English for the Rasa side: the project's one detector (core.language) with the FAQ's neutral words."""
+
 from __future__ import annotations
 
 import functools

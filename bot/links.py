@@ -7,6 +7,7 @@ and percent-escapes decoded, and only http, https, mailto and tel survive. A mes
 target loses its Markdown syntax (brackets and angle brackets escaped): its words are shown, nothing is
 clickable that should not be.
 """
+
 from __future__ import annotations
 
 import functools
@@ -57,5 +58,6 @@ def safe_markdown(text: str | None) -> str:
 
 def _raw_html_link(text: str) -> bool:
     """Inline HTML with a script-capable attribute: not Markdown, but some renderers pass HTML through."""
-    return bool(re.search(r"<\s*(?:a|img|iframe|script|svg)\b|\bon\w+\s*=|javascript\s*:", html.unescape(text),
-                          re.IGNORECASE))
+    return bool(
+        re.search(r"<\s*(?:a|img|iframe|script|svg)\b|\bon\w+\s*=|javascript\s*:", html.unescape(text), re.IGNORECASE)
+    )

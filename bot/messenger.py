@@ -10,6 +10,7 @@ in order in the background, shows typing indicators, splits long texts, turns bu
 credentials.yml:  `bot.messenger.MessengerInput:` (no values: FB_VERIFY_TOKEN, FB_APP_SECRET,
 FB_PAGE_ACCESS_TOKEN and FB_GRAPH_URL come from the environment). Webhook: /webhooks/facebook/webhook
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -98,7 +99,9 @@ class MessengerInput(InputChannel):
                 return response.text("Messenger channel not configured", status=503)
             if len(request.body or b"") > MAX_WEBHOOK_BYTES:
                 return response.text(f"body larger than {MAX_WEBHOOK_BYTES} bytes", status=413)
-            if not signature_valid(self.settings.app_secret, request.body or b"", request.headers.get(SIGNATURE_HEADER)):
+            if not signature_valid(
+                self.settings.app_secret, request.body or b"", request.headers.get(SIGNATURE_HEADER)
+            ):
                 logger.warning("Messenger webhook POST rejected: missing or wrong %s", SIGNATURE_HEADER)
                 return response.text("invalid signature", status=403)
             try:

@@ -1,4 +1,5 @@
 """Shape bot messages for Messenger's Send API within its limits (pure functions, no Rasa, no I/O)."""
+
 from __future__ import annotations
 
 import re
@@ -100,7 +101,9 @@ def quick_replies(buttons: Sequence[Dict[str, Any]]) -> Tuple[List[Dict[str, Any
     replies = []
     for number, button in enumerate(usable, start=1):
         title = f"{number}. {button['title']}" if numbered else button["title"]
-        replies.append({"content_type": "text", "title": shorten(title, QUICK_REPLY_TITLE_LIMIT), "payload": button["payload"]})
+        replies.append(
+            {"content_type": "text", "title": shorten(title, QUICK_REPLY_TITLE_LIMIT), "payload": button["payload"]}
+        )
     full_titles = [f"{n}. {b['title']}" for n, b in enumerate(usable, start=1)] if numbered else []
     return replies, full_titles, links
 

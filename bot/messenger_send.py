@@ -1,4 +1,5 @@
 """Messenger's Send API: the page's settings, an aiohttp Graph client and Rasa's output channel."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,7 +41,11 @@ class MessengerSettings:
         )
 
     def missing(self) -> List[str]:
-        names = {"FB_VERIFY_TOKEN": self.verify_token, "FB_APP_SECRET": self.app_secret, "FB_PAGE_ACCESS_TOKEN": self.page_access_token}
+        names = {
+            "FB_VERIFY_TOKEN": self.verify_token,
+            "FB_APP_SECRET": self.app_secret,
+            "FB_PAGE_ACCESS_TOKEN": self.page_access_token,
+        }
         return [name for name, value in names.items() if not value]
 
 
@@ -118,7 +123,9 @@ class MessengerOutput(OutputChannel):
         await self._send_all(recipient_id, fmt.text_with_buttons(text, quick_replies))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self.client.send_message(recipient_id, {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}})
+        await self.client.send_message(
+            recipient_id, {"attachment": {"type": "image", "payload": {"url": image, "is_reusable": True}}}
+        )
 
     async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:  # type: ignore[override]
         if isinstance(attachment, dict) and attachment.get("type"):

@@ -1,4 +1,5 @@
 """Messenger webhooks: signature check and the customer events worth answering (no Rasa, no I/O)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,7 @@ def signature_valid(app_secret: str, body: bytes, header: Optional[str]) -> bool
     if not app_secret or not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    given = header[len("sha256="):].strip().lower()
+    given = header[len("sha256=") :].strip().lower()
     # Sanic decodes header bytes with surrogateescape: anything but ASCII hex cannot match (nor be encoded).
     if len(given) != len(expected) or not given.isascii():
         return False
@@ -57,9 +58,7 @@ def inbound_events(payload: Dict[str, Any]) -> List[Inbound]:
                     continue
                 quick_reply = _scalar(_object(message.get("quick_reply")).get("payload"))
                 text = quick_reply or _scalar(message.get("text"))
-                attachments = tuple(
-                    _attachment(a) for a in _objects(message.get("attachments"))
-                )
+                attachments = tuple(_attachment(a) for a in _objects(message.get("attachments")))
                 message_id = _scalar(message.get("mid"))
             elif isinstance(postback, dict):
                 text = _scalar(postback.get("payload")) or _scalar(postback.get("title"))

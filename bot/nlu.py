@@ -1,4 +1,5 @@
 """Custom NLU components: language detection and a guard that keeps questions out of small talk."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -17,16 +18,12 @@ from core.vocabulary import INTERNAL_INTENTS
 
 # Intents that only ever mean a short social or control move. A longer message that NLU puts
 # here is almost always a real question ("Hi, my router keeps dropping the connection").
-SMALL_TALK_INTENTS = frozenset(
-    {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "what_can_you_do"}
-)
+SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "what_can_you_do"})
 QUESTION_INTENT = "ask_question"
 FRUSTRATION_INTENT = "frustration"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class LanguageDetector(GraphComponent):
     """Adds a `language` entity (de/en) when the message clearly is German or English."""
 
@@ -66,9 +63,7 @@ class LanguageDetector(GraphComponent):
         return training_data
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class QuestionGuard(GraphComponent, IntentClassifier):
     """Sends long messages classified as small talk, and "requests" for a person or a call that name
     neither (bot/routing.py), to the knowledge base instead; and messages that ask for a person or a call in

@@ -1,4 +1,5 @@
 """HandoffPolicy: while a person has the conversation, the bot relays and stays silent."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -21,9 +22,7 @@ CUSTOMER_CONTROLS = {
 }
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False)
 class HandoffPolicy(Policy):
     """Predicts the relay action for every customer message while `handoff_active` is set."""
 
@@ -31,9 +30,7 @@ class HandoffPolicy(Policy):
     def get_default_config() -> Dict[Text, Any]:
         return {"priority": 7}
 
-    def train(
-        self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any
-    ) -> Resource:
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource
 
     def predict_action_probabilities(

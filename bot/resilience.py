@@ -13,6 +13,7 @@ Where the patches are installed: in `guard()` and nowhere else. Every channel of
 (bot/channels.py's REST and widget channels, bot/messenger.py) wraps its message handler with `guard`
 when Rasa builds its routes, before the first message; importing this module patches nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,10 +26,11 @@ from bot.throttle import SenderThrottle, configured_limit, throttled_text
 logger = logging.getLogger(__name__)
 
 MESSAGES = {
-    "de": ("Entschuldigung, bei uns gibt es gerade ein technisches Problem. Ihre Nachricht ist gespeichert – "
-           "bitte versuchen Sie es in einer Minute noch einmal."),
-    "en": ("Sorry, we have a technical problem right now. Your message is saved – "
-           "please try again in a minute."),
+    "de": (
+        "Entschuldigung, bei uns gibt es gerade ein technisches Problem. Ihre Nachricht ist gespeichert – "
+        "bitte versuchen Sie es in einer Minute noch einmal."
+    ),
+    "en": ("Sorry, we have a technical problem right now. Your message is saved – please try again in a minute."),
 }
 RESPONSE_NAME = "technical_problem"
 _installed = False
@@ -96,8 +98,16 @@ def _infrastructure_error(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     modules = {cls.__module__.split(".")[0] for cls in type(exc).__mro__}
     return bool(
-        names & {"OperationalError", "InterfaceError", "LockError", "ConnectionError", "TimeoutError",
-                 "DisconnectionError", "BusyResponseError"}
+        names
+        & {
+            "OperationalError",
+            "InterfaceError",
+            "LockError",
+            "ConnectionError",
+            "TimeoutError",
+            "DisconnectionError",
+            "BusyResponseError",
+        }
         or modules & {"redis", "psycopg2", "sqlalchemy"}
     )
 
@@ -128,8 +138,9 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]], delays: Sequence[floa
         if not allowed:
             logger.warning("throttled a message of %s (over %d per minute)", message.sender_id, throttle.limit)
             if tell:
-                await message.output_channel.send_response(message.sender_id, {
-                    "text": throttled_text(_message_language(message)), "utter_action": "throttled"})
+                await message.output_channel.send_response(
+                    message.sender_id, {"text": throttled_text(_message_language(message)), "utter_action": "throttled"}
+                )
             return None
         # Customers' "/intent" texts: only their own buttons' payloads (bot/inbound.py); the rest is text.
         message.text = customer_text(message.text) if isinstance(message.text, str) else message.text
@@ -151,13 +162,21 @@ def guard(on_new_message: Callable[[Any], Awaitable[Any]], delays: Sequence[floa
                     raise
                 except Exception as exc:  # retried or answered: decided below
                     retry = attempt < len(delays) and sent == 0 and _infrastructure_error(exc)
-                    logger.error("message of %s failed (%s: %s)%s", message.sender_id, type(exc).__name__, exc,
-                                 f"; retrying in {delays[attempt]:.1f} s" if retry else "")
+                    logger.error(
+                        "message of %s failed (%s: %s)%s",
+                        message.sender_id,
+                        type(exc).__name__,
+                        exc,
+                        f"; retrying in {delays[attempt]:.1f} s" if retry else "",
+                    )
                     if not retry:
-                        await original_send(message.sender_id, {
-                            "text": technical_problem_text(_message_language(message)),
-                            "utter_action": RESPONSE_NAME,
-                        })
+                        await original_send(
+                            message.sender_id,
+                            {
+                                "text": technical_problem_text(_message_language(message)),
+                                "utter_action": RESPONSE_NAME,
+                            },
+                        )
                         raise
                     await asyncio.sleep(delays[attempt])
         finally:

@@ -6,6 +6,7 @@ handoff, and "please call me Tom" to the callback form. A customer who asks a qu
 the answer first (and the offer of a person when there is none), so the guard in bot/nlu.py keeps
 `request_human` / `request_callback` only when the message names a person or a call.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,8 @@ _PERSON = re.compile(
 _SOMEONE = re.compile(r"\b(someone|somebody|anyone|anybody|jemand(?:em|en)?|jmd)\b", re.IGNORECASE)
 _TALK = re.compile(
     r"\b(talk|speak|chat|write|transfer|put me through|connect|sprechen|reden|chatten|schreiben|übernehmen|"
-    r"uebernehmen|verbinden|weiterleiten)\b", re.IGNORECASE
+    r"uebernehmen|verbinden|weiterleiten)\b",
+    re.IGNORECASE,
 )
 # A call in so many words ("callback", "by phone", "Rückruf", "telefonisch") ...
 _CALL_NOUN = re.compile(
@@ -128,19 +130,28 @@ _NOT_A_REQUEST = re.compile(
     r"\b(cost|costs|price|kostet|kosten|preis|gebühr|how much|wie viel|are you|you are|be a|am i|bist du|"
     r"sind sie ein|jobs?|job openings?|careers?|vacanc\w*|hiring|stellenangebot\w*|offene stellen|ausbildung\w*|praktik\w*|"
     r"bewerb\w*)\b|"
-    r"^\s*(?:why|warum|wieso|weshalb)\b", re.IGNORECASE)
-_CANCELS = re.compile(r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*)\b",
-                      re.IGNORECASE)
+    r"^\s*(?:why|warum|wieso|weshalb)\b",
+    re.IGNORECASE,
+)
+_CANCELS = re.compile(
+    r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*)\b", re.IGNORECASE
+)
 _NOT_A_BOT = re.compile(
     r"\b((?:don't|dont|do not|no|not) (?:want )?(?:to )?(?:talk|speak|chat)? ?(?:to |with )?(?:a |the |this |your )?(?:chat)?bot|"
-    r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot)\b", re.IGNORECASE)
+    r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot)\b",
+    re.IGNORECASE,
+)
 # A first sentence that asks who, or whether the bot is a person: "Who can I talk to? I need an actual person.",
 # "Are you a robot? Can I chat with an actual agent?" The rest of the message says what the customer wants.
 _WHO_ASKS = re.compile(r"^\s*(?:who|wer|wem|wen|are you|bist du|sind sie)\b[^.?!]*[.?!]\s*", re.IGNORECASE)
-_IS_IT_A_BOT = re.compile(r"^\s*(?:are you|bist du|sind sie)\b[^.?!]*\b(?:bot|robot|machine|person|human|mensch|"
-                          r"maschine|ki|ai|echt)\b", re.IGNORECASE)
-_GET_ONE = re.compile(r"\b(get me|give me|gimme|i want|i need|ich will|ich möchte|ich brauche|gib mir|hol mir)\b",
-                      re.IGNORECASE)  # "... if not, get me one"
+_IS_IT_A_BOT = re.compile(
+    r"^\s*(?:are you|bist du|sind sie)\b[^.?!]*\b(?:bot|robot|machine|person|human|mensch|"
+    r"maschine|ki|ai|echt)\b",
+    re.IGNORECASE,
+)
+_GET_ONE = re.compile(
+    r"\b(get me|give me|gimme|i want|i need|ich will|ich möchte|ich brauche|gib mir|hol mir)\b", re.IGNORECASE
+)  # "... if not, get me one"
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
 # Being called back, with the customer as the one called: "ruf mich zurück", "call me back", "Rückruf bitte".
 _CALL_ME = re.compile(
@@ -152,7 +163,8 @@ _CALL_ME = re.compile(
     r"zurückruft|zurueckruft|kontaktieren|kontaktiert|anschreiben|anschreibt)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
     r"telefonisch (?:\w+ ){0,2}(?:melden|meldet|kontaktier\w*)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
     r"kontaktier\w* (?:sie |du )?mich|(?:schreib\w*|schicken sie) (?:sie )?mir (?:lieber )?(?:eine )?e-?mail)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def asks_for_person(text: str) -> bool:

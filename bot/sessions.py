@@ -10,6 +10,7 @@ be turned back into a session.
 The secret is WIDGET_SESSION_SECRET, else SECRET_KEY (several Rasa servers must share it); without either
 every process draws its own, so sessions survive reloads but not a restart (logged once).
 """
+
 from __future__ import annotations
 
 import functools

@@ -9,6 +9,7 @@ and nginx's per-address limit (scripts/nginx.py) stands in front of all of them.
 Why not the `limits` library (Flask-Limiter's engine): it needs `packaging>=21`, Rasa 3.6 pins
 `packaging<21`, so it cannot live in the Rasa environment.
 """
+
 from __future__ import annotations
 
 import time

@@ -5,6 +5,7 @@ widget renders CommonMark, where one line break is a space and a line after a li
 item, so "Schritt 3 …\nIst ein Artikel …" would read as one paragraph. Here each line becomes its own
 paragraph, consecutive list items stay one list, and the message stays one bubble.
 """
+
 from __future__ import annotations
 
 import re

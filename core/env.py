@@ -5,6 +5,7 @@ An empty value counts as unset. A bad value becomes one line in ``Env.problems``
 and the default is used meanwhile, so a caller can report every mistake at once (the handoff service
 and the knowledge base raise; a channel may log and go on).
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,9 @@ class Env:
             return self._problem(f"{name}={value} must be at least {minimum}", default)
         return value
 
-    def number(self, name: str, default: float, minimum: Optional[float] = None,
-               maximum: Optional[float] = None) -> float:
+    def number(
+        self, name: str, default: float, minimum: Optional[float] = None, maximum: Optional[float] = None
+    ) -> float:
         raw = self.raw(name)
         if not raw:
             return default

@@ -5,6 +5,7 @@ index and numpy; the knowledge base reads the same files strictly (knowledge_bas
 line numbers) and learns the same words from its entries. Unreadable files and malformed entries are
 skipped here: the knowledge base is the one that refuses them.
 """
+
 from __future__ import annotations
 
 import csv

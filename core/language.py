@@ -7,6 +7,7 @@ messages, and words the caller calls neutral (product and brand names: the FAQ's
 languages) are dropped before lingua looks. When the evidence is weak the answer is ``None``: callers keep the
 conversation's language or their default instead of switching on a guess.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,11 +20,15 @@ MIN_CONFIDENCE = 0.6  # lingua's relative confidence below which a text does not
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # One- and two-word chat messages lingua cannot know ("Hallo" reads as English to it).
 _CHAT_WORDS = {
-    "de": frozenset("""hallo moin servus tschüss tschüs ciao danke dankeschön vielen dank ja jo jep nein nö
+    "de": frozenset(
+        """hallo moin servus tschüss tschüs ciao danke dankeschön vielen dank ja jo jep nein nö
         bitte genau stimmt okay passt gut super prima toll mensch mitarbeiter mitarbeiterin rückruf abbrechen
-        hilfe weiter zurück guten tag morgen abend hey""".split()),
-    "en": frozenset("""hello hi hey bye goodbye thanks thank you cheers yes yeah yep no nope please sure right
-        okay fine great good agent human person callback cancel help stop back morning evening""".split()),
+        hilfe weiter zurück guten tag morgen abend hey""".split()
+    ),
+    "en": frozenset(
+        """hello hi hey bye goodbye thanks thank you cheers yes yeah yep no nope please sure right
+        okay fine great good agent human person callback cancel help stop back morning evening""".split()
+    ),
 }
 _AMBIGUOUS = frozenset({"hey", "okay", "ok", "stop", "morgen", "bitte"}) & (_CHAT_WORDS["de"] & _CHAT_WORDS["en"])
 
@@ -70,7 +75,7 @@ def neutral_words(texts_by_language: dict[str, Iterable[str]]) -> set[str]:
     shared: set[str] = set()
     bags = list(seen.values())
     for i, bag in enumerate(bags):
-        for other in bags[i + 1:]:
+        for other in bags[i + 1 :]:
             shared |= bag & other
     # Short words ("in", "am", "an") are function words of both languages: they still tell them apart.
     return {word for word in shared if len(word) >= 4}

@@ -3,6 +3,7 @@
 Imported by the Rasa side (Python 3.10), the action server and the handoff service (3.11); it imports
 nothing, so any of them can load it. The names follow the glossary in docs/architecture.md.
 """
+
 from __future__ import annotations
 
 # The languages the bot, the knowledge base and the console serve, and the one to fall back to.
@@ -16,11 +17,11 @@ MAX_TEXT_CHARS = 4000
 # Internal intents: only the handoff service triggers them, through Rasa's token-protected HTTP API
 # (handoff/outbox.py). A customer who types one sends text (bot/inbound.py); the handoff policy lets the
 # rules handle them while a person has the conversation (bot/policies.py).
-AGENT_MESSAGE = "agent_message"      # an agent's reply: entities agent_text, agent_name, message_id
-AGENT_JOINED = "agent_joined"        # an agent claimed the escalation (or it was transferred to them)
-HANDOFF_ENDED = "handoff_ended"      # resolved or handed back; entity handoff_outcome
+AGENT_MESSAGE = "agent_message"  # an agent's reply: entities agent_text, agent_name, message_id
+AGENT_JOINED = "agent_joined"  # an agent claimed the escalation (or it was transferred to them)
+HANDOFF_ENDED = "handoff_ended"  # resolved or handed back; entity handoff_outcome
 CALLBACK_UPDATE = "callback_update"  # a callback was done, not answered or cancelled by an agent
-QUEUE_UPDATE = "queue_update"        # the customer's place in the queue changed
+QUEUE_UPDATE = "queue_update"  # the customer's place in the queue changed
 INTERNAL_INTENTS = frozenset({AGENT_MESSAGE, AGENT_JOINED, HANDOFF_ENDED, CALLBACK_UPDATE, QUEUE_UPDATE})
 
 # handoff_outcome of HANDOFF_ENDED: "resolved", "returned", or this one when nobody had talked with the

@@ -1,4 +1,5 @@
 """Entry point for ``python -m handoff``."""
+
 import sys
 
 from handoff.cli import main

@@ -1,4 +1,5 @@
 """The Flask application factory: bot API, agent console and demo page on one port."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,12 @@ from knowledge_base.provider import KnowledgeBaseProvider
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, suggestions=None, transport_factory=None,
-               knowledge_base: KnowledgeBaseProvider | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    suggestions=None,
+    transport_factory=None,
+    knowledge_base: KnowledgeBaseProvider | None = None,
+) -> Flask:
     """Build the service; nothing touches the database until a request or command does.
 
     ``knowledge_base``: the process's one knowledge base (default: the configured index, loaded on first

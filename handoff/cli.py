@@ -1,4 +1,5 @@
 """Command line: ``python -m handoff migrate | serve | create-agent | unlock-agent | privacy | make-migration``."""
+
 from __future__ import annotations
 
 import argparse
@@ -120,7 +121,9 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     if not password:
         password = getpass.getpass(f"Password for {args.email}: ")
     languages = tuple(lang.strip() for lang in args.languages.split(",") if lang.strip())
-    form = AgentForm(email=args.email, display_name=args.name, role=args.role, languages=languages, capacity=args.capacity)
+    form = AgentForm(
+        email=args.email, display_name=args.name, role=args.role, languages=languages, capacity=args.capacity
+    )
     engine = make_engine(settings.database_url)
     with make_session_factory(engine, Signals())() as session:
         try:
@@ -204,16 +207,19 @@ def cmd_privacy_delete(args: argparse.Namespace) -> int:
         if not args.yes:
             preview = collect(session, lookup, tracker)
             session.rollback()
-            print("Stored about this customer: " + ", ".join(f"{n} {k.replace('_', ' ')}"
-                                                             for k, n in preview["counts"].items()))
+            print(
+                "Stored about this customer: "
+                + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in preview["counts"].items())
+            )
             if not sys.stdin.isatty():
                 print("error: add --yes to delete without a question", file=sys.stderr)
                 return 1
             if input(f"Type {lookup.value} to delete all of it: ").strip() != lookup.value:
                 print("Nothing deleted.")
                 return 1
-        report = erase_customer(session, lookup, tracker, cli_actor(), settings.secret_key,
-                                classify=_question_classifier(settings))
+        report = erase_customer(
+            session, lookup, tracker, cli_actor(), settings.secret_key, classify=_question_classifier(settings)
+        )
     engine.dispose()
     for line in report.lines():
         print(line)

@@ -1,4 +1,5 @@
 """Database engine, session factory and the per-request session."""
+
 from __future__ import annotations
 
 import threading
@@ -13,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 def normalise_url(url: str) -> str:
     """Plain ``postgres://`` and ``postgresql://`` URLs use psycopg 3, the driver the app group installs."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 

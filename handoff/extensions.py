@@ -1,4 +1,5 @@
 """The service's shared state on the Flask app, and the per-request database session."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

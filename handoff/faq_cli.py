@@ -1,4 +1,5 @@
 """`python -m handoff faq export|import`: the FAQ files as the import/export format of the published changes."""
+
 from __future__ import annotations
 
 import argparse
@@ -75,6 +76,7 @@ def add_commands(sub) -> None:
     export.set_defaults(func=cmd_export)
     imported = faq_sub.add_parser("import", help="publish the entries the FAQ files hold differently (hand edits)")
     imported.add_argument("--faq", help="the FAQ file or folder (default: $FAQ_PATH)")
-    imported.add_argument("--retire-missing", action="store_true",
-                          help="also retire published entries the files no longer hold")
+    imported.add_argument(
+        "--retire-missing", action="store_true", help="also retire published entries the files no longer hold"
+    )
     imported.set_defaults(func=cmd_import)

@@ -7,6 +7,7 @@ greenlet waiting on a condition, not a thread, so idle tabs never block the bot 
 patches the standard library before it loads the app; psycopg then waits cooperatively too.
 Flags on the command line override these values.
 """
+
 import os
 
 bind = os.environ.get("HANDOFF_BIND", "127.0.0.1:8000")

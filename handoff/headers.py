@@ -1,4 +1,5 @@
 """Security headers on every response: a Content-Security-Policy per part of the service, and the usual rest."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

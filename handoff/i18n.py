@@ -4,6 +4,7 @@ The catalogues live as `.po` files in `handoff/translations/` (the source of tru
 `install` compiles them to `.mo` when a `.po` is newer, so a fresh clone, the tests and a container
 all start with current translations. `make translations` re-extracts the strings after a change.
 """
+
 from __future__ import annotations
 
 import logging

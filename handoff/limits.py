@@ -9,6 +9,7 @@ The address is the TCP peer's unless ``HANDOFF_TRUSTED_PROXIES`` says how many r
 (nginx, an ingress) stand in front: then the last that many ``X-Forwarded-For`` entries are
 believed, and no more, so a client cannot pick its own address by sending the header itself.
 """
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """Delivery of queued intents to the customer's Rasa conversation, retried until Rasa takes them."""
+
 from __future__ import annotations
 
 import logging
@@ -42,7 +43,9 @@ class RasaClient:
         if self.token:
             params["token"] = self.token
         try:
-            response = self._http.post(url, params=params, json={"name": intent, "entities": entities}, timeout=self.timeout)
+            response = self._http.post(
+                url, params=params, json={"name": intent, "entities": entities}, timeout=self.timeout
+            )
         except requests.RequestException as exc:
             raise DeliveryError(f"Rasa at {self.base_url} unreachable: {exc.__class__.__name__}") from exc
         if response.status_code >= 300:
@@ -92,7 +95,11 @@ def deliver_due(
         for item in items:
             if item.sender_id in blocked:
                 continue
-            if item.next_attempt_at > now or (item.locked_until and item.locked_until > now) or not _lock(session, item.id, now):
+            if (
+                item.next_attempt_at > now
+                or (item.locked_until and item.locked_until > now)
+                or not _lock(session, item.id, now)
+            ):
                 blocked.add(item.sender_id)
                 continue
             session.refresh(item)  # see the lock we just wrote, so clearing it below is a change

@@ -1,4 +1,5 @@
 """Schema management through Alembic: upgrade to head, check the revision, write new migrations."""
+
 from __future__ import annotations
 
 from functools import cache

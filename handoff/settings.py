@@ -1,4 +1,5 @@
 """Settings of the handoff service, read once from the environment, failing fast on bad values."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -97,8 +98,9 @@ class Settings:
             demo_admin_password=env.text("HANDOFF_DEMO_ADMIN_PASSWORD", cls.demo_admin_password),
             demo_agent_email=env.text("HANDOFF_DEMO_AGENT_EMAIL", cls.demo_agent_email).lower(),
             demo_agent_password=env.text("HANDOFF_DEMO_AGENT_PASSWORD", cls.demo_agent_password),
-            default_timezone=env.checked("BUSINESS_TIMEZONE", cls.default_timezone, _known_time_zone,
-                                         "is not a known time zone"),
+            default_timezone=env.checked(
+                "BUSINESS_TIMEZONE", cls.default_timezone, _known_time_zone, "is not a known time zone"
+            ),
             languages=env.words("HANDOFF_LANGUAGES", LANGUAGES, what="language"),
             max_body_bytes=env.integer("HANDOFF_MAX_BODY_BYTES", cls.max_body_bytes, minimum=1024),
             presence_timeout_seconds=env.integer("HANDOFF_PRESENCE_TIMEOUT", cls.presence_timeout_seconds, 10),
@@ -137,15 +139,19 @@ def _known_time_zone(name: str) -> bool:
 def _production_problems(env: Env, settings: Settings) -> list[str]:
     """What production refuses: missing, development or short secrets, and the public demo logins."""
     problems = []
-    for name, value, default in (("SECRET_KEY", settings.secret_key, DEV_SECRET_KEY),
-                                 ("HANDOFF_API_TOKEN", settings.api_token, DEV_API_TOKEN)):
+    for name, value, default in (
+        ("SECRET_KEY", settings.secret_key, DEV_SECRET_KEY),
+        ("HANDOFF_API_TOKEN", settings.api_token, DEV_API_TOKEN),
+    ):
         if not env.is_set(name):
             problems.append(f"{name} must be set when HANDOFF_ENV=production")
         elif value == default:
             problems.append(f"{name} must not be the development default in production")
         elif len(value) < MIN_PRODUCTION_SECRET:
-            problems.append(f"{name} must be at least {MIN_PRODUCTION_SECRET} characters in production "
-                            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+            problems.append(
+                f"{name} must be at least {MIN_PRODUCTION_SECRET} characters in production "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
     if settings.demo_agents:
         problems.append("HANDOFF_DEMO_AGENTS must be 0 in production (the demo logins are public)")
     for name in ("HANDOFF_DEMO_ADMIN_PASSWORD", "HANDOFF_DEMO_AGENT_PASSWORD"):

@@ -6,6 +6,7 @@ FAQ changes (read from this service's database) and the index directory (a rebui
 published from Insights, in this process or another, shows up among the console's suggestions within
 seconds, without a restart. It loads in the background: until then the console shows "loading".
 """
+
 from __future__ import annotations
 
 import logging

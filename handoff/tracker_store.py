@@ -1,4 +1,5 @@
 """Rasa's SQL tracker store (table ``events``), read and pruned with plain SQLAlchemy Core, no Rasa import."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import (Column, Connection, Engine, Float, Integer, MetaData, String, Table, Text, create_engine,
-                        delete, func, inspect, select)
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -52,8 +67,10 @@ class TrackerStore:
 
     def _engine(self) -> Engine:
         if not self.url:
-            raise TrackerStoreAbsent("Rasa keeps its trackers in memory (TRACKER_STORE_URL=memory); "
-                                          "they are gone when Rasa restarts and cannot be read from here")
+            raise TrackerStoreAbsent(
+                "Rasa keeps its trackers in memory (TRACKER_STORE_URL=memory); "
+                "they are gone when Rasa restarts and cannot be read from here"
+            )
         url = make_url(normalise_url(self.url))
         if url.get_backend_name() == "sqlite":
             # Never create an empty file where Rasa's store is expected.
@@ -109,5 +126,12 @@ def _as_dict(row) -> dict[str, Any]:
     except ValueError:
         data = row.data
     when = datetime.fromtimestamp(row.timestamp, timezone.utc).isoformat() if row.timestamp is not None else None
-    return {"sender_id": row.sender_id, "type": row.type_name, "timestamp": row.timestamp, "time": when,
-            "intent": row.intent_name, "action": row.action_name, "data": data}
+    return {
+        "sender_id": row.sender_id,
+        "type": row.type_name,
+        "timestamp": row.timestamp,
+        "time": when,
+        "intent": row.intent_name,
+        "action": row.action_name,
+        "data": data,
+    }

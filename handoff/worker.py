@@ -1,4 +1,5 @@
 """The background thread of a serving process: outbox delivery, auto-assignment, housekeeping, retention."""
+
 from __future__ import annotations
 
 import logging
@@ -86,14 +87,20 @@ class Worker:
         cutoff = utcnow() - timedelta(days=2)
         with self.state.session_factory() as session:
             session.execute(delete(ConsoleEvent).where(ConsoleEvent.created_at < cutoff))
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - timedelta(days=7)))
+            session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - timedelta(days=7))
+            )
             session.commit()
             prune_login_attempts(session)
 
     def _retention_run(self, settings):
         with self.state.session_factory() as session:
-            return run_retention(session, settings.retention_days, TrackerStore(settings.tracker_store_url),
-                                 classify=self.state.question_classifier())
+            return run_retention(
+                session,
+                settings.retention_days,
+                TrackerStore(settings.tracker_store_url),
+                classify=self.state.question_classifier(),
+            )
 
     def retention(self) -> None:
         """Anonymise what is older than HANDOFF_RETENTION_DAYS (see handoff.services.retention)."""

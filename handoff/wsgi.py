@@ -6,6 +6,7 @@ Each worker process also runs the outbox delivery thread: items are taken with a
 database lock, so several workers never deliver the same message twice. Set
 HANDOFF_START_WORKER=0 to run delivery elsewhere (e.g. `python -m handoff serve`).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -18,8 +19,10 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s handoff[%(process)d]
 
 # Fail closed: under gunicorn a missing HANDOFF_ENV must not quietly mean development secrets and demo accounts.
 if os.environ.get("HANDOFF_ENV", "").strip() not in ("production", "development"):
-    raise SystemExit("handoff.wsgi: set HANDOFF_ENV=production (or HANDOFF_ENV=development to serve the "
-                     "development defaults on purpose); refusing to start without it")
+    raise SystemExit(
+        "handoff.wsgi: set HANDOFF_ENV=production (or HANDOFF_ENV=development to serve the "
+        "development defaults on purpose); refusing to start without it"
+    )
 
 app = create_app()
 _state = app.extensions["handoff"]

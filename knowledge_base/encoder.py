@@ -1,4 +1,5 @@
 """The embedding model: locating the packaged MiniLM and turning it into an ``encode`` function."""
+
 from __future__ import annotations
 
 import functools
@@ -26,9 +27,7 @@ def packaged_model_dir() -> Path:
             f"the default embedding model package {PACKAGED_MODEL_DISTRIBUTION!r} is not installed; "
             "install it or set KB_MODEL to a sentence-transformers model directory"
         ) from exc
-    candidates = sorted(
-        Path(dist.locate_file(f)).parent for f in dist.files or [] if f.name == "modules.json"
-    )
+    candidates = sorted(Path(dist.locate_file(f)).parent for f in dist.files or [] if f.name == "modules.json")
     if not candidates:
         raise FAQError(f"no model directory (modules.json) inside package {PACKAGED_MODEL_DISTRIBUTION!r}")
     return candidates[0]
@@ -44,7 +43,9 @@ def resolve_model_dir(model: str | None) -> Path:
         return packaged_model_dir()
     path = Path(model)
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-        raise FAQError(f"KB_MODEL={model!r} is not a sentence-transformers model directory (no modules.json/config.json)")
+        raise FAQError(
+            f"KB_MODEL={model!r} is not a sentence-transformers model directory (no modules.json/config.json)"
+        )
     return path
 
 
@@ -105,8 +106,9 @@ def expected_model_name(model: str | None, languages=None) -> str:
     return model_fingerprint(resolve_model_dir(model))
 
 
-def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = "auto",
-                 variant: str = "fp32") -> Encode:
+def make_encoder(
+    model: str | None = None, batch_size: int = 64, runtime: str = "auto", variant: str = "fp32"
+) -> Encode:
     """An ``encode`` function over the configured model, returning normalised float32 vectors.
 
     ``model`` None (KB_MODEL unset) or ``multilingual``: the packaged MiniLM (run as below) and
@@ -121,8 +123,10 @@ def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = 
 
     if e5.is_e5(model):
         if runtime == "torch" or (runtime == "onnx" and variant == "fp32"):
-            raise FAQError(f"{e5.NAME} runs on its own 4-bit engine, not on {runtime}; for another runtime set "
-                           f"KB_MODEL={PACKAGED_MODEL_NAME} or a sentence-transformers model directory")
+            raise FAQError(
+                f"{e5.NAME} runs on its own 4-bit engine, not on {runtime}; for another runtime set "
+                f"KB_MODEL={PACKAGED_MODEL_NAME} or a sentence-transformers model directory"
+            )
         return e5.encode_function()
     if e5.is_ensemble(model):
         return e5.ensemble_function(make_encoder(PACKAGED_MODEL_NAME, batch_size, runtime, variant))
@@ -139,13 +143,13 @@ def make_encoder(model: str | None = None, batch_size: int = 64, runtime: str = 
             variants = [variant] + (["fp32"] if runtime == "auto" and variant != "fp32" else [])
             for attempt in variants:
                 try:
-                    return onnx_encode_function(onnx_export.exported_encoder(model_dir, attempt),
-                                                model_fingerprint(Path(model_dir)), model_dir)
+                    return onnx_encode_function(
+                        onnx_export.exported_encoder(model_dir, attempt), model_fingerprint(Path(model_dir)), model_dir
+                    )
                 except FAQError as exc:
                     if runtime == "onnx":
                         raise
-                    log.warning("%s; falling back to %s", exc,
-                                "exact ONNX" if attempt != "fp32" else "torch")
+                    log.warning("%s; falling back to %s", exc, "exact ONNX" if attempt != "fp32" else "torch")
         elif runtime == "onnx":
             raise FAQError("the ONNX encoder needs the onnxruntime package; install it or use --encoder torch")
     return torch_encode_function(model_dir, batch_size)
@@ -195,8 +199,13 @@ def torch_encode_function(model_dir: str, batch_size: int = 64) -> Encode:
         if len(texts) <= 2:
             torch.set_num_threads(1)
         try:
-            vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=show_progress)
+            vectors = model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
         finally:
             torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -7,6 +7,7 @@ server, from the database in the handoff service) and lays them over its in-memo
 :meth:`KnowledgeBase.follow`. Nothing is rebuilt and nothing restarts; a process that starts later
 catches up from version 0. When the source does not answer, the index keeps serving what it has.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ and V, the version reached once they are applied (the latest one when ``more`` i
 class Follower:
     """Polls ``fetch`` every ``interval`` seconds on a daemon thread and applies what is new to ``kb()``."""
 
-    def __init__(self, kb: Callable[[], Any], fetch: Fetch, interval: float = DEFAULT_INTERVAL,
-                 name: str = "faq-follower"):
+    def __init__(
+        self, kb: Callable[[], Any], fetch: Fetch, interval: float = DEFAULT_INTERVAL, name: str = "faq-follower"
+    ):
         self._kb = kb
         self._fetch = fetch
         self.interval = interval
@@ -59,8 +61,12 @@ class Follower:
                 changes = page.get("changes") or []
                 if changes:
                     applied = self._kb().follow(changes)
-                    logger.info("FAQ changes %d..%d followed (%d changed the index)",
-                                changes[0]["version"], changes[-1]["version"], applied)
+                    logger.info(
+                        "FAQ changes %d..%d followed (%d changed the index)",
+                        changes[0]["version"],
+                        changes[-1]["version"],
+                        applied,
+                    )
                 read += len(changes)
                 self.version = version
                 if not page.get("more") or not changes:
@@ -78,8 +84,11 @@ class Follower:
                 logger.debug("FAQ changes still unreachable: %s", exc)
             return False
         if self.failing_since is not None:
-            logger.warning("FAQ changes reachable again after %.0f s; now at version %d",
-                           time.monotonic() - self.failing_since, self.version)
+            logger.warning(
+                "FAQ changes reachable again after %.0f s; now at version %d",
+                time.monotonic() - self.failing_since,
+                self.version,
+            )
             self.failing_since = None
         return True
 

@@ -2,6 +2,7 @@
 
 Building one is :mod:`knowledge_base.build.indexer`.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,9 @@ def index_rows(entries: list[Entry]) -> list[Row]:
 def read_manifest(index_dir) -> dict:
     path = Path(index_dir) / "manifest.json"
     if not path.is_file():
-        raise FAQError(f"{index_dir}: no knowledge-base index here (manifest.json missing); run `python -m knowledge_base build`")
+        raise FAQError(
+            f"{index_dir}: no knowledge-base index here (manifest.json missing); run `python -m knowledge_base build`"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -50,15 +53,22 @@ def read_index(index_dir) -> tuple[dict, list[Entry], list[Row], "object"]:
     index_dir = Path(index_dir)
     manifest = read_manifest(index_dir)
     if manifest.get("format") != FORMAT_VERSION:
-        raise FAQError(f"{index_dir}: index format {manifest.get('format')!r}, this code reads {FORMAT_VERSION}; rebuild the index")
+        raise FAQError(
+            f"{index_dir}: index format {manifest.get('format')!r}, this code reads {FORMAT_VERSION}; rebuild the index"
+        )
     try:
         entries = [Entry.from_dict(d) for d in json.loads((index_dir / "entries.json").read_text(encoding="utf-8"))]
         rows = [Row(e, k, t) for e, k, t in json.loads((index_dir / "rows.json").read_text(encoding="utf-8"))]
         vectors = np.load(index_dir / "vectors.npy")
     except (OSError, ValueError, KeyError) as exc:
         raise FAQError(f"{index_dir}: incomplete or corrupt index ({exc}); rebuild it") from exc
-    if len(entries) != manifest["entries"] or len(rows) != manifest["rows"] or vectors.shape != (len(rows), manifest["dims"]):
+    if (
+        len(entries) != manifest["entries"]
+        or len(rows) != manifest["rows"]
+        or vectors.shape != (len(rows), manifest["dims"])
+    ):
         raise FAQError(
             f"{index_dir}: index does not match its manifest ({len(entries)} entries, {vectors.shape} vectors; "
-            f"manifest says {manifest['entries']} entries, {manifest['rows']}x{manifest['dims']}); rebuild it")
+            f"manifest says {manifest['entries']} entries, {manifest['rows']}x{manifest['dims']}); rebuild it"
+        )
     return manifest, entries, rows, vectors

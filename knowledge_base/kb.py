@@ -1,4 +1,5 @@
 """The loaded knowledge base: search with a confidence and a band, lookup, reload and live edits."""
+
 from __future__ import annotations
 
 import functools
@@ -56,7 +57,6 @@ class IndexState:
     questions_per_entry: float  # median over entry groups, sets how much the nearest question weighs
 
 
-
 class KnowledgeBase:
     """Search FAQ entries; create with :func:`load_knowledge_base`."""
 
@@ -98,7 +98,8 @@ class KnowledgeBase:
         if vectors.shape[1] != self._state.manifest["dims"]:
             raise FAQError(
                 f"the model gives {vectors.shape[1]}-dimensional vectors, the index at {self.settings.index_dir} "
-                f"holds {self._state.manifest['dims']}; rebuild the index with this model")
+                f"holds {self._state.manifest['dims']}; rebuild the index with this model"
+            )
         return vectors
 
     def _encode_one_uncached(self, text: str, encode):
@@ -107,7 +108,8 @@ class KnowledgeBase:
         if vectors.shape[1] != self._state.manifest["dims"]:
             raise FAQError(
                 f"the model gives {vectors.shape[1]}-dimensional vectors, the index at {self.settings.index_dir} "
-                f"holds {self._state.manifest['dims']}; rebuild the index with this model")
+                f"holds {self._state.manifest['dims']}; rebuild the index with this model"
+            )
         vectors = vectors[0]
         vectors.flags.writeable = False
         return vectors
@@ -143,9 +145,18 @@ class KnowledgeBase:
                 question = matched_row.text
             else:
                 question = shown.questions[0]
-            hits.append(Hit(entry_id=candidate.group, language=shown.language, question=question,
-                            answer=shown.answer, url=shown.url, tags=list(shown.tags),
-                            score=float(candidate.cosine), confidence=float(candidate.confidence)))
+            hits.append(
+                Hit(
+                    entry_id=candidate.group,
+                    language=shown.language,
+                    question=question,
+                    answer=shown.answer,
+                    url=shown.url,
+                    tags=list(shown.tags),
+                    score=float(candidate.cosine),
+                    confidence=float(candidate.confidence),
+                )
+            )
         top = hits[0].confidence if hits else 0.0
         offered = sum(h.confidence for h in hits[:3])
         return SearchResult(self._band(top, offered), top, language, hits)
@@ -197,13 +208,22 @@ class KnowledgeBase:
         if problems:
             raise FAQError(problems)
         texts = list(dict.fromkeys(entry.questions)) + [entry.answer]
-        entry = Entry(entry.id, entry.language, texts[:-1], entry.answer, list(entry.tags), entry.url,
-                      entry.source or "live", entry.line)
+        entry = Entry(
+            entry.id,
+            entry.language,
+            texts[:-1],
+            entry.answer,
+            list(entry.tags),
+            entry.url,
+            entry.source or "live",
+            entry.line,
+        )
         vectors = self.encode(texts)
         return {"op": "upsert", "entry": entry.to_dict(), "vectors": vectors.round(6).tolist()}
 
-    def remove(self, entry_id: str, language: str | None = None, persist: bool = True,
-               sources: dict | None = None) -> bool:
+    def remove(
+        self, entry_id: str, language: str | None = None, persist: bool = True, sources: dict | None = None
+    ) -> bool:
         """Remove one entry (one language, or all languages when ``language`` is None); False if absent.
 
         ``sources`` as for :meth:`upsert`.
@@ -265,6 +285,7 @@ class KnowledgeBase:
 
     def _with_followed(self, state: IndexState) -> IndexState:
         """``state`` (just read from disk) with the followed changes laid over it again."""
+
         def needed(op: dict) -> bool:
             current = state.by_key.get(_op_key(op))
             return current is not None if op["op"] == "remove" else not _same_entry(current, op["entry"])
@@ -280,7 +301,11 @@ def _op_key(op: dict) -> tuple[str, str]:
 def _same_entry(entry: Entry | None, data: dict) -> bool:
     """Whether ``entry`` already says what ``data`` (a published entry) says."""
     return entry is not None and (list(entry.questions), entry.answer, list(entry.tags), entry.url) == (
-        list(dict.fromkeys(data["questions"])), data["answer"], list(data.get("tags") or []), data.get("url"))
+        list(dict.fromkeys(data["questions"])),
+        data["answer"],
+        list(data.get("tags") or []),
+        data.get("url"),
+    )
 
 
 def _stamp(index_dir: Path):
@@ -385,11 +410,26 @@ def _assemble(manifest, entries, rows, vectors, detector, classifier, bm25, ann,
     is_question = np.asarray([r.kind == "q" for r in rows], dtype=bool)
     questions = [int(is_question[group].sum()) for group in group_rows.values()]
     questions_per_entry = float(np.median(questions)) if questions else 1.0
-    return IndexState(manifest=manifest, entries=entries, rows=rows, vectors=vectors, index=index, detector=detector,
-                      classifier=classifier, bm25=bm25, ann=ann, by_key=by_key, languages_of=languages_of,
-                      group_rows=group_rows, journal=list(journal), group_docs=group_docs,
-                      row_entry=np.asarray([r.entry for r in rows], dtype=np.int64), row_is_question=is_question,
-                      column_of=column_of, questions_per_entry=questions_per_entry)
+    return IndexState(
+        manifest=manifest,
+        entries=entries,
+        rows=rows,
+        vectors=vectors,
+        index=index,
+        detector=detector,
+        classifier=classifier,
+        bm25=bm25,
+        ann=ann,
+        by_key=by_key,
+        languages_of=languages_of,
+        group_rows=group_rows,
+        journal=list(journal),
+        group_docs=group_docs,
+        row_entry=np.asarray([r.entry for r in rows], dtype=np.int64),
+        row_is_question=is_question,
+        column_of=column_of,
+        questions_per_entry=questions_per_entry,
+    )
 
 
 def _apply(state: IndexState, ops: list, journal: list) -> IndexState:
@@ -400,8 +440,10 @@ def _apply(state: IndexState, ops: list, journal: list) -> IndexState:
     per_entry = {}
     for position, row in enumerate(state.rows):
         per_entry.setdefault(row.entry, []).append(position)
-    blocks = [(e, [state.rows[p] for p in per_entry.get(i, [])], state.vectors[per_entry.get(i, [])])
-              for i, e in enumerate(entries)]
+    blocks = [
+        (e, [state.rows[p] for p in per_entry.get(i, [])], state.vectors[per_entry.get(i, [])])
+        for i, e in enumerate(entries)
+    ]
     classifier, bm25 = _editable_signals(state)
     for op in ops:
         if op["op"] == "upsert":
@@ -485,7 +527,8 @@ def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
     if manifest.get("model") != expected:
         raise FAQError(
             f"{settings.index_dir}: index was built with model {manifest.get('model')!r}, but the configured model is "
-            f"{expected!r} (KB_MODEL); rebuild the index with `python -m knowledge_base build`")
+            f"{expected!r} (KB_MODEL); rebuild the index with `python -m knowledge_base build`"
+        )
     faq = Path(settings.faq_path)
     if settings.check_sources and manifest.get("sources") and faq.exists():
         current = relative_checksums(faq)
@@ -494,7 +537,8 @@ def _check_manifest(settings: Settings, manifest: dict, encode=None) -> None:
             names = sorted({name for name, _ in changed})
             raise FAQError(
                 f"{settings.index_dir}: index is stale: FAQ source(s) {', '.join(names)} under {faq} changed since the "
-                "index was built; run `python -m knowledge_base build`")
+                "index was built; run `python -m knowledge_base build`"
+            )
 
 
 def _query_encoder(settings: Settings, manifest: dict):
@@ -509,7 +553,11 @@ def _query_encoder(settings: Settings, manifest: dict):
     if str(stored.get("runtime", "")).startswith(f"{e5.ENSEMBLE}:"):  # MiniLM (its ONNX export kept here) + e5
         from .encoder import model_fingerprint, packaged_model_dir
 
-        if folder and (Path(settings.index_dir) / folder / onnx_encoder.META_FILE).is_file() and onnx_encoder.available():
+        if (
+            folder
+            and (Path(settings.index_dir) / folder / onnx_encoder.META_FILE).is_file()
+            and onnx_encoder.available()
+        ):
             minilm = onnx_encode_function(Path(settings.index_dir) / folder, model_fingerprint(packaged_model_dir()))
         else:
             minilm = torch_encode_function(str(packaged_model_dir()))
@@ -532,4 +580,3 @@ def load_knowledge_base(settings: Settings | None = None, encode=None) -> Knowle
     # multiply latency (measured: 61 ms instead of under 1 ms for 15k vectors on 2 busy cores).
     faiss.omp_set_num_threads(1)
     return KnowledgeBase(settings, _load_state(settings, encode), encode)
-

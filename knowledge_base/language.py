@@ -1,5 +1,6 @@
 """German/English detection for the knowledge base: the project's one detector (core.language) plus the
 FAQ's neutral words (names and product words both languages' entries use), kept with the index."""
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ compound counts as the words it is made of when the FAQ knows them ("Routerpassw
 "Handyvertrag" -> handy + vertrag), on both sides: the FAQ's own compounds are split at build time against its
 vocabulary and spaCy's German lexicon, so "Passwort vom Router" meets "Routerpasswort". English is left as it was.
 """
+
 from __future__ import annotations
 
 import functools
@@ -65,8 +66,11 @@ def lemmas(texts: list[str], language: str) -> list[list[str]]:
                 continue
             terms.append(_german_lemma(tok.text, tok.lemma_, table))
             if "-" in tok.text.strip("-"):  # "WLAN-Kennwort": the parts as well
-                terms.extend(_german_lemma(part, part, table) for part in tok.text.split("-")
-                             if len(part) >= 2 and not nlp.vocab[part.lower()].is_stop)
+                terms.extend(
+                    _german_lemma(part, part, table)
+                    for part in tok.text.split("-")
+                    if len(part) >= 2 and not nlp.vocab[part.lower()].is_stop
+                )
         out.append(terms)
     return out
 
@@ -96,7 +100,7 @@ def split_compound(term: str, vocabulary, language: str = "de") -> list[str]:
         for link in LINKS:
             if not term[:cut].endswith(link) or cut - len(link) < MIN_PART:
                 continue
-            modifier = term[:cut - len(link)]
+            modifier = term[: cut - len(link)]
             if modifier in vocabulary:
                 parts = [modifier, head]
             else:
@@ -232,8 +236,9 @@ class BM25:
         self._index()
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(json.dumps({"languages": self.languages, "docs": self.doc_terms}, ensure_ascii=False),
-                              encoding="utf-8")
+        Path(path).write_text(
+            json.dumps({"languages": self.languages, "docs": self.doc_terms}, ensure_ascii=False), encoding="utf-8"
+        )
 
     @classmethod
     def load(cls, path: Path) -> "BM25":

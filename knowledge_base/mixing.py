@@ -9,6 +9,7 @@ its dot products onto the calibrated scale is chosen so that a score is still a 
 calibrated cosines (the same range, the same in-scope midpoint, the same meaning for the request matcher).
 English queries, and indexes built with another encoder, are left as they are.
 """
+
 from __future__ import annotations
 
 # e5's share of the calibrated score, per query language (others: the index's own mix). Chosen on
@@ -30,8 +31,8 @@ def weigh_query(query, manifest: dict, language: str, shift: float, scale: float
     # The index stores [minilm * sqrt(1 - E5_WEIGHT), e5 * sqrt(E5_WEIGHT)]; a query scaled by (a, b) gives
     # dot = a' cos_minilm + b' cos_e5. We want dot / scale - shift' = (1 - share) cos_minilm
     # + share (cos_e5 - e5_shift) / e5_scale.
-    minilm_weight, e5_weight = (1.0 - e5.E5_WEIGHT) ** 0.5, e5.E5_WEIGHT ** 0.5
+    minilm_weight, e5_weight = (1.0 - e5.E5_WEIGHT) ** 0.5, e5.E5_WEIGHT**0.5
     weighted = query.copy()
-    weighted[:half] *= scale * (1.0 - share) / minilm_weight ** 2
-    weighted[half:] *= scale * share / e5_scale / e5_weight ** 2
+    weighted[:half] *= scale * (1.0 - share) / minilm_weight**2
+    weighted[half:] *= scale * share / e5_scale / e5_weight**2
     return weighted, scale * share * e5_shift / e5_scale, scale

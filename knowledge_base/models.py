@@ -2,6 +2,7 @@
 
 Training them is :mod:`knowledge_base.build.training`.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,7 @@ class SparseFeatures:
         for word in words:
             padded = f" {word} "
             for n in (2, 3, 4):
-                chars.extend("#" + padded[i:i + n] for i in range(len(padded) - n + 1))
+                chars.extend("#" + padded[i : i + n] for i in range(len(padded) - n + 1))
         return {"w": grams, "c": chars}
 
     @classmethod
@@ -72,8 +73,9 @@ class SparseFeatures:
             rows.extend([i] * len(c))
             columns.extend(c)
             values.extend(v)
-        return torch.sparse_coo_tensor([rows, columns], values, (len(texts), len(self.vocabulary)),
-                                       dtype=torch.float32, check_invariants=True).coalesce()
+        return torch.sparse_coo_tensor(
+            [rows, columns], values, (len(texts), len(self.vocabulary)), dtype=torch.float32, check_invariants=True
+        ).coalesce()
 
     def to_dict(self) -> dict:
         return {"vocabulary": self.vocabulary, "idf": self.idf}
@@ -82,9 +84,16 @@ class SparseFeatures:
 class Classifier:
     """Linear softmax classifier from a query (vector + sparse text features) to an entry group."""
 
-    def __init__(self, weights, bias, groups: list[str], sparse_weights=None, features: SparseFeatures | None = None,
-                 dense_scale: float = 1.0):
-        self.weights = weights                # dims x groups
+    def __init__(
+        self,
+        weights,
+        bias,
+        groups: list[str],
+        sparse_weights=None,
+        features: SparseFeatures | None = None,
+        dense_scale: float = 1.0,
+    ):
+        self.weights = weights  # dims x groups
         self.bias = bias
         self.groups = list(groups)
         self.sparse_weights = sparse_weights  # features x groups, or None
@@ -124,7 +133,8 @@ class Classifier:
             self.bias = np.append(self.bias, np.float32(bias)).astype(np.float32)
             if self.sparse_weights is not None:
                 self.sparse_weights = np.concatenate(
-                    [self.sparse_weights, np.zeros((self.sparse_weights.shape[0], 1), np.float32)], axis=1)
+                    [self.sparse_weights, np.zeros((self.sparse_weights.shape[0], 1), np.float32)], axis=1
+                )
             self.groups.append(group)
 
     def drop(self, group: str) -> None:
@@ -163,5 +173,11 @@ class Classifier:
         if "features" in meta:
             sparse = np.load(path / "sparse_weights.npy")
             features = SparseFeatures(meta["features"]["vocabulary"], meta["features"]["idf"])
-        return cls(np.load(path / "weights.npy"), np.load(path / "bias.npy"), meta["groups"], sparse, features,
-                   meta.get("dense_scale", 1.0))
+        return cls(
+            np.load(path / "weights.npy"),
+            np.load(path / "bias.npy"),
+            meta["groups"],
+            sparse,
+            features,
+            meta.get("dense_scale", 1.0),
+        )

@@ -4,6 +4,7 @@ One short query through torch costs 12-20 ms on this machine, mostly framework o
 graph through onnxruntime (single thread, fused attention/LayerNorm) costs a few ms, and the query
 path then imports neither torch nor sentence-transformers.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,7 +60,7 @@ class OnnxEncoder:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         chunks = {}
         for start in range(0, len(order), 64):
-            part = order[start:start + 64]
+            part = order[start : start + 64]
             width = max(len(encodings[i].ids) for i in part)
             ids = np.zeros((len(part), width), np.int64)
             mask = np.zeros((len(part), width), np.int64)

@@ -6,6 +6,7 @@ suggestions and Insights share it) holds one :class:`KnowledgeBaseProvider`. It 
 in the handoff service (:mod:`.follow`) and reloads when the index directory is rebuilt, so a published
 entry is answered without a restart.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,13 @@ class KnowledgeBaseProvider:
     it also applies the changes ``fetch_changes(since)`` returns, every ``follow_interval`` seconds.
     """
 
-    def __init__(self, loader: Callable[[], Any] = load_configured, fetch_changes: Fetch | None = None,
-                 follow_interval: float = DEFAULT_INTERVAL, follower_name: str = "faq-follower"):
+    def __init__(
+        self,
+        loader: Callable[[], Any] = load_configured,
+        fetch_changes: Fetch | None = None,
+        follow_interval: float = DEFAULT_INTERVAL,
+        follower_name: str = "faq-follower",
+    ):
         self._loader = loader
         self._fetch_changes = fetch_changes
         self._follow_interval = follow_interval
@@ -109,7 +115,11 @@ class KnowledgeBaseProvider:
         except Exception as exc:  # noqa: BLE001 - no index, no model, no package: all mean 'unavailable'
             logger.warning("knowledge base unavailable: %s", exc)
             with self._lock:
-                self._error, self._failed_at, self._loading = str(exc) or exc.__class__.__name__, time.monotonic(), False
+                self._error, self._failed_at, self._loading = (
+                    str(exc) or exc.__class__.__name__,
+                    time.monotonic(),
+                    False,
+                )
 
     def _load_now(self) -> Any:
         with self._load_lock:

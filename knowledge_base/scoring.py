@@ -1,4 +1,5 @@
 """Ranking and confidence: dense similarity, the build-time classifier and BM25, fused per entry."""
+
 from __future__ import annotations
 
 import math
@@ -9,12 +10,12 @@ from .mixing import weigh_query
 
 # Chosen on development splits (bench/), never on the figures reported; the figures behind each are in
 # bench/README.md ("Scoring constants and fine-tuning", "One question per entry").
-TEMPERATURE = 0.05          # cosine -> logit scale for similarity evidence
+TEMPERATURE = 0.05  # cosine -> logit scale for similarity evidence
 # Weight of the similarity logits beside the classifier. The confidence keeps a fixed one (the bands' thresholds
 # were chosen with it); the ranking's follows the FAQ's questions per entry (similarity_weight_for): the fewer
 # questions, the less the classifier has learned and the more the nearest question says.
-SIMILARITY_WEIGHT = 0.05       # for the confidence, and for the ranking of FAQs with MANY_QUESTIONS or more
-SIMILARITY_WEIGHT_FEW = 0.35   # for the ranking of FAQs with FEW_QUESTIONS questions per entry or fewer
+SIMILARITY_WEIGHT = 0.05  # for the confidence, and for the ranking of FAQs with MANY_QUESTIONS or more
+SIMILARITY_WEIGHT_FEW = 0.35  # for the ranking of FAQs with FEW_QUESTIONS questions per entry or fewer
 FEW_QUESTIONS, MANY_QUESTIONS = 10, 30
 # One question per entry (how most FAQ pages look): the classifier knows nothing the nearest question does not,
 # so the similarity weighs more and the first entry's confidence comes from its margin over the runner-up.
@@ -22,9 +23,9 @@ SINGLE_QUESTION, SINGLE_UNTIL = 1, 3  # questions per entry (median): the single
 SIMILARITY_WEIGHT_SINGLE = 2.0
 MARGIN_MIDPOINT = 0.055  # evidence margin over the runner-up at which the first entry is as likely right as not
 MARGIN_SLOPE = 0.02
-LEXICAL_WEIGHT = 0.2        # BM25 (normalised 0..1) in cosine units
+LEXICAL_WEIGHT = 0.2  # BM25 (normalised 0..1) in cosine units
 SAME_LANGUAGE_BONUS = 0.03  # prefer a match in the customer's language among near-equal ones
-IN_SCOPE_MIDPOINT = 0.45    # cosine at which a query is as likely in scope as not
+IN_SCOPE_MIDPOINT = 0.45  # cosine at which a query is as likely in scope as not
 IN_SCOPE_SLOPE = 0.03
 # An encoder fine-tuned on the FAQ (`build --fine-tune`) draws uncovered questions of the FAQ's domain towards
 # some entry too (their top cosine rises more than the covered ones'): the midpoint moves with them.
@@ -35,21 +36,22 @@ CLASSIFIER_CANDIDATES = 10
 
 @dataclass
 class Candidate:
-    group: str        # entry id
-    row: int          # best matching row
-    cosine: float     # cosine of the query with that row
-    evidence: float   # cosine plus lexical support, for ranking
+    group: str  # entry id
+    row: int  # best matching row
+    cosine: float  # cosine of the query with that row
+    evidence: float  # cosine plus lexical support, for ranking
     bonus: float = 0.0  # same-language preference, used for ranking only
-    logit: float = 0.0       # ranking score
+    logit: float = 0.0  # ranking score
     confidence: float = 0.0
 
 
 @dataclass(frozen=True)
 class _Query:
     """One query as the scorer's steps need it."""
-    vector: Any      # the encoder's vector: the classifier's input
-    similar: Any     # the vector the similarities are taken with (weigh_query)
-    shift: float     # cosine_scale: similarities are (cosine - shift) / scale
+
+    vector: Any  # the encoder's vector: the classifier's input
+    similar: Any  # the vector the similarities are taken with (weigh_query)
+    shift: float  # cosine_scale: similarities are (cosine - shift) / scale
     scale: float
     text: str
     language: str
@@ -58,8 +60,14 @@ class _Query:
 class Scorer:
     """Fuses the signals of one snapshot into ranked candidates with confidences."""
 
-    def __init__(self, temperature=TEMPERATURE, similarity_weight=None, lexical_weight=LEXICAL_WEIGHT,
-                 midpoint=None, slope=IN_SCOPE_SLOPE):
+    def __init__(
+        self,
+        temperature=TEMPERATURE,
+        similarity_weight=None,
+        lexical_weight=LEXICAL_WEIGHT,
+        midpoint=None,
+        slope=IN_SCOPE_SLOPE,
+    ):
         self.temperature = temperature
         self.similarity_weight = similarity_weight  # for the ranking; None: follows the questions per entry
         self.lexical_weight = lexical_weight
@@ -163,7 +171,9 @@ class Scorer:
         weights = {g: math.exp(v - top) for g, v in confidence_logits.items()}
         total = sum(weights.values())
         first = max(best.values(), key=lambda c: confidence_logits[c.group])
-        midpoint = self.midpoint if self.midpoint is not None else midpoint_for(state.manifest, state.questions_per_entry)
+        midpoint = (
+            self.midpoint if self.midpoint is not None else midpoint_for(state.manifest, state.questions_per_entry)
+        )
         in_scope = self.in_scope(first.cosine, midpoint)  # lexical overlap alone says little about scope
         for candidate in best.values():
             candidate.confidence = in_scope * weights[candidate.group] / total

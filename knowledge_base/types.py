@@ -1,4 +1,5 @@
 """Plain value types shared by the knowledge base: entries, hits, results and the error type."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

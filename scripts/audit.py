@@ -9,6 +9,7 @@ web/package-lock.json. An advisory that does not apply goes into security/audit-
 its reason. A machine that reaches only package indexes (no advisory endpoints) gets a loud
 "could not audit" and, unless AUDIT_REQUIRED=1, no failure: nothing was checked, and it says so.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,16 +61,22 @@ def read_pip_audit(source: str, document: dict, allow: dict[str, str], report: R
     for dependency in dependencies:
         for vuln in dependency.get("vulns", []):
             ids = [vuln["id"], *vuln.get("aliases", [])]
-            finding = Finding(source, dependency["name"], dependency.get("version", ""), vuln["id"],
-                              ", ".join(vuln.get("fix_versions", [])))
+            finding = Finding(
+                source,
+                dependency["name"],
+                dependency.get("version", ""),
+                vuln["id"],
+                ", ".join(vuln.get("fix_versions", [])),
+            )
             (report.allowed if any(i in allow for i in ids) else report.findings).append(finding)
 
 
 def read_npm_audit(document: dict, allow: dict[str, str], report: Report) -> None:
     """Fold ``npm audit --json`` (npm 7+) into the report."""
     if "error" in document or "vulnerabilities" not in document:
-        report.unaudited["npm (web/package-lock.json)"] = str(document.get("error", {}).get("summary")
-                                                              or document.get("message") or "no answer")[:200]
+        report.unaudited["npm (web/package-lock.json)"] = str(
+            document.get("error", {}).get("summary") or document.get("message") or "no answer"
+        )[:200]
         return
     report.audited["npm (web/package-lock.json)"] = document.get("metadata", {}).get("dependencies", {}).get("total", 0)
     for name, entry in document["vulnerabilities"].items():
@@ -82,24 +89,46 @@ def read_npm_audit(document: dict, allow: dict[str, str], report: Report) -> Non
 
 
 def run_pip_audit(venv: Path) -> dict:
-    frozen = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
-                            capture_output=True, text=True, check=True).stdout
+    frozen = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     pins = "\n".join(line for line in frozen.splitlines() if "==" in line)
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as requirements:
         requirements.write(pins)
         requirements.flush()
         done = subprocess.run(
-            [sys.executable, "-m", "pip_audit", "-r", requirements.name, "--no-deps", "--disable-pip",
-             "--progress-spinner", "off", "-f", "json"],
-            capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "-r",
+                requirements.name,
+                "--no-deps",
+                "--disable-pip",
+                "--progress-spinner",
+                "off",
+                "-f",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
     return json.loads(done.stdout or "{}")
 
 
 def run_npm_audit() -> dict:
     try:
-        done = subprocess.run(["npm", "audit", "--package-lock-only", "--json"], cwd=ROOT / "web",
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["npm", "audit", "--package-lock-only", "--json"],
+            cwd=ROOT / "web",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except FileNotFoundError:
         return {"error": {"summary": "npm not installed"}}
     return json.loads(done.stdout or "{}")

@@ -5,6 +5,7 @@ scripts/nginx.conf.j2 for the chosen ports:
 
 `scripts.prod` renders and starts it; this command only writes the config (to read or to copy).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,12 +53,18 @@ class NginxConfig:
     burst: int = 40
 
     def render(self) -> str:
-        environment = Environment(loader=FileSystemLoader(TEMPLATE.parent), undefined=StrictUndefined,
-                                  keep_trailing_newline=True)
+        environment = Environment(
+            loader=FileSystemLoader(TEMPLATE.parent), undefined=StrictUndefined, keep_trailing_newline=True
+        )
         return environment.get_template(TEMPLATE.name).render(
-            listen=self.listen, upstreams=list(self.upstreams), directory=self.directory.resolve(),
-            max_body=self.max_body, read_timeout=self.read_timeout, open_files=open_files_limit(),
-            rate_per_address=self.rate_per_address, burst=self.burst,
+            listen=self.listen,
+            upstreams=list(self.upstreams),
+            directory=self.directory.resolve(),
+            max_body=self.max_body,
+            read_timeout=self.read_timeout,
+            open_files=open_files_limit(),
+            rate_per_address=self.rate_per_address,
+            burst=self.burst,
         )
 
     def write(self) -> Path:
@@ -95,8 +102,9 @@ class NginxConfig:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.nginx", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.nginx", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="write nginx.conf for these ports into DIRECTORY")
     render.add_argument("directory", type=Path)

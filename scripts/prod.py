@@ -16,6 +16,7 @@ Secrets come only from the environment (SECRET_KEY, HANDOFF_API_TOKEN, RASA_TOKE
 HANDOFF_ADMIN_PASSWORD). `make run-prod` loads them from `var/prod/secrets.env`, which it creates
 with random values on the first run; the services refuse development defaults in this mode.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,21 @@ from typing import Dict, List, Optional
 
 from scripts.nginx import NginxConfig
 from scripts.stack import (
-    PYTHON, RASA_QUIET, ROOT, VAR, Stack, banner, build_kb, log, quiet, run_until_stopped, start_process,
-    stop_processes, train, wait_http, write_endpoints,
+    PYTHON,
+    RASA_QUIET,
+    ROOT,
+    VAR,
+    Stack,
+    banner,
+    build_kb,
+    log,
+    quiet,
+    run_until_stopped,
+    start_process,
+    stop_processes,
+    train,
+    wait_http,
+    write_endpoints,
 )
 
 SECRET_NAMES = ("SECRET_KEY", "HANDOFF_API_TOKEN", "RASA_TOKEN", "HANDOFF_ADMIN_PASSWORD")
@@ -42,6 +56,7 @@ ADMIN_EMAIL = "admin@nordnet.example"
 
 
 # --------------------------------------------------------------------------- local servers
+
 
 def pg_bindir() -> Optional[Path]:
     for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
@@ -79,8 +94,9 @@ class LocalPostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def _run(self, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-        return subprocess.run(self._prefix + list(args), capture_output=True, text=True, timeout=timeout,
-                              cwd=self.directory)
+        return subprocess.run(
+            self._prefix + list(args), capture_output=True, text=True, timeout=timeout, cwd=self.directory
+        )
 
     def start(self) -> "LocalPostgres":
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -92,27 +108,62 @@ class LocalPostgres:
                 raise RuntimeError(f"the postgres user cannot reach {self.directory}; choose another --pg-dir")
         if not (self.data / "PG_VERSION").exists():
             log(f"creating a PostgreSQL cluster in {self.data} ...")
-            result = self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                               "--auth=trust", "-E", "UTF8", "--locale=C", *([] if self.durable else ["--no-sync"]))
+            result = self._run(
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                *([] if self.durable else ["--no-sync"]),
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"initdb failed: {result.stderr.strip()[-500:]}")
-        options = (f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c max_connections=300")
+        options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c max_connections=300"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        result = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
-                           "-l", str(self.directory / "postgres.log"), "-w", "-t", "60", "start")
+        result = self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "postgres.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         if result.returncode != 0:
-            tail = (self.directory / "postgres.log").read_text()[-800:] if (self.directory / "postgres.log").exists() else ""
+            tail = (
+                (self.directory / "postgres.log").read_text()[-800:]
+                if (self.directory / "postgres.log").exists()
+                else ""
+            )
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr.strip()[-300:]} {tail}")
         return self
 
     def create_database(self, name: str) -> None:
         psql = str(self.bindir / "psql")
-        exists = self._run(psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAc",
-                           f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        exists = self._run(
+            psql,
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+        )
         if exists.stdout.strip() != "1":
-            result = self._run(psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c",
-                               f'CREATE DATABASE "{name}"')
+            result = self._run(
+                psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", f'CREATE DATABASE "{name}"'
+            )
             if result.returncode != 0:
                 raise RuntimeError(f"cannot create database {name}: {result.stderr.strip()}")
 
@@ -184,9 +235,24 @@ class LocalRedis:
             raise RuntimeError("Redis is not installed (apt-get install redis-server)")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--save", "", "--appendonly", "no", "--protected-mode", "yes"],
-            stdout=open(self.directory / "redis.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=open(self.directory / "redis.log", "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -224,6 +290,7 @@ class LocalRedis:
 
 # --------------------------------------------------------------------------- secrets
 
+
 def fresh_secrets() -> Dict[str, str]:
     return {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}
 
@@ -239,7 +306,9 @@ def load_secrets(path: Path) -> Dict[str, str]:
         path.write_text("".join(f"{k}={v}\n" for k, v in fresh_secrets().items()))
         path.chmod(0o600)
         log(f"created {path} with random secrets (keep it private; delete it to rotate them)")
-    stored = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    stored = dict(
+        line.split("=", 1) for line in path.read_text().splitlines() if "=" in line and not line.startswith("#")
+    )
     for name in missing:
         if not stored.get(name):
             raise SystemExit(f"{name} is not set in the environment nor in {path}")
@@ -248,6 +317,7 @@ def load_secrets(path: Path) -> Dict[str, str]:
 
 
 # --------------------------------------------------------------------------- the stack
+
 
 @dataclass
 class ProdStack:
@@ -293,7 +363,9 @@ class ProdStack:
             self.postgres = LocalPostgres(self.pg_dir or self.var_dir / "pg", self.pg_port, self.durable).start()
             for name in ("rasa", "handoff"):
                 self.postgres.create_database(name)
-            self.env.setdefault("DATABASE_URL", self.postgres.url("handoff").replace("postgresql://", "postgresql+psycopg://"))
+            self.env.setdefault(
+                "DATABASE_URL", self.postgres.url("handoff").replace("postgresql://", "postgresql+psycopg://")
+            )
             self.env.setdefault("TRACKER_STORE_URL", self.postgres.url("rasa"))
         if not given.get("LOCK_STORE_URL"):
             self.redis = LocalRedis(self.var_dir / "redis", self.redis_port).start()
@@ -303,7 +375,9 @@ class ProdStack:
         env = {**os.environ, **self.env}
         env["HANDOFF_ENV"] = "production"
         if env.get("SECRET_KEY") and not env.get("ACTION_SERVER_TOKEN"):  # Rasa -> action server (actions/server.py)
-            env["ACTION_SERVER_TOKEN"] = hmac.new(env["SECRET_KEY"].encode(), b"action-server", hashlib.sha256).hexdigest()
+            env["ACTION_SERVER_TOKEN"] = hmac.new(
+                env["SECRET_KEY"].encode(), b"action-server", hashlib.sha256
+            ).hexdigest()
         env["SANIC_HOST"] = "127.0.0.1"
         env.setdefault("RASA_URL", self.proxy_url)
         env.setdefault("RASA_PUBLIC_URL", f"http://localhost:{self.proxy_port}")
@@ -325,27 +399,56 @@ class ProdStack:
     # -- services (each can be started again after a fault test killed it)
 
     def start_handoff(self, env: Dict[str, str]) -> subprocess.Popen:
-        return self._start("handoff", [
-            str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", str(ROOT / "handoff" / "gunicorn.conf.py"),
-            "--workers", str(self.handoff_workers), "--bind", f"127.0.0.1:{self.handoff_port}", "handoff.wsgi:app",
-        ], env)
+        return self._start(
+            "handoff",
+            [
+                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                "--config",
+                str(ROOT / "handoff" / "gunicorn.conf.py"),
+                "--workers",
+                str(self.handoff_workers),
+                "--bind",
+                f"127.0.0.1:{self.handoff_port}",
+                "handoff.wsgi:app",
+            ],
+            env,
+        )
 
     def start_actions(self, env: Dict[str, str]) -> subprocess.Popen:
-        return self._start("actions", [str(PYTHON), "-m", "actions.server", "--actions", "actions",
-                                       "--port", str(self.actions_port)], env)
+        return self._start(
+            "actions",
+            [str(PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(self.actions_port)],
+            env,
+        )
 
     def start_rasa(self, index: int, env: Dict[str, str]) -> subprocess.Popen:
         assert self.model is not None
-        return self._start(f"rasa{index}", [
-            *RASA_QUIET, "run", "--model", str(self.model), "--port", str(self.rasa_ports[index]),
-            "--enable-api", f"--auth-token={env['RASA_TOKEN']}", "--cors", "*",  # "=": a token may start with "-"
-            "--credentials", "credentials.yml", "--endpoints", str(self.var_dir / "endpoints.yml"),
-        ], env)
+        return self._start(
+            f"rasa{index}",
+            [
+                *RASA_QUIET,
+                "run",
+                "--model",
+                str(self.model),
+                "--port",
+                str(self.rasa_ports[index]),
+                "--enable-api",
+                f"--auth-token={env['RASA_TOKEN']}",
+                "--cors",
+                "*",  # "=": a token may start with "-"
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                str(self.var_dir / "endpoints.yml"),
+            ],
+            env,
+        )
 
     @property
     def nginx(self) -> NginxConfig:
-        return NginxConfig(f"127.0.0.1:{self.proxy_port}", [f"127.0.0.1:{port}" for port in self.rasa_ports],
-                           self.var_dir / "nginx")
+        return NginxConfig(
+            f"127.0.0.1:{self.proxy_port}", [f"127.0.0.1:{port}" for port in self.rasa_ports], self.var_dir / "nginx"
+        )
 
     def start_nginx(self, env: Dict[str, str]) -> subprocess.Popen:
         config = self.nginx
@@ -384,11 +487,21 @@ class ProdStack:
         try:
             self.start_infrastructure()
             env = self.environment()
-            write_endpoints(self.var_dir / "endpoints.yml", f"{self.actions_url}/webhook",
-                            env["TRACKER_STORE_URL"], env["LOCK_STORE_URL"], self.var_dir / "unused.db",
-                            env.get("ACTION_SERVER_TOKEN", ""))
-            subprocess.run([str(PYTHON), "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL if self.log_dir else None)
+            write_endpoints(
+                self.var_dir / "endpoints.yml",
+                f"{self.actions_url}/webhook",
+                env["TRACKER_STORE_URL"],
+                env["LOCK_STORE_URL"],
+                self.var_dir / "unused.db",
+                env.get("ACTION_SERVER_TOKEN", ""),
+            )
+            subprocess.run(
+                [str(PYTHON), "-m", "handoff", "migrate"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL if self.log_dir else None,
+            )
             self.ensure_admin(env)
             self.start_handoff(env)
             self.start_actions(env)
@@ -406,9 +519,24 @@ class ProdStack:
     def ensure_admin(self, env: Dict[str, str]) -> None:
         """An admin account with HANDOFF_ADMIN_PASSWORD (production mode has no demo accounts)."""
         result = subprocess.run(
-            [str(PYTHON), "-m", "handoff", "create-agent", "--email", ADMIN_EMAIL, "--name", "Admin",
-             "--role", "admin", "--password-env", "HANDOFF_ADMIN_PASSWORD"],
-            cwd=ROOT, env=env, capture_output=True, text=True,
+            [
+                str(PYTHON),
+                "-m",
+                "handoff",
+                "create-agent",
+                "--email",
+                ADMIN_EMAIL,
+                "--name",
+                "Admin",
+                "--role",
+                "admin",
+                "--password-env",
+                "HANDOFF_ADMIN_PASSWORD",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0 and "exists" not in (result.stdout + result.stderr).lower():
             raise RuntimeError(f"cannot create the admin account: {(result.stderr or result.stdout).strip()[-400:]}")
@@ -430,40 +558,57 @@ class ProdStack:
 def run(args: argparse.Namespace) -> None:
     values = load_secrets(args.secrets)
     os.environ.update(values)
-    stack = ProdStack(proxy_port=args.port, rasa_ports=[args.port + 1 + i for i in range(args.rasa_servers)],
-                      handoff_workers=args.handoff_workers, var_dir=VAR / "prod", pg_dir=args.pg_dir,
-                      log_dir=VAR / "prod" / "logs")
+    stack = ProdStack(
+        proxy_port=args.port,
+        rasa_ports=[args.port + 1 + i for i in range(args.rasa_servers)],
+        handoff_workers=args.handoff_workers,
+        var_dir=VAR / "prod",
+        pg_dir=args.pg_dir,
+        log_dir=VAR / "prod" / "logs",
+    )
     build_kb(stack.environment())
     model = train()
-    log(f"starting PostgreSQL, Redis, handoff ({args.handoff_workers} workers), actions, "
-        f"{args.rasa_servers} Rasa servers and nginx (logs in var/prod/logs) ...")
+    log(
+        f"starting PostgreSQL, Redis, handoff ({args.handoff_workers} workers), actions, "
+        f"{args.rasa_servers} Rasa servers and nginx (logs in var/prod/logs) ..."
+    )
 
     def announce(seconds: float) -> str:
         env, nginx = stack.environment(), stack.nginx.directory
-        return banner(f"NordNet FAQ bot (production shape) is up ({seconds:.0f} s)", [
-            ("Demo page with the chat widget", f"http://localhost:{stack.handoff_port}/"),
-            ("Agent console", f"http://localhost:{stack.handoff_port}/agent/"),
-            ("    admin", f"{ADMIN_EMAIL} / HANDOFF_ADMIN_PASSWORD from {args.secrets}"),
-            ("Rasa through nginx", f"{stack.proxy_url}/  -> {', '.join(f'127.0.0.1:{p}' for p in stack.rasa_ports)}"),
-            ("    nginx", f"config {nginx / 'nginx.conf'}, access log {nginx / 'access.log'}"),
-            ("Tracker store", env["TRACKER_STORE_URL"]),
-            ("Lock store", env["LOCK_STORE_URL"]),
-            ("Handoff database", env["DATABASE_URL"].split("@")[-1]),
-        ], [f"Logs: {stack.log_dir}/"])
+        return banner(
+            f"NordNet FAQ bot (production shape) is up ({seconds:.0f} s)",
+            [
+                ("Demo page with the chat widget", f"http://localhost:{stack.handoff_port}/"),
+                ("Agent console", f"http://localhost:{stack.handoff_port}/agent/"),
+                ("    admin", f"{ADMIN_EMAIL} / HANDOFF_ADMIN_PASSWORD from {args.secrets}"),
+                (
+                    "Rasa through nginx",
+                    f"{stack.proxy_url}/  -> {', '.join(f'127.0.0.1:{p}' for p in stack.rasa_ports)}",
+                ),
+                ("    nginx", f"config {nginx / 'nginx.conf'}, access log {nginx / 'access.log'}"),
+                ("Tracker store", env["TRACKER_STORE_URL"]),
+                ("Lock store", env["LOCK_STORE_URL"]),
+                ("Handoff database", env["DATABASE_URL"].split("@")[-1]),
+            ],
+            [f"Logs: {stack.log_dir}/"],
+        )
 
     run_until_stopped(stack, lambda: stack.start(model), announce)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.prod", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.prod", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="start the production shape on this machine")
     run_parser.add_argument("--port", type=int, default=5005, help="nginx port; Rasa servers take the next ones")
     run_parser.add_argument("--rasa-servers", type=int, default=2)
     run_parser.add_argument("--handoff-workers", type=int, default=2)
     run_parser.add_argument("--secrets", type=Path, default=VAR / "prod" / "secrets.env")
-    run_parser.add_argument("--pg-dir", type=Path, default=None, help="PostgreSQL cluster directory (default var/prod/pg)")
+    run_parser.add_argument(
+        "--pg-dir", type=Path, default=None, help="PostgreSQL cluster directory (default var/prod/pg)"
+    )
     commands.add_parser("secrets", help="print fresh random secrets (KEY=value lines)")
     args = parser.parse_args(argv)
     if args.command == "run":

@@ -7,6 +7,7 @@ lets pyparsing's deprecation warnings (UserWarnings too) through again. So the f
 after both. What they hide is nothing anyone here can act on (TensorFlow, pkg_resources, matplotlib's
 pyparsing, SQLAlchemy 1.4 inside Rasa 3.6); Rasa's own warnings, errors and tracebacks still show.
 """
+
 import sys
 import warnings
 

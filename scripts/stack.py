@@ -3,6 +3,7 @@
 `make run` calls `python -m scripts.stack run`; the end-to-end tests use `Stack` to run the same
 processes on free ports. Also: `train` (trains Rasa only when its data changed) and `endpoints`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,12 +36,18 @@ QUIET = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     "PYTHONWARNINGS": "ignore:You are using an old version of rasa:UserWarning,"
-                      "ignore:Your versions of rasa and rasa_sdk:UserWarning",
+    "ignore:Your versions of rasa and rasa_sdk:UserWarning",
 }
 # What the trained model depends on: channel connectors (bot/channels.py, bot/messenger*.py) do not.
 RASA_INPUTS = [
-    "config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories",
-    "bot/nlu.py", "bot/policies.py", "bot/language.py",
+    "config.yml",
+    "domain.yml",
+    "data/nlu",
+    "data/rules",
+    "data/stories",
+    "bot/nlu.py",
+    "bot/policies.py",
+    "bot/language.py",
 ]
 
 
@@ -61,7 +68,11 @@ def fingerprint(paths: List[str] = RASA_INPUTS, root: Path = ROOT) -> str:
         path = root / name
         if not path.exists():
             continue
-        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
         for file in files:
             if file.suffix not in {".yml", ".yaml", ".py"} and file != path:
                 continue
@@ -85,11 +96,25 @@ def train(force: bool = False) -> Path:
     started = time.monotonic()
     subprocess.run(
         [
-            *RASA_QUIET, "train", "--data", "data/nlu", "data/rules", "data/stories",
-            "--domain", "domain.yml", "--config", "config.yml",
-            "--out", str(MODELS), "--fixed-model-name", MODEL_NAME, "--force",
+            *RASA_QUIET,
+            "train",
+            "--data",
+            "data/nlu",
+            "data/rules",
+            "data/stories",
+            "--domain",
+            "domain.yml",
+            "--config",
+            "config.yml",
+            "--out",
+            str(MODELS),
+            "--fixed-model-name",
+            MODEL_NAME,
+            "--force",
         ],
-        cwd=ROOT, check=True, env=quiet(dict(os.environ)),
+        cwd=ROOT,
+        check=True,
+        env=quiet(dict(os.environ)),
     )
     stamp.write_text(current)
     log(f"trained in {time.monotonic() - started:.0f} s")
@@ -102,9 +127,18 @@ def _store_from_url(url: str, default_sqlite: Path) -> Dict[str, object]:
     parsed = urlparse(url)
     dialect = parsed.scheme.split("+")[0]
     if dialect == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.path.lstrip("/") if url.startswith("sqlite:///") else parsed.path}
+        return {
+            "type": "SQL",
+            "dialect": "sqlite",
+            "db": parsed.path.lstrip("/") if url.startswith("sqlite:///") else parsed.path,
+        }
     dialect = "postgresql" if dialect in {"postgres", "postgresql"} else dialect
-    store: Dict[str, object] = {"type": "SQL", "dialect": dialect, "url": parsed.hostname or "localhost", "db": parsed.path.lstrip("/")}
+    store: Dict[str, object] = {
+        "type": "SQL",
+        "dialect": dialect,
+        "url": parsed.hostname or "localhost",
+        "db": parsed.path.lstrip("/"),
+    }
     if parsed.port:
         store["port"] = parsed.port
     if parsed.username:
@@ -114,8 +148,9 @@ def _store_from_url(url: str, default_sqlite: Path) -> Dict[str, object]:
     return store
 
 
-def write_endpoints(path: Path, actions_url: str, tracker_store_url: str, lock_store_url: str, tracker_db: Path,
-                    action_token: str = "") -> Path:
+def write_endpoints(
+    path: Path, actions_url: str, tracker_store_url: str, lock_store_url: str, tracker_db: Path, action_token: str = ""
+) -> Path:
     """Rasa's endpoints.yml for this run, from the environment (see README: configuration).
 
     ``action_token``: the action server's shared secret (actions/server.py), sent by Rasa as a header.
@@ -180,7 +215,10 @@ def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = No
 
 
 def start_process(
-    processes: Dict[str, subprocess.Popen], name: str, command: List[str], env: Dict[str, str],
+    processes: Dict[str, subprocess.Popen],
+    name: str,
+    command: List[str],
+    env: Dict[str, str],
     log_dir: Optional[Path],
 ) -> subprocess.Popen:
     """Start `command` in its own process group (so stopping it stops its children), logging to
@@ -190,7 +228,11 @@ def start_process(
         log_dir.mkdir(parents=True, exist_ok=True)
         output = open(log_dir / f"{name}.log", "ab")
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None,
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT if output else None,
         start_new_session=True,
     )
     processes[name] = process
@@ -277,17 +319,32 @@ class Stack:
         )
         subprocess.run([str(PYTHON), "-m", "handoff", "migrate"], cwd=ROOT, env=env, check=True)
         handoff = self._start(
-            "handoff", [str(PYTHON), "-m", "handoff", "serve", "--host", "127.0.0.1", "--port", str(self.handoff_port)], env
+            "handoff",
+            [str(PYTHON), "-m", "handoff", "serve", "--host", "127.0.0.1", "--port", str(self.handoff_port)],
+            env,
         )
         actions = self._start(
-            "actions", [str(PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(self.actions_port)], env
+            "actions",
+            [str(PYTHON), "-m", "actions.server", "--actions", "actions", "--port", str(self.actions_port)],
+            env,
         )
         rasa = self._start(
             "rasa",
             [
-                *RASA_QUIET, "run", "--model", str(model), "--port", str(self.rasa_port),
-                "--enable-api", f"--auth-token={env['RASA_TOKEN']}", "--cors", "*", "--credentials", "credentials.yml",
-                "--endpoints", str(endpoints),
+                *RASA_QUIET,
+                "run",
+                "--model",
+                str(model),
+                "--port",
+                str(self.rasa_port),
+                "--enable-api",
+                f"--auth-token={env['RASA_TOKEN']}",
+                "--cors",
+                "*",
+                "--credentials",
+                "credentials.yml",
+                "--endpoints",
+                str(endpoints),
             ],
             env,
         )
@@ -308,9 +365,13 @@ class Stack:
         action server's own /warmup, not a made-up conversation: a question from a `__warmup__` customer would
         land in the insight figures."""
         request = urllib.request.Request(
-            f"{self.actions_url}/warmup", data=b"{}", method="POST",
-            headers={"Content-Type": "application/json",
-                     "X-Action-Token": action_token or self.environment()["ACTION_SERVER_TOKEN"]},
+            f"{self.actions_url}/warmup",
+            data=b"{}",
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Action-Token": action_token or self.environment()["ACTION_SERVER_TOKEN"],
+            },
         )
         try:
             urllib.request.urlopen(request, timeout=120).read()
@@ -339,8 +400,9 @@ def banner(title: str, rows: Sequence[Tuple[str, str]], notes: Sequence[str] = (
     """What a runner prints once everything is up: a table of what is where, then notes."""
     width = max(len(label) for label, _ in rows)
     lines = [f"  {label:<{width}}  {value}".rstrip() for label, value in rows]
-    return "\n".join(["", title, "", *lines, "", *(f"  {note}" for note in notes), "",
-                      "Press Ctrl-C to stop everything.", ""])
+    return "\n".join(
+        ["", title, "", *lines, "", *(f"  {note}" for note in notes), "", "Press Ctrl-C to stop everything.", ""]
+    )
 
 
 class Runnable(Protocol):
@@ -389,18 +451,31 @@ def run(args: argparse.Namespace) -> None:
     rows = [
         ("Demo page with the chat widget", f"{handoff}/"),
         ("Agent console", f"{handoff}/agent/"),
-        ("    demo agent", login(env.get("HANDOFF_DEMO_AGENT_EMAIL") or "agent@nordnet.example",
-                               env.get("HANDOFF_DEMO_AGENT_PASSWORD") or "agent-demo")),
-        ("    demo admin", login(env.get("HANDOFF_DEMO_ADMIN_EMAIL") or "admin@nordnet.example",
-                               env.get("HANDOFF_DEMO_ADMIN_PASSWORD") or "admin-demo")),
+        (
+            "    demo agent",
+            login(
+                env.get("HANDOFF_DEMO_AGENT_EMAIL") or "agent@nordnet.example",
+                env.get("HANDOFF_DEMO_AGENT_PASSWORD") or "agent-demo",
+            ),
+        ),
+        (
+            "    demo admin",
+            login(
+                env.get("HANDOFF_DEMO_ADMIN_EMAIL") or "admin@nordnet.example",
+                env.get("HANDOFF_DEMO_ADMIN_PASSWORD") or "admin-demo",
+            ),
+        ),
         ("Handoff bot API", f"{handoff}/api/   (health: /health)"),
         ("Rasa (REST, socket.io, HTTP API)", f"{rasa}/   (HTTP API token: var/.rasa_token)"),
         ("Action server", f"http://127.0.0.1:{args.actions_port}/health   (Rasa only: var/.action_server_token)"),
     ]
     question = '{"sender":"u1","message":"How do I change my delivery address?"}'
     notes = [f"Try:  curl -s localhost:{args.rasa_port}/webhooks/rest/webhook -d '{question}'"]
-    run_until_stopped(stack, lambda: stack.start(model),
-                      lambda seconds: banner(f"NordNet FAQ bot is up ({seconds:.0f} s)", rows, notes))
+    run_until_stopped(
+        stack,
+        lambda: stack.start(model),
+        lambda seconds: banner(f"NordNet FAQ bot is up ({seconds:.0f} s)", rows, notes),
+    )
 
 
 def main(argv: Optional[List[str]] = None) -> None:

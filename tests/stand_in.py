@@ -1,4 +1,5 @@
 """A small HTTP server standing in for one upstream behind the real nginx (tests/deploy, tests/scripts)."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,9 @@ class StandInServer:
                     return
                 if self.path.startswith("/slow"):
                     time.sleep(3)
-                payload = json.dumps({"server": outer.name, "path": self.path, "echo": body,
-                                      "headers": dict(self.headers)}).encode()
+                payload = json.dumps(
+                    {"server": outer.name, "path": self.path, "echo": body, "headers": dict(self.headers)}
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

@@ -1,5 +1,6 @@
 """Dependencies point one way (docs/architecture.md): between the parts, to the frameworks, and inside the
 handoff service (routes -> services -> models)."""
+
 import ast
 from pathlib import Path
 
@@ -55,8 +56,12 @@ def imported_names(source: Path, root: Path = ROOT) -> set[str]:
                 base = ".".join(anchor + ([node.module] if node.module else []))
             names.add(base)
             names.update(f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
-        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
-                "import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant):
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("import_module", "__import__")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             names.add(str(node.args[0].value))
     return {name for name in names if name}
 
@@ -127,8 +132,10 @@ def test_handoff_routes_services_models_point_one_way():
 def test_the_scanner_catches_a_forbidden_import(tmp_path):
     """Guards the guard: a forbidden import in any form is found."""
     source = tmp_path / "m.py"
-    source.write_text("import os\nfrom rasa_sdk import Action\nimport flask.json\n"
-                      "import importlib\nimportlib.import_module('rasa.core')\n")
+    source.write_text(
+        "import os\nfrom rasa_sdk import Action\nimport flask.json\n"
+        "import importlib\nimportlib.import_module('rasa.core')\n"
+    )
     assert imported_modules(source) >= {"rasa_sdk", "flask", "rasa"}
 
 
@@ -138,4 +145,5 @@ def test_the_scanner_resolves_relative_imports(tmp_path):
     source = package / "m.py"
     source.write_text("from .events import send\nfrom ..agents import words\nfrom . import state\n")
     assert {"handoff.services.events", "handoff.agents.words", "handoff.services.state"} <= imported_names(
-        source, tmp_path)
+        source, tmp_path
+    )

@@ -10,6 +10,7 @@ replica verifies on the others). LOCK_STORE_URL and SOCKETIO_MESSAGE_QUEUE (redi
 as soon as there is more than one replica. ACTION_ENDPOINT_URL names the action server
 (default http://actions:5055/webhook, the name of its Service in compose.yaml and the manifests).
 """
+
 from __future__ import annotations
 
 import os
@@ -41,9 +42,22 @@ def problems(env: Mapping[str, str]) -> List[str]:
 def rasa_command(env: Mapping[str, str], endpoints: Path, model: Path, extra: List[str]) -> List[str]:
     """The same `rasa run` as scripts/stack.py, listening on all interfaces of the container."""
     return [
-        "rasa", "run", "--model", str(model), "--port", env.get("RASA_PORT", "5005"),
-        "--enable-api", "--auth-token", env["RASA_TOKEN"], "--cors", env.get("RASA_CORS_ORIGINS", "*"),
-        "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints), *extra,
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--port",
+        env.get("RASA_PORT", "5005"),
+        "--enable-api",
+        "--auth-token",
+        env["RASA_TOKEN"],
+        "--cors",
+        env.get("RASA_CORS_ORIGINS", "*"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+        "--endpoints",
+        str(endpoints),
+        *extra,
     ]
 
 

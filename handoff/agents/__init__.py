@@ -1,4 +1,5 @@
 """The agent console under /agent/: queue, conversations, callbacks and admin pages (login required)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,8 +27,11 @@ def _guard():
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
         if wants_json():
             return jsonify(error={"code": "csrf", "message": _("Session expired; reload the page.")}), 400
-        return render_template("agents/error.html", title=_("Session expired"),
-                               message=_("The form was too old or came from elsewhere. Reload the page and try again.")), 400
+        return render_template(
+            "agents/error.html",
+            title=_("Session expired"),
+            message=_("The form was too old or came from elsewhere. Reload the page and try again."),
+        ), 400
     g.agent = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -35,7 +39,9 @@ def _guard():
     if agent is None:
         if wants_json() or request.endpoint == "agents.events":
             return jsonify(error={"code": "login_required", "message": _("Log in again.")}), 401
-        return redirect(url_for("agents.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+        return redirect(
+            url_for("agents.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+        )
     g.agent = agent
     touch(db(), agent)
     return None
@@ -102,8 +108,9 @@ def _service_error(exc: ServiceError):
     if wants_json():
         return jsonify(error={"code": exc.code, "message": message}), exc.status
     if request.method == "GET":
-        return render_template("agents/error.html", title=_("Not found") if exc.status == 404 else _("Not possible"),
-                               message=message), exc.status
+        return render_template(
+            "agents/error.html", title=_("Not found") if exc.status == 404 else _("Not possible"), message=message
+        ), exc.status
     flash(message, "error")
     return redirect(safe_next(request.form.get("next"), url_for("agents.queue")))
 

@@ -1,4 +1,5 @@
 """Admin pages: agents (and unlocking them), business hours and holidays, canned responses."""
+
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -52,7 +53,9 @@ def admin_unlock_agent(agent_id: int):
 @bp.post("/admin/agents")
 @admin_required
 def admin_create_agent():
-    agent = agent_service.create_agent(db(), _agent_form(), request.form.get("password", ""), state().settings.languages)
+    agent = agent_service.create_agent(
+        db(), _agent_form(), request.form.get("password", ""), state().settings.languages
+    )
     flash(_("%(name)s can log in now as %(email)s.", name=agent.display_name, email=agent.email), "info")
     return redirect(url_for("agents.admin_agents"))
 
@@ -62,8 +65,9 @@ def admin_create_agent():
 def admin_edit_agent(agent_id: int):
     agent = not_found_unless(db().get(Agent, agent_id))
     if request.method == "POST":
-        agent_service.update_agent(db(), agent_id, _agent_form(), g.agent, state().settings.languages,
-                                   queue=state().queue_config)
+        agent_service.update_agent(
+            db(), agent_id, _agent_form(), g.agent, state().settings.languages, queue=state().queue_config
+        )
         if request.form.get("password"):
             agent_service.set_password(db(), agent, request.form["password"])
         flash(_("Saved %(name)s.", name=agent.display_name), "info")
@@ -81,8 +85,13 @@ def admin_hours():
     holidays = session.scalars(select(Holiday).order_by(Holiday.day)).all()
     schedule = hours_service.load_schedule(session, state().settings.default_timezone)
     return render_template(
-        "agents/admin_hours.html", settings=settings, intervals=intervals, holidays=holidays,
-        weekdays=hours_service.WEEKDAYS, clock=hours_service.format_clock, open_now=schedule.is_open(utcnow()),
+        "agents/admin_hours.html",
+        settings=settings,
+        intervals=intervals,
+        holidays=holidays,
+        weekdays=hours_service.WEEKDAYS,
+        clock=hours_service.format_clock,
+        open_now=schedule.is_open(utcnow()),
     )
 
 
@@ -132,7 +141,9 @@ def admin_canned():
     edit_id = request.args.get("edit", type=int)
     editing = db().get(CannedResponse, edit_id) if edit_id else None
     return render_template(
-        "agents/admin_canned.html", canned=canned_service.list_canned(db()), editing=editing,
+        "agents/admin_canned.html",
+        canned=canned_service.list_canned(db()),
+        editing=editing,
         languages=state().settings.languages,
     )
 
@@ -142,8 +153,12 @@ def admin_canned():
 def admin_save_canned():
     canned_id = request.form.get("id", type=int)
     canned_service.save_canned(
-        db(), request.form.get("short_code", ""), request.form.get("content", ""), request.form.get("language"),
-        state().settings.languages, canned_id,
+        db(),
+        request.form.get("short_code", ""),
+        request.form.get("content", ""),
+        request.form.get("language"),
+        state().settings.languages,
+        canned_id,
     )
     flash(_("Canned response saved."), "info")
     return redirect(url_for("agents.admin_canned"))

@@ -1,4 +1,5 @@
 """Log in and out, presence, and changing one's own password."""
+
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
@@ -23,19 +24,27 @@ def login():
     settings = state().settings
     lockout = Lockout(settings.lockout_failures, settings.lockout_minutes)
     try:
-        agent = agent_service.authenticate(db(), email, request.form.get("password", ""), client_address(),
-                                           lockout=lockout, queue=state().queue_config)
+        agent = agent_service.authenticate(
+            db(), email, request.form.get("password", ""), client_address(), lockout=lockout, queue=state().queue_config
+        )
     except TooManyAttempts as exc:
         minutes = max(1, round(exc.retry_after / 60))
         if isinstance(exc, AccountLocked) and exc.retry_after:
-            message = ngettext("Too many failed attempts: this account is locked. An admin can unlock it, or try "
-                               "again in %(num)d minute.", "Too many failed attempts: this account is locked. An admin "
-                               "can unlock it, or try again in %(num)d minutes.", minutes)
+            message = ngettext(
+                "Too many failed attempts: this account is locked. An admin can unlock it, or try "
+                "again in %(num)d minute.",
+                "Too many failed attempts: this account is locked. An admin "
+                "can unlock it, or try again in %(num)d minutes.",
+                minutes,
+            )
         elif isinstance(exc, AccountLocked):
             message = _("Too many failed attempts: this account is locked. An admin can unlock it.")
         else:
-            message = ngettext("Too many failed attempts from this address. Try again in %(num)d minute.",
-                               "Too many failed attempts from this address. Try again in %(num)d minutes.", minutes)
+            message = ngettext(
+                "Too many failed attempts from this address. Try again in %(num)d minute.",
+                "Too many failed attempts from this address. Try again in %(num)d minutes.",
+                minutes,
+            )
         flash(message, "error")
         response = render_template("agents/login.html", next=next_url, email=email)
         return response, 429, ({"Retry-After": str(exc.retry_after)} if exc.retry_after else {})
@@ -48,7 +57,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    agent_service.log_out(db(), g.agent, queue=state().queue_config)  # ends the session server-side, not only in this browser
+    agent_service.log_out(
+        db(), g.agent, queue=state().queue_config
+    )  # ends the session server-side, not only in this browser
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("agents.login"))

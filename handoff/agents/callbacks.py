@@ -1,4 +1,5 @@
 """The callback queue: due and overdue first; claim, done, no answer (retry), release, cancel."""
+
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -19,8 +20,12 @@ def _policy() -> CallbackPolicy:
 def _context(show_all: bool) -> dict:
     now = utcnow()
     items = service.callback_queue(db(), now, include_closed=show_all)
-    return {"callbacks": items, "urgency": lambda c: service.urgency(c, now), "show_all": show_all,
-            "max_attempts": state().settings.callback_max_attempts}
+    return {
+        "callbacks": items,
+        "urgency": lambda c: service.urgency(c, now),
+        "show_all": show_all,
+        "max_attempts": state().settings.callback_max_attempts,
+    }
 
 
 @bp.get("/callbacks")
@@ -37,7 +42,9 @@ def callbacks_fragment():
 def callback(callback_id: int):
     item = service.get_callback(db(), callback_id)
     return render_template(
-        "agents/callback.html", callback=item, urgency=service.urgency(item, utcnow()),
+        "agents/callback.html",
+        callback=item,
+        urgency=service.urgency(item, utcnow()),
         max_attempts=state().settings.callback_max_attempts,
     )
 
@@ -59,11 +66,24 @@ def callback_outcome(callback_id: int):
     outcome = request.form.get("outcome", "")
     item = service.record_outcome(db(), callback_id, g.agent, outcome, _policy(), request.form.get("note", "")[:2000])
     if item.status == "pending":
-        flash(_("%(ref)s: no answer; retry scheduled (%(n)s of %(max)s attempts).", ref=item.reference,
-                n=item.attempts, max=_policy().max_attempts), "info")
+        flash(
+            _(
+                "%(ref)s: no answer; retry scheduled (%(n)s of %(max)s attempts).",
+                ref=item.reference,
+                n=item.attempts,
+                max=_policy().max_attempts,
+            ),
+            "info",
+        )
     else:
-        flash(_("%(ref)s is %(status)s; the customer is told.", ref=item.reference, status=words.callback_status(item.status)),
-              "info")
+        flash(
+            _(
+                "%(ref)s is %(status)s; the customer is told.",
+                ref=item.reference,
+                status=words.callback_status(item.status),
+            ),
+            "info",
+        )
     return redirect(url_for("agents.callbacks"))
 
 

@@ -1,4 +1,5 @@
 """One conversation: transcript, live updates, claim, reply, notes, transfer, resolve, return to bot."""
+
 from __future__ import annotations
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
@@ -33,12 +34,17 @@ def delivery_state(message) -> dict | None:
         if (utcnow() - item.created_at).total_seconds() < 5:
             return {"state": "pending", "label": _("sending…"), "item_id": item.id, "error": ""}
         # Not tried yet: an earlier message to this customer has to get through first.
-        return {"state": "pending", "label": _("pending: not delivered yet"), "item_id": item.id,
-                "error": _("Waiting for earlier messages to this customer to be delivered")}
+        return {
+            "state": "pending",
+            "label": _("pending: not delivered yet"),
+            "item_id": item.id,
+            "error": _("Waiting for earlier messages to this customer to be delivered"),
+        }
     return {
         "state": "pending",
-        "label": ngettext("pending: retrying (%(num)d failed attempt)", "pending: retrying (%(num)d failed attempts)",
-                          item.attempts),
+        "label": ngettext(
+            "pending: retrying (%(num)d failed attempt)", "pending: retrying (%(num)d failed attempts)", item.attempts
+        ),
         "item_id": item.id,
         "error": item.last_error or "",
     }
@@ -49,8 +55,11 @@ def conversation(conversation_id: int):
     session = db()
     conversation = get_conversation(session, conversation_id)
     messages = console.messages_after(session, conversation_id, 0)
-    team = [entry for entry in console.team(session, state().settings.presence_timeout_seconds)
-            if entry[0].id != conversation.assignee_id]
+    team = [
+        entry
+        for entry in console.team(session, state().settings.presence_timeout_seconds)
+        if entry[0].id != conversation.assignee_id
+    ]
     state().suggestions.warm_up()
     return render_template(
         "agents/conversation.html",
@@ -102,8 +111,13 @@ def suggestions(conversation_id: int):
         message=result.message,
         query=query,
         items=[
-            {"entry_id": s.entry_id, "question": s.question, "answer": s.answer, "confidence": round(s.confidence, 3),
-             "url": s.url}
+            {
+                "entry_id": s.entry_id,
+                "question": s.question,
+                "answer": s.answer,
+                "confidence": round(s.confidence, 3),
+                "url": s.url,
+            }
             for s in result.items
         ],
     )
@@ -138,7 +152,10 @@ def transfer(conversation_id: int):
     target = int(raw) if raw.isdigit() else None
     conversation = assignment.transfer(db(), conversation_id, g.agent, target, queue=state().queue_config)
     if conversation.assignee:
-        flash(_("Conversation #%(id)s went to %(who)s.", id=conversation_id, who=conversation.assignee.display_name), "info")
+        flash(
+            _("Conversation #%(id)s went to %(who)s.", id=conversation_id, who=conversation.assignee.display_name),
+            "info",
+        )
     else:
         flash(_("Conversation #%(id)s is back in the queue.", id=conversation_id), "info")
     return redirect(url_for("agents.queue"))

@@ -1,4 +1,5 @@
 """Admin pages for privacy: look a customer up, download everything about them, erase them; the audit log."""
+
 from __future__ import annotations
 
 import json
@@ -60,9 +61,14 @@ def admin_privacy():
     preview = privacy_service.collect(db(), lookup, _tracker()) if lookup else None
     db().rollback()
     return render_template(
-        "agents/admin_privacy.html", lookup=lookup, kind=form.get("kind", "sender_id"),
-        value=form.get("value", ""), preview=preview, audit_log=audit.recent(db()),
-        settings=state().settings, tracker=_tracker().describe(),
+        "agents/admin_privacy.html",
+        lookup=lookup,
+        kind=form.get("kind", "sender_id"),
+        value=form.get("value", ""),
+        preview=preview,
+        audit_log=audit.recent(db()),
+        settings=state().settings,
+        tracker=_tracker().describe(),
     )
 
 
@@ -75,8 +81,11 @@ def admin_privacy_export():
     settings = state().settings
     document = privacy_service.export_customer(db(), lookup, _tracker(), g.agent, settings.secret_key)
     filename = f"customer-export-{utcnow():%Y%m%d-%H%M%S}.json"
-    return Response(json.dumps(document, ensure_ascii=False, indent=2, default=str), mimetype="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        json.dumps(document, ensure_ascii=False, indent=2, default=str),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.post("/admin/privacy/delete")
@@ -87,7 +96,10 @@ def admin_privacy_delete():
         raise Invalid(_("name the customer to delete"))
     if request.form.get("confirm", "").strip() != lookup.value:
         raise Invalid(_("type the customer's id, e-mail or phone again to confirm the deletion"))
-    report = privacy_service.erase_customer(db(), lookup, _tracker(), g.agent, state().settings.secret_key,
-                                            classify=question_classifier())
-    flash(_("Deleted.") + " " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info")
+    report = privacy_service.erase_customer(
+        db(), lookup, _tracker(), g.agent, state().settings.secret_key, classify=question_classifier()
+    )
+    flash(
+        _("Deleted.") + " " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info"
+    )
     return redirect(url_for("agents.admin_privacy"))

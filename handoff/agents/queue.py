@@ -1,4 +1,5 @@
 """The queue page (updated live), the counts in the navigation, and the conversation history."""
+
 from __future__ import annotations
 
 from flask import g, jsonify, render_template, request, url_for
@@ -42,9 +43,19 @@ def counts():
     result = console.counts(session, g.agent, state().settings.presence_timeout_seconds)
     queue = console.waiting(session)[-20:]  # the newest: what a new-customer alert names
     return jsonify(
-        waiting=result.waiting, mine=result.mine, callbacks_due=result.callbacks_due, agents_online=result.agents_online,
-        queue=[{"id": c.id, "customer": words.customer(c), "question": (c.question or "")[:200],
-                "url": url_for("agents.conversation", conversation_id=c.id)} for c in queue],
+        waiting=result.waiting,
+        mine=result.mine,
+        callbacks_due=result.callbacks_due,
+        agents_online=result.agents_online,
+        queue=[
+            {
+                "id": c.id,
+                "customer": words.customer(c),
+                "question": (c.question or "")[:200],
+                "url": url_for("agents.conversation", conversation_id=c.id),
+            }
+            for c in queue
+        ],
     )
 
 

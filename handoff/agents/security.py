@@ -1,4 +1,5 @@
 """Console security: who is logged in (with session expiry), CSRF tokens, admin-only pages, safe redirects."""
+
 from __future__ import annotations
 
 import functools

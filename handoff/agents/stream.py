@@ -5,6 +5,7 @@ for events other processes wrote (one small query a second, however many tabs ar
 the streams, which then read what is new for them. Under gunicorn's gevent workers (the production
 setting) an open stream is a greenlet, not a thread, so thousands of idle tabs fit in a worker.
 """
+
 from __future__ import annotations
 
 import json
@@ -110,8 +111,9 @@ def events():
                 if seen != signals.sequence:
                     seen = signals.sequence  # taken before reading: a later commit wakes the next wait
                     with factory() as session:
-                        batch = session.scalars(select(ConsoleEvent).where(ConsoleEvent.id > cursor)
-                                                .order_by(ConsoleEvent.id).limit(BATCH)).all()
+                        batch = session.scalars(
+                            select(ConsoleEvent).where(ConsoleEvent.id > cursor).order_by(ConsoleEvent.id).limit(BATCH)
+                        ).all()
                     for event in batch:
                         cursor = event.id
                         yield format_event(event)

@@ -3,6 +3,7 @@
 The database keeps language-neutral keys (``pending``, ``requested``; an activity line's key and parameters,
 ``{"key": "claimed", "name": "Sam"}``, handoff/services/state.py); the console shows them in the agent's language.
 """
+
 from __future__ import annotations
 
 from babel.dates import get_day_names

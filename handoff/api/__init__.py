@@ -1,4 +1,5 @@
 """The bot-facing JSON API under /api/, authenticated with a bearer token."""
+
 from __future__ import annotations
 
 import hmac
@@ -28,7 +29,9 @@ def _authenticate():
     scheme, _, token = header.partition(" ")
     expected = state().settings.api_token
     if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        response = error(401, "unauthorized", "Missing or wrong bearer token (Authorization: Bearer <HANDOFF_API_TOKEN>).")
+        response = error(
+            401, "unauthorized", "Missing or wrong bearer token (Authorization: Bearer <HANDOFF_API_TOKEN>)."
+        )
         response[0].headers["WWW-Authenticate"] = 'Bearer realm="handoff"'
         return response
     return None

@@ -1,4 +1,5 @@
 """Callback requests from the bot: create (with consent) and cancel by reference."""
+
 from __future__ import annotations
 
 import re
@@ -76,9 +77,17 @@ def create_callback():
     transcript = body.transcript()
     body.check()
     request = CallbackInput(
-        idempotency_key=key, sender_id=sender_id, channel=channel, language=language, contact_method=method,
-        contact=contact, window_start=start, window_end=end, window_tz=start_offset,
-        conversation_id=conversation_id, transcript=transcript,
+        idempotency_key=key,
+        sender_id=sender_id,
+        channel=channel,
+        language=language,
+        contact_method=method,
+        contact=contact,
+        window_start=start,
+        window_end=end,
+        window_tz=start_offset,
+        conversation_id=conversation_id,
+        transcript=transcript,
     )
     outcome = callbacks.request_callback(db(), request, now, max_open=settings.max_open_callbacks)
     response = jsonify(outcome.body)
@@ -91,8 +100,11 @@ def create_callback():
 def get_callback(reference: str):
     callback = callbacks.get_by_reference(db(), reference[:16])
     return jsonify(
-        callback_id=callback.id, reference=callback.reference, status=callback.status,
-        window_start=callback.window_start.isoformat(), window_end=callback.window_end.isoformat(),
+        callback_id=callback.id,
+        reference=callback.reference,
+        status=callback.status,
+        window_start=callback.window_start.isoformat(),
+        window_end=callback.window_end.isoformat(),
         attempts=callback.attempts,
     )
 

@@ -1,4 +1,5 @@
 """Escalations: the bot hands a conversation to people, relays messages, asks where it stands."""
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -11,6 +12,7 @@ from handoff.models import REASONS
 from handoff.services import escalations
 from handoff.services.errors import NotFound
 from handoff.services.escalations import EscalationRequest
+
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; a larger one would overflow the driver (a 500)
 
 
@@ -40,15 +42,21 @@ def create_escalation():
     name = None
     if customer is not None:
         if not isinstance(customer, dict):
-            body.problem("customer", "must be an object like {\"name\": ...}")
+            body.problem("customer", 'must be an object like {"name": ...}')
         else:
             sub = Body(customer, "customer.")
             name = sub.string("name", max_len=200, required=False, allow_empty=True)
             body.errors.extend(sub.errors)
     body.check()
     request = EscalationRequest(
-        idempotency_key=key, sender_id=sender_id, channel=channel, language=language, reason=reason,
-        question=question, transcript=transcript or (), customer_name=(name or "").strip() or None,
+        idempotency_key=key,
+        sender_id=sender_id,
+        channel=channel,
+        language=language,
+        reason=reason,
+        question=question,
+        transcript=transcript or (),
+        customer_name=(name or "").strip() or None,
     )
     outcome = escalations.hand_off(db(), request, state().queue_config)
     response = jsonify(outcome.body)
@@ -95,8 +103,11 @@ def receipts():
     ids = body.data.get("message_ids")
     if isinstance(ids, list):  # JSON has one number type: 3.0 is the whole number 3
         ids = [int(i) if isinstance(i, float) and i.is_integer() and abs(i) < 2**53 else i for i in ids]
-    if not isinstance(ids, list) or not 0 < len(ids) <= MAX_RECEIPTS or not all(
-            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
+    if (
+        not isinstance(ids, list)
+        or not 0 < len(ids) <= MAX_RECEIPTS
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids)
+    ):
         body.problem("message_ids", f"must be a list of 1 to {MAX_RECEIPTS} message ids")
     body.check()
     return jsonify(seen=escalations.mark_seen(db(), sender_id, sorted(set(ids))))

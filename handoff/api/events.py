@@ -1,4 +1,5 @@
 """What the knowledge base did with a question (answer, clarify, decline, none of these), for analytics."""
+
 from __future__ import annotations
 
 import math
@@ -30,11 +31,19 @@ def create_event():
         body.problem("confidence", "must be null or a number")
         confidence = None
     body.check()
-    outcome = record_event(db(), EventInput(
-        idempotency_key=key, sender_id=sender_id, channel=channel, language=language, type=kind,
-        question=question or "", entry_id=(entry_id or "").strip() or None,
-        confidence=float(confidence) if confidence is not None else None,
-    ))
+    outcome = record_event(
+        db(),
+        EventInput(
+            idempotency_key=key,
+            sender_id=sender_id,
+            channel=channel,
+            language=language,
+            type=kind,
+            question=question or "",
+            entry_id=(entry_id or "").strip() or None,
+            confidence=float(confidence) if confidence is not None else None,
+        ),
+    )
     response = jsonify(outcome.body)
     if outcome.replayed:
         response.headers["Idempotent-Replayed"] = "true"

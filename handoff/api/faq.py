@@ -1,4 +1,5 @@
 """The published FAQ changes after a version, for action servers that keep their index current."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Feedback on FAQ answers, the satisfaction rating, and whether people take hand-offs now."""
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -52,8 +53,12 @@ def availability():
     settings = state().settings
     language = request.args.get("language") or None
     if language is not None and language not in settings.languages:
-        return error(422, "validation_error", f"language must be one of {', '.join(settings.languages)}",
-                     [{"field": "language", "message": "unknown language"}])
+        return error(
+            422,
+            "validation_error",
+            f"language must be one of {', '.join(settings.languages)}",
+            [{"field": "language", "message": "unknown language"}],
+        )
     session = db()
     result = service_availability(session, language, settings.presence_timeout_seconds, settings.default_timezone)
     waiting = session.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "pending"))

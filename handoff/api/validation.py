@@ -1,4 +1,5 @@
 """Validation of the bot's JSON bodies: every problem is reported, none becomes a 500."""
+
 from __future__ import annotations
 
 import math
@@ -192,7 +193,11 @@ class Body:
                 entry_id = cand.string("entry_id", max_len=200)
                 question = cand.string("question", allow_empty=True, required=False) or ""
                 confidence = candidate.get("confidence")
-                if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not math.isfinite(confidence):
+                if (
+                    isinstance(confidence, bool)
+                    or not isinstance(confidence, (int, float))
+                    or not math.isfinite(confidence)
+                ):
                     cand.problem("confidence", "must be a number")
                 sub.errors.extend(cand.errors)
                 if not cand.errors:

@@ -1,4 +1,5 @@
 """Operator insight for admins: analytics pages under /agent/admin/insights/ and JSON under /api/insights/."""
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,7 @@ class InsightsState:
             model_name = self.kb().manifest.get("model")  # the KB's own encode method: its index's model
         with self._lock:  # one per encoder: its examples are encoded once per process
             if self._kinds is None or self._kinds.encode != encode:
-                self._kinds = QuestionKinds(encode, scale, cache_dir=self.cache_dir,
-                                            model_name=model_name)
+                self._kinds = QuestionKinds(encode, scale, cache_dir=self.cache_dir, model_name=model_name)
             return self._kinds
 
     def cosine_scale(self) -> tuple[float, float]:
@@ -118,8 +118,11 @@ def _guard():
     if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok():
         if request.blueprint == "insights_api" or wants_json():
             return jsonify(error={"code": "csrf", "message": "Missing or stale X-CSRF-Token; reload the page."}), 400
-        return render_template("agents/error.html", title=_("Session expired"),
-                               message=_("The form was too old or came from elsewhere. Reload the page and try again.")), 400
+        return render_template(
+            "agents/error.html",
+            title=_("Session expired"),
+            message=_("The form was too old or came from elsewhere. Reload the page and try again."),
+        ), 400
     return None
 
 
@@ -171,8 +174,13 @@ def period_from_args(args) -> analytics.Period:
         problems.append(("from", translatable("%(field)s the period may be at most %(n)s days"), {"n": MAX_DAYS}))
     language = (args.get("language") or "").strip() or None
     if language is not None and language not in state().settings.languages:
-        problems.append(("language", translatable("%(field)s must be one of %(languages)s"),
-                         {"languages": ", ".join(state().settings.languages)}))
+        problems.append(
+            (
+                "language",
+                translatable("%(field)s must be one of %(languages)s"),
+                {"languages": ", ".join(state().settings.languages)},
+            )
+        )
     channel = (args.get("channel") or "").strip()[:64] or None
     if problems:
         raise invalid_fields(problems)
@@ -184,8 +192,13 @@ def build_report(period: analytics.Period, clusters: bool = True) -> dict[str, A
     so "unanswered" is the same figure on every page and in every export."""
     holder = insights()
     encode = holder.encoder()
-    return analytics.report(db(), period, encode=encode if clusters else None,
-                            threshold=holder.cluster_threshold(), classify=holder.question_kinds().classify)
+    return analytics.report(
+        db(),
+        period,
+        encode=encode if clusters else None,
+        threshold=holder.cluster_threshold(),
+        classify=holder.question_kinds().classify,
+    )
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

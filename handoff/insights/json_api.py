@@ -1,4 +1,5 @@
 """JSON for admins (console session; X-CSRF-Token on changes): the report, CSV tables, FAQ publishing."""
+
 from __future__ import annotations
 
 from flask import abort, g, jsonify, request
@@ -26,9 +27,18 @@ def export(table: str):
 
 
 def _change(change: FaqChange) -> dict:
-    return {"id": change.id, "action": change.action, "entry_id": change.entry_id, "language": change.language,
-            "source": change.source, "agent": change.agent_email, "origin": change.origin, "before": change.before,
-            "after": change.after, "created_at": change.created_at.isoformat()}
+    return {
+        "id": change.id,
+        "action": change.action,
+        "entry_id": change.entry_id,
+        "language": change.language,
+        "source": change.source,
+        "agent": change.agent_email,
+        "origin": change.origin,
+        "before": change.before,
+        "after": change.after,
+        "created_at": change.created_at.isoformat(),
+    }
 
 
 @api.post("/faq")
@@ -37,9 +47,16 @@ def publish():
     if not isinstance(body, dict):
         return jsonify(error={"code": "invalid_json", "message": "The body must be a JSON object."}), 400
     holder = insights()
-    change = faq_publish.publish(db(), holder.kb, holder.faq_path(), Draft.from_form(body), g.agent,
-                                 state().settings.languages, origin=body.get("origin"),
-                                 expect_new=bool(body.get("new", False)))
+    change = faq_publish.publish(
+        db(),
+        holder.kb,
+        holder.faq_path(),
+        Draft.from_form(body),
+        g.agent,
+        state().settings.languages,
+        origin=body.get("origin"),
+        expect_new=bool(body.get("new", False)),
+    )
     return jsonify(_change(change)), 201
 
 

@@ -1,4 +1,5 @@
 """Admin pages: the insight report with charts and CSV links, and the FAQ editor (create, edit, retire)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -22,11 +23,24 @@ def report():
         flash(exc.translated(_), "error")
         period = period_from_args({})
     data = build_report(period)
-    resolved = db().scalars(
-        select(Conversation).where(Conversation.status == "resolved").order_by(Conversation.ended_at.desc()).limit(20)
-    ).all()
-    return render_template("insights/report.html", data=data, args=request.args, tables=analytics.TABLES,
-                           resolved=resolved, languages=state().settings.languages)
+    resolved = (
+        db()
+        .scalars(
+            select(Conversation)
+            .where(Conversation.status == "resolved")
+            .order_by(Conversation.ended_at.desc())
+            .limit(20)
+        )
+        .all()
+    )
+    return render_template(
+        "insights/report.html",
+        data=data,
+        args=request.args,
+        tables=analytics.TABLES,
+        resolved=resolved,
+        languages=state().settings.languages,
+    )
 
 
 @pages.get("/export/<table>.csv")
@@ -41,11 +55,15 @@ def _draft_from_conversation(conversation_id: int) -> tuple[Draft, str]:
     conversation = db().get(Conversation, conversation_id)
     if conversation is None:
         abort(404)
-    replies = [m.content for m in conversation.messages
-               if m.sender_type == "agent" and m.message_type == "outgoing" and not m.private and m.content.strip()]
+    replies = [
+        m.content
+        for m in conversation.messages
+        if m.sender_type == "agent" and m.message_type == "outgoing" and not m.private and m.content.strip()
+    ]
     questions = [conversation.question.strip()] if conversation.question.strip() else []
-    return Draft(id="", language=conversation.language, questions=questions,
-                 answer=replies[-1].strip() if replies else ""), f"conversation:{conversation.id}"
+    return Draft(
+        id="", language=conversation.language, questions=questions, answer=replies[-1].strip() if replies else ""
+    ), f"conversation:{conversation.id}"
 
 
 def _draft_from_cluster(number: int) -> tuple[Draft, str]:
@@ -54,8 +72,10 @@ def _draft_from_cluster(number: int) -> tuple[Draft, str]:
     cluster = next((c for c in data["clusters"] if c["cluster"] == number), None)
     if cluster is None:
         abort(404)
-    return (Draft(id="", language=cluster["medoid_language"], questions=cluster["examples"][:5], answer=""),
-            f"cluster:{cluster['medoid'][:80]}")
+    return (
+        Draft(id="", language=cluster["medoid_language"], questions=cluster["examples"][:5], answer=""),
+        f"cluster:{cluster['medoid'][:80]}",
+    )
 
 
 @pages.get("/faq/new")
@@ -89,10 +109,25 @@ def _problems(exc: ServiceError) -> list[dict]:
     return problems
 
 
-def _editor(draft: Draft, origin: str | None = None, is_new: bool = True, source: str | None = None,
-            problems: list | None = None, preview: str | None = None, status: int = 200):
-    return render_template("insights/faq_edit.html", draft=draft, origin=origin, is_new=is_new, source=source,
-                           problems=problems or [], preview=preview, languages=state().settings.languages), status
+def _editor(
+    draft: Draft,
+    origin: str | None = None,
+    is_new: bool = True,
+    source: str | None = None,
+    problems: list | None = None,
+    preview: str | None = None,
+    status: int = 200,
+):
+    return render_template(
+        "insights/faq_edit.html",
+        draft=draft,
+        origin=origin,
+        is_new=is_new,
+        source=source,
+        problems=problems or [],
+        preview=preview,
+        languages=state().settings.languages,
+    ), status
 
 
 @pages.post("/faq")
@@ -111,16 +146,41 @@ def save_entry():
         return _editor(draft, origin, is_new, preview=entry_yaml(draft.to_source()))
     if request.form.get("confirm") != "yes":
         # Publishing changes what every customer reads from the next message: never on a stray click.
-        return _editor(draft, origin, is_new, status=422, problems=[
-            {"field": "confirm", "message": _("Tick “Publish to customers now” to publish; Review shows what goes out.")}])
+        return _editor(
+            draft,
+            origin,
+            is_new,
+            status=422,
+            problems=[
+                {
+                    "field": "confirm",
+                    "message": _("Tick “Publish to customers now” to publish; Review shows what goes out."),
+                }
+            ],
+        )
     try:
-        change = faq_publish.publish(db(), holder.kb, holder.faq_path(), draft, g.agent,
-                                     state().settings.languages, origin=origin, expect_new=is_new)
+        change = faq_publish.publish(
+            db(),
+            holder.kb,
+            holder.faq_path(),
+            draft,
+            g.agent,
+            state().settings.languages,
+            origin=origin,
+            expect_new=is_new,
+        )
     except ServiceError as exc:
         db().rollback()
         return _editor(draft, origin, is_new, problems=_problems(exc), status=exc.status)
-    flash(_("Published %(entry)s (%(language)s) to %(source)s; the bot answers it from the next message.",
-            entry=change.entry_id, language=change.language, source=change.source), "info")
+    flash(
+        _(
+            "Published %(entry)s (%(language)s) to %(source)s; the bot answers it from the next message.",
+            entry=change.entry_id,
+            language=change.language,
+            source=change.source,
+        ),
+        "info",
+    )
     return redirect(url_for("insights.entries"))
 
 
@@ -129,15 +189,21 @@ def entries():
     language = request.args.get("language") or None
     listed = [e for e in faq_publish.current_entries(insights().faq_path()) if language in (None, e.language)]
     changes = db().scalars(select(FaqChange).order_by(FaqChange.id.desc()).limit(50)).all()
-    return render_template("insights/faq_list.html", entries=listed, changes=changes,
-                           languages=state().settings.languages, language=language)
+    return render_template(
+        "insights/faq_list.html",
+        entries=listed,
+        changes=changes,
+        languages=state().settings.languages,
+        language=language,
+    )
 
 
 @pages.post("/faq/retire")
 def retire_entry():
     holder = insights()
-    change = faq_publish.retire(db(), holder.kb, holder.faq_path(), request.form.get("id", ""),
-                                request.form.get("language", ""), g.agent)
+    change = faq_publish.retire(
+        db(), holder.kb, holder.faq_path(), request.form.get("id", ""), request.form.get("language", ""), g.agent
+    )
     flash(_("Retired %(entry)s (%(language)s).", entry=change.entry_id, language=change.language), "info")
     return redirect(url_for("insights.entries"))
 

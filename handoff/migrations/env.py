@@ -1,4 +1,5 @@
 """Alembic environment: runs the handoff migrations on the URL or connection handed in by handoff.schema."""
+
 from __future__ import annotations
 
 from alembic import context

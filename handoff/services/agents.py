@@ -1,4 +1,5 @@
 """Agent accounts: create and edit, log in with a rate limit, presence, and the demo accounts."""
+
 from __future__ import annotations
 
 import re
@@ -74,7 +75,9 @@ def _validate(form: AgentForm, known_languages: tuple[str, ...]) -> AgentForm:
         problems.append((translatable("role must be one of %(roles)s"), {"roles": ", ".join(ROLES)}))
     languages = tuple(lang for lang in form.languages if lang)
     if not languages or any(lang not in known_languages for lang in languages):
-        problems.append((translatable("languages must be among %(languages)s"), {"languages": ", ".join(known_languages)}))
+        problems.append(
+            (translatable("languages must be among %(languages)s"), {"languages": ", ".join(known_languages)})
+        )
     if not 1 <= form.capacity <= 50:
         problems.append((translatable("capacity must be 1 to 50"), {}))
     if problems:
@@ -95,8 +98,13 @@ def create_agent(
     if session.scalar(select(Agent.id).where(Agent.email == form.email)):
         raise Conflict(translatable("an agent with %(email)s exists already"), email=form.email)
     agent = Agent(
-        email=form.email, display_name=form.display_name, role=form.role, languages=",".join(form.languages),
-        capacity=form.capacity, active=form.active, password_hash=generate_password_hash(password),
+        email=form.email,
+        display_name=form.display_name,
+        role=form.role,
+        languages=",".join(form.languages),
+        capacity=form.capacity,
+        active=form.active,
+        password_hash=generate_password_hash(password),
     )
     session.add(agent)
     session.commit()
@@ -104,7 +112,11 @@ def create_agent(
 
 
 def update_agent(
-    session: Session, agent_id: int, form: AgentForm, actor: Agent, known_languages: tuple[str, ...] = LANGUAGES,
+    session: Session,
+    agent_id: int,
+    form: AgentForm,
+    actor: Agent,
+    known_languages: tuple[str, ...] = LANGUAGES,
     queue: QueueConfig | None = None,
 ) -> Agent:
     form = _validate(form, known_languages)
@@ -133,8 +145,15 @@ def set_password(session: Session, agent: Agent, password: str) -> None:
     session.commit()
 
 
-def authenticate(session: Session, email: str, password: str, ip: str, now: datetime | None = None,
-                 lockout: Lockout = Lockout(), queue: QueueConfig | None = None) -> Agent | None:
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    ip: str,
+    now: datetime | None = None,
+    lockout: Lockout = Lockout(),
+    queue: QueueConfig | None = None,
+) -> Agent | None:
     """The agent for these credentials, None when wrong; raises TooManyAttempts when rate-limited
     (per address, from one IP) and AccountLocked after ``lockout.failures`` wrong passwords in a row."""
     now = now or utcnow()
@@ -146,8 +165,10 @@ def authenticate(session: Session, email: str, password: str, ip: str, now: date
             raise AccountLocked(remaining)
         agent.locked_at, agent.failed_logins = None, 0  # the lock ran out
     since = now - LOGIN_WINDOW
-    failed = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.success.is_(False), LoginAttempt.created_at >= since
+    failed = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.success.is_(False), LoginAttempt.created_at >= since)
     )
     by_ip = session.scalar(failed.where(LoginAttempt.ip == ip)) or 0
     if by_ip >= MAX_FAILURES_PER_IP:
@@ -171,8 +192,15 @@ def authenticate(session: Session, email: str, password: str, ip: str, now: date
         agent.failed_logins += 1
         if agent.failed_logins >= lockout.failures:
             agent.locked_at = now
-            audit.record(session, "account_locked", "system", agent.email, {"failed_logins": agent.failed_logins},
-                         note="too many failed logins in a row", now=now)
+            audit.record(
+                session,
+                "account_locked",
+                "system",
+                agent.email,
+                {"failed_logins": agent.failed_logins},
+                note="too many failed logins in a row",
+                now=now,
+            )
     session.commit()
     if ok:
         announce_queue(session, queue, now)  # someone on duty: waiting customers get a real estimate

@@ -1,4 +1,5 @@
 """Operator analytics over a period: containment, escalations, callbacks, FAQ answers, unanswered questions."""
+
 from __future__ import annotations
 
 import statistics
@@ -40,10 +41,19 @@ def record_event(session: Session, data: EventInput, now: datetime | None = None
 
     def work(session: Session) -> tuple[int, dict[str, Any]]:
         contact = upsert_contact(session, data.channel, data.sender_id, now, data.language)
-        session.add(BotEvent(
-            contact=contact, channel=data.channel, sender_id=data.sender_id, language=data.language, type=data.type,
-            question=data.question, entry_id=data.entry_id, confidence=data.confidence, created_at=now,
-        ))
+        session.add(
+            BotEvent(
+                contact=contact,
+                channel=data.channel,
+                sender_id=data.sender_id,
+                language=data.language,
+                type=data.type,
+                question=data.question,
+                entry_id=data.entry_id,
+                confidence=data.confidence,
+                created_at=now,
+            )
+        )
         session.flush()
         return 201, {"ok": True}
 
@@ -84,8 +94,9 @@ class Cluster:
         return self.distinct[0]
 
 
-def cluster_questions(texts: list[str], encode: Callable[[list[str]], Any],
-                      threshold: float = DEFAULT_CLUSTER_THRESHOLD) -> list[Cluster]:
+def cluster_questions(
+    texts: list[str], encode: Callable[[list[str]], Any], threshold: float = DEFAULT_CLUSTER_THRESHOLD
+) -> list[Cluster]:
     """Average-linkage agglomerative clustering by cosine (scikit-learn): two groups merge while the mean
     similarity between their questions is at least ``threshold`` (a raw cosine of ``encode``'s vectors).
 
@@ -130,8 +141,9 @@ def _average_linkage(vectors: Any, threshold: float) -> Any:
         return np.zeros(1, dtype=int)
     from sklearn.cluster import AgglomerativeClustering
 
-    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                    distance_threshold=max(1.0 - threshold, 1e-9))
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="cosine", linkage="average", distance_threshold=max(1.0 - threshold, 1e-9)
+    )
     return model.fit_predict(vectors)
 
 
@@ -144,8 +156,12 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
 def _stats(values: list[float]) -> dict[str, Any]:
     if not values:
         return {"count": 0, "median_seconds": None, "mean_seconds": None, "max_seconds": None}
-    return {"count": len(values), "median_seconds": round(statistics.median(values), 1),
-            "mean_seconds": round(statistics.fmean(values), 1), "max_seconds": round(max(values), 1)}
+    return {
+        "count": len(values),
+        "median_seconds": round(statistics.median(values), 1),
+        "mean_seconds": round(statistics.fmean(values), 1),
+        "max_seconds": round(max(values), 1),
+    }
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -172,7 +188,8 @@ def _load(session: Session, period: Period) -> _Data:
 
     events_q = scoped(select(BotEvent), BotEvent)
     conversations_q = scoped(select(Conversation), Conversation).options(
-        selectinload(Conversation.messages), selectinload(Conversation.satisfaction))
+        selectinload(Conversation.messages), selectinload(Conversation.satisfaction)
+    )
     callbacks_q = scoped(select(CallbackRequest), CallbackRequest)
     feedback_q = scoped(select(Feedback, Contact.channel, Contact.sender_id).join(Contact), Feedback)
     if period.channel:
@@ -196,7 +213,7 @@ def _event_kinds(events: list[BotEvent], classify: Classify | None) -> dict[int,
     kinds = {e.id: QUESTION for e in events}
     for event in events:  # erased: what it was is kept in the marker (services/privacy.py)
         if event.question.startswith(ERASED):
-            kinds[event.id] = event.question[len(ERASED):].strip() or QUESTION
+            kinds[event.id] = event.question[len(ERASED) :].strip() or QUESTION
     # What the knowledge base answered was a question; only the rest needs reading.
     readable = [e for e in events if e.type != "kb_answer" and e.question.strip() and not e.question.startswith(ERASED)]
     if classify is not None and readable:
@@ -230,9 +247,18 @@ def _customers(data: _Data, kinds: dict[int, str]) -> tuple[dict[str, Any], list
     served = {key for key in asked - person if answered.get(key, set()) - rejected.get(key, set())}
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for key, language in seen.items():
-        group = groups.setdefault((key[0], language), {
-            "channel": key[0], "language": language, "conversations": 0, "contained": 0, "asked": 0,
-            "self_served": 0, "escalations": 0})
+        group = groups.setdefault(
+            (key[0], language),
+            {
+                "channel": key[0],
+                "language": language,
+                "conversations": 0,
+                "contained": 0,
+                "asked": 0,
+                "self_served": 0,
+                "escalations": 0,
+            },
+        )
         group["conversations"] += 1
         group["contained"] += key not in person
         group["asked"] += key in asked
@@ -245,9 +271,14 @@ def _customers(data: _Data, kinds: dict[int, str]) -> tuple[dict[str, Any], list
         group["containment"] = _rate(group["contained"], group["conversations"])
         group["self_service"] = _rate(group["self_served"], group["asked"])
     contained = sum(1 for key in seen if key not in person)
-    totals = {"conversations": len(seen), "contained": contained, "containment": _rate(contained, len(seen)),
-              "asked": len(asked & set(seen)), "self_served": len(served),
-              "self_service": _rate(len(served), len(asked & set(seen)))}
+    totals = {
+        "conversations": len(seen),
+        "contained": contained,
+        "containment": _rate(contained, len(seen)),
+        "asked": len(asked & set(seen)),
+        "self_served": len(served),
+        "self_service": _rate(len(served), len(asked & set(seen))),
+    }
     return totals, by_group
 
 
@@ -263,14 +294,26 @@ def _entries(data: _Data) -> list[dict[str, Any]]:
             last_answer[(event.channel, event.sender_id)].append(event)
     followed: Counter = Counter()
     for conversation in data.conversations:
-        before = [e for e in last_answer.get((conversation.channel, conversation.sender_id), [])
-                  if e.created_at <= conversation.created_at and conversation.created_at - e.created_at <= FOLLOW_UP_WINDOW]
+        before = [
+            e
+            for e in last_answer.get((conversation.channel, conversation.sender_id), [])
+            if e.created_at <= conversation.created_at and conversation.created_at - e.created_at <= FOLLOW_UP_WINDOW
+        ]
         if before:
             followed[before[-1].entry_id] += 1
     entry_ids = sorted(set(answers) | set(up) | set(down), key=lambda e: (-answers[e], e))
-    return [{"entry_id": e, "answers": answers[e], "helpful": up[e], "not_helpful": down[e],
-             "helpful_rate": _rate(up[e], up[e] + down[e]), "followed_by_handoff": followed[e],
-             "handoff_rate": _rate(followed[e], answers[e])} for e in entry_ids]
+    return [
+        {
+            "entry_id": e,
+            "answers": answers[e],
+            "helpful": up[e],
+            "not_helpful": down[e],
+            "helpful_rate": _rate(up[e], up[e] + down[e]),
+            "followed_by_handoff": followed[e],
+            "handoff_rate": _rate(followed[e], answers[e]),
+        }
+        for e in entry_ids
+    ]
 
 
 def _clusters(unanswered: list[dict[str, Any]], encode, threshold: float) -> list[dict[str, Any]]:
@@ -278,12 +321,20 @@ def _clusters(unanswered: list[dict[str, Any]], encode, threshold: float) -> lis
     clusters = []
     for number, cluster in enumerate(cluster_questions([u["question"] for u in readable], encode, threshold), start=1):
         items = [readable[i] for i in cluster.indices]
-        clusters.append({
-            "cluster": number, "size": len(items), "label": cluster.medoid, "medoid": cluster.medoid,
-            "medoid_language": next(i["language"] for i in items if " ".join(i["question"].split()) == cluster.medoid),
-            "languages": sorted({i["language"] for i in items}),
-            "kinds": dict(Counter(i["kind"] for i in items)), "examples": cluster.distinct[:10],
-        })
+        clusters.append(
+            {
+                "cluster": number,
+                "size": len(items),
+                "label": cluster.medoid,
+                "medoid": cluster.medoid,
+                "medoid_language": next(
+                    i["language"] for i in items if " ".join(i["question"].split()) == cluster.medoid
+                ),
+                "languages": sorted({i["language"] for i in items}),
+                "kinds": dict(Counter(i["kind"] for i in items)),
+                "examples": cluster.distinct[:10],
+            }
+        )
     return clusters
 
 
@@ -291,22 +342,30 @@ def _people(conversations: list[Conversation]) -> dict[str, Any]:
     """Reply and resolution times, giving up, satisfaction."""
     first_reply, resolution = [], []
     for conversation in conversations:
-        replies = [m.when for m in conversation.messages
-                   if m.sender_type == "agent" and m.message_type == "outgoing" and not m.private]
+        replies = [
+            m.when
+            for m in conversation.messages
+            if m.sender_type == "agent" and m.message_type == "outgoing" and not m.private
+        ]
         if replies:
             first_reply.append(_seconds(min(replies), conversation.created_at))
         if conversation.status == "resolved":
             resolution.append(_seconds(conversation.ended_at, conversation.created_at))
-    gave_up = [c for c in conversations
-               if c.status == "cancelled" and c.first_claimed_at is None and c.end_reason == "customer_left"]
+    gave_up = [
+        c
+        for c in conversations
+        if c.status == "cancelled" and c.first_claimed_at is None and c.end_reason == "customer_left"
+    ]
     scores = [c.satisfaction.score for c in conversations if c.satisfaction is not None]
     return {"first_reply": first_reply, "resolution": resolution, "gave_up": gave_up, "scores": scores}
 
 
 def _trend(period: Period, data: _Data, unanswered_events: list[BotEvent]) -> list[dict[str, Any]]:
     """Per day, with the summary's definitions: customers, escalations, unanswered questions, answers."""
-    per_day: dict[date, dict[str, Any]] = {d: {"day": d.isoformat(), "conversations": set(), "escalations": 0,
-                                               "unanswered": 0, "answers": 0} for d in period.days()}
+    per_day: dict[date, dict[str, Any]] = {
+        d: {"day": d.isoformat(), "conversations": set(), "escalations": 0, "unanswered": 0, "answers": 0}
+        for d in period.days()
+    }
     for item in [*data.events, *data.conversations, *data.callbacks]:
         day = per_day.get(item.created_at.date())
         if day is not None:
@@ -329,9 +388,14 @@ def _trend(period: Period, data: _Data, unanswered_events: list[BotEvent]) -> li
     return [dict(d, conversations=len(d["conversations"])) for d in per_day.values()]
 
 
-def report(session: Session, period: Period, encode: Callable[[list[str]], Any] | None = None,
-           threshold: float = DEFAULT_CLUSTER_THRESHOLD, now: datetime | None = None,
-           classify: Classify | None = None) -> dict[str, Any]:
+def report(
+    session: Session,
+    period: Period,
+    encode: Callable[[list[str]], Any] | None = None,
+    threshold: float = DEFAULT_CLUSTER_THRESHOLD,
+    now: datetime | None = None,
+    classify: Classify | None = None,
+) -> dict[str, Any]:
     """Every figure of the insight pages for ``period``; clusters only when ``encode`` is given.
 
     An unanswered question: a message the knowledge base declined, or whose suggestions the customer rejected
@@ -345,8 +409,16 @@ def report(session: Session, period: Period, encode: Callable[[list[str]], Any] 
     kinds = _event_kinds(data.events, classify)
     missed = [e for e in data.events if e.type in UNANSWERED_TYPES]
     unanswered_events = [e for e in missed if kinds[e.id] == QUESTION]
-    unanswered = [{"question": e.question, "language": e.language, "kind": e.type, "entry_id": e.entry_id,
-                   "day": e.created_at.date().isoformat()} for e in unanswered_events]
+    unanswered = [
+        {
+            "question": e.question,
+            "language": e.language,
+            "kind": e.type,
+            "entry_id": e.entry_id,
+            "day": e.created_at.date().isoformat(),
+        }
+        for e in unanswered_events
+    ]
     totals, by_group = _customers(data, kinds)
     entries = _entries(data)
     people = _people(data.conversations)
@@ -355,12 +427,18 @@ def report(session: Session, period: Period, encode: Callable[[list[str]], Any] 
     scores = people["scores"]
     score_counts = Counter(scores)
     return {
-        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                   "channel": period.channel, "language": period.language},
+        "period": {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "channel": period.channel,
+            "language": period.language,
+        },
         "summary": {
             **totals,
-            "escalations": len(data.conversations), "callbacks_requested": len(callbacks),
-            "callbacks_done": sum(1 for c in callbacks if c.status == "done"), "callbacks_overdue": len(overdue),
+            "escalations": len(data.conversations),
+            "callbacks_requested": len(callbacks),
+            "callbacks_done": sum(1 for c in callbacks if c.status == "done"),
+            "callbacks_overdue": len(overdue),
             "answers": sum(e["answers"] for e in entries),
             "answers_rejected": sum(1 for row in data.feedback if not row.Feedback.helpful),
             "unanswered": len(unanswered_events),
@@ -374,25 +452,49 @@ def report(session: Session, period: Period, encode: Callable[[list[str]], Any] 
         },
         "by_channel_language": by_group,
         "reasons": [{"reason": r, "count": n} for r, n in Counter(c.reason for c in data.conversations).most_common()],
-        "callbacks": [{"status": status, "count": sum(1 for c in callbacks if c.status == status)}
-                      for status in ("pending", "claimed", "done", "no_answer", "cancelled")]
-                     + [{"status": "overdue", "count": len(overdue)}],
+        "callbacks": [
+            {"status": status, "count": sum(1 for c in callbacks if c.status == status)}
+            for status in ("pending", "claimed", "done", "no_answer", "cancelled")
+        ]
+        + [{"status": "overdue", "count": len(overdue)}],
         "entries": entries,
-        "followed_by_handoff": sorted((e for e in entries if e["followed_by_handoff"]),
-                                      key=lambda e: (-e["followed_by_handoff"], e["entry_id"])),
+        "followed_by_handoff": sorted(
+            (e for e in entries if e["followed_by_handoff"]), key=lambda e: (-e["followed_by_handoff"], e["entry_id"])
+        ),
         "clusters": _clusters(unanswered, encode, threshold) if encode is not None and unanswered else [],
         "unanswered": unanswered,
-        "times": [dict(metric="first_agent_reply", **_stats(people["first_reply"])),
-                  dict(metric="resolution", **_stats(people["resolution"]))],
-        "gave_up": [{"conversation_id": c.id, "channel": c.channel, "language": c.language,
-                     "waited_seconds": _seconds(c.ended_at, c.created_at)} for c in people["gave_up"]],
+        "times": [
+            dict(metric="first_agent_reply", **_stats(people["first_reply"])),
+            dict(metric="resolution", **_stats(people["resolution"])),
+        ],
+        "gave_up": [
+            {
+                "conversation_id": c.id,
+                "channel": c.channel,
+                "language": c.language,
+                "waited_seconds": _seconds(c.ended_at, c.created_at),
+            }
+            for c in people["gave_up"]
+        ],
         "satisfaction": [{"score": s, "count": score_counts[s]} for s in range(1, 6)],
         "trend": _trend(period, data, unanswered_events),
     }
 
 
-TABLES = ("summary", "by_channel_language", "reasons", "callbacks", "entries", "followed_by_handoff", "clusters",
-          "unanswered", "times", "gave_up", "satisfaction", "trend")
+TABLES = (
+    "summary",
+    "by_channel_language",
+    "reasons",
+    "callbacks",
+    "entries",
+    "followed_by_handoff",
+    "clusters",
+    "unanswered",
+    "times",
+    "gave_up",
+    "satisfaction",
+    "trend",
+)
 
 
 def table_rows(data: dict[str, Any], table: str) -> list[dict[str, Any]]:
@@ -401,6 +503,13 @@ def table_rows(data: dict[str, Any], table: str) -> list[dict[str, Any]]:
         return [{"metric": k, "value": v} for k, v in data["summary"].items()]
     rows = data[table]
     if table == "clusters":
-        return [dict(r, kinds="; ".join(f"{k}={v}" for k, v in r["kinds"].items()),
-                     languages=",".join(r["languages"]), examples=" | ".join(r["examples"])) for r in rows]
+        return [
+            dict(
+                r,
+                kinds="; ".join(f"{k}={v}" for k, v in r["kinds"].items()),
+                languages=",".join(r["languages"]),
+                examples=" | ".join(r["examples"]),
+            )
+            for r in rows
+        ]
     return rows

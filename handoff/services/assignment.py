@@ -1,4 +1,5 @@
 """The agents' side of a hand-off: claim, transfer, reply, note, resolve, return_to_bot, auto-assign."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,7 +53,11 @@ def _assignee_name(conversation: Conversation) -> str:
 
 
 def claim(
-    session: Session, conversation_id: int, agent: Agent, now: datetime | None = None, auto: bool = False,
+    session: Session,
+    conversation_id: int,
+    agent: Agent,
+    now: datetime | None = None,
+    auto: bool = False,
     queue: QueueConfig | None = None,
 ) -> Conversation:
     """Take a waiting conversation; of two agents claiming at once exactly one succeeds."""
@@ -62,10 +67,16 @@ def claim(
         return conversation
     if conversation.status != "pending":
         if conversation.status == "open":
-            raise Conflict(translatable("%(name)s already took this conversation."), code="already_claimed",
-                           name=_assignee_name(conversation))
-        raise Conflict(translatable("The conversation is %(status)s; nothing to claim."), code="wrong_status",
-                       status=_status(conversation))
+            raise Conflict(
+                translatable("%(name)s already took this conversation."),
+                code="already_claimed",
+                name=_assignee_name(conversation),
+            )
+        raise Conflict(
+            translatable("The conversation is %(status)s; nothing to claim."),
+            code="wrong_status",
+            status=_status(conversation),
+        )
     # Lock the agent row (PostgreSQL) so two claims by one agent cannot both slip under capacity.
     locked = session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
     if locked is None or not locked.active:
@@ -74,7 +85,8 @@ def claim(
         session.rollback()
         raise Conflict(
             translatable("You already have %(n)s open conversations (your capacity); resolve one first."),
-            code="at_capacity", n=locked.capacity,
+            code="at_capacity",
+            n=locked.capacity,
         )
     won = transition(
         session,
@@ -88,12 +100,19 @@ def claim(
     if not won:
         session.rollback()
         conversation = get_conversation(session, conversation_id)
-        raise Conflict(translatable("%(name)s already took this conversation."), code="already_claimed",
-                       name=_assignee_name(conversation))
+        raise Conflict(
+            translatable("%(name)s already took this conversation."),
+            code="already_claimed",
+            name=_assignee_name(conversation),
+        )
     activity(conversation, "auto_assigned" if auto else "claimed", now, agent.id, name=agent.display_name)
     send_to_customer(
-        session, conversation.sender_id, AGENT_JOINED, {"agent_name": agent.display_name},
-        conversation_id=conversation.id, now=now,
+        session,
+        conversation.sender_id,
+        AGENT_JOINED,
+        {"agent_name": agent.display_name},
+        conversation_id=conversation.id,
+        now=now,
     )
     _changed(session, conversation, "queue", "conversation")
     session.commit()
@@ -102,7 +121,11 @@ def claim(
 
 
 def transfer(
-    session: Session, conversation_id: int, actor: Agent, target_id: int | None, now: datetime | None = None,
+    session: Session,
+    conversation_id: int,
+    actor: Agent,
+    target_id: int | None,
+    now: datetime | None = None,
     queue: QueueConfig | None = None,
 ) -> Conversation:
     """Hand an open conversation to another agent, or back to the queue when ``target_id`` is None."""
@@ -112,8 +135,16 @@ def transfer(
     current = conversation.assignee_id
     same_owner = [Conversation.assignee_id == current]
     if target_id is None:
-        if not transition(session, conversation, ["open"], same_owner, status="pending", assignee_id=None,
-                          assigned_at=None, queue_told=None):
+        if not transition(
+            session,
+            conversation,
+            ["open"],
+            same_owner,
+            status="pending",
+            assignee_id=None,
+            assigned_at=None,
+            queue_told=None,
+        ):
             raise Conflict(translatable("The conversation changed meanwhile; reload."), code="wrong_status")
         activity(conversation, "requeued", now, actor.id, name=actor.display_name)
         # It keeps its original place: the customer learns it (announced below), everyone behind moves back one.
@@ -127,8 +158,12 @@ def transfer(
             raise Conflict(translatable("The conversation changed meanwhile; reload."), code="wrong_status")
         activity(conversation, "transferred", now, actor.id, name=actor.display_name, target=target.display_name)
         send_to_customer(
-            session, conversation.sender_id, AGENT_JOINED, {"agent_name": target.display_name},
-            conversation_id=conversation.id, now=now,
+            session,
+            conversation.sender_id,
+            AGENT_JOINED,
+            {"agent_name": target.display_name},
+            conversation_id=conversation.id,
+            now=now,
         )
     _changed(session, conversation, "queue", "conversation")
     session.commit()
@@ -137,7 +172,13 @@ def transfer(
 
 
 def _end(
-    session: Session, conversation: Conversation, actor: Agent, outcome: str, from_statuses, extra, now,
+    session: Session,
+    conversation: Conversation,
+    actor: Agent,
+    outcome: str,
+    from_statuses,
+    extra,
+    now,
     queue: QueueConfig | None = None,
 ) -> None:
     status = "resolved" if outcome == "resolved" else "returned"
@@ -149,8 +190,12 @@ def _end(
         raise Conflict(translatable("The conversation changed meanwhile; reload."), code="wrong_status")
     activity(conversation, status, now, actor.id, name=actor.display_name)
     send_to_customer(
-        session, conversation.sender_id, HANDOFF_ENDED, {"handoff_outcome": told},
-        conversation_id=conversation.id, now=now,
+        session,
+        conversation.sender_id,
+        HANDOFF_ENDED,
+        {"handoff_outcome": told},
+        conversation_id=conversation.id,
+        now=now,
     )
     _changed(session, conversation, "queue", "conversation")
     session.commit()
@@ -163,8 +208,16 @@ def resolve(
     """Close an open conversation as solved; the bot then asks the customer for a rating."""
     conversation = get_conversation(session, conversation_id)
     _require_owner(conversation, actor, "resolve")
-    _end(session, conversation, actor, "resolved", ["open"], [Conversation.assignee_id == conversation.assignee_id],
-         now or utcnow(), queue)
+    _end(
+        session,
+        conversation,
+        actor,
+        "resolved",
+        ["open"],
+        [Conversation.assignee_id == conversation.assignee_id],
+        now or utcnow(),
+        queue,
+    )
     return conversation
 
 
@@ -179,8 +232,9 @@ def return_to_bot(
     elif conversation.status == "pending":
         extra = []
     else:
-        raise Conflict(translatable("The conversation is already %(status)s."), code="wrong_status",
-                       status=_status(conversation))
+        raise Conflict(
+            translatable("The conversation is already %(status)s."), code="wrong_status", status=_status(conversation)
+        )
     _end(session, conversation, actor, "returned", ["pending", "open"], extra, now or utcnow(), queue)
     return conversation
 
@@ -202,17 +256,26 @@ def reply(
     text = _check_text(text, limit)
     conversation = get_conversation(session, conversation_id)
     if conversation.status != "open":
-        raise Conflict(translatable("Cannot reply: the conversation is %(status)s. Claim it first."),
-                       code="wrong_status", status=_status(conversation))
+        raise Conflict(
+            translatable("Cannot reply: the conversation is %(status)s. Claim it first."),
+            code="wrong_status",
+            status=_status(conversation),
+        )
     if conversation.assignee_id != actor.id:
-        raise Forbidden(translatable("Cannot reply: %(name)s has this conversation."), name=_assignee_name(conversation))
+        raise Forbidden(
+            translatable("Cannot reply: %(name)s has this conversation."), name=_assignee_name(conversation)
+        )
     message = Message(message_type="outgoing", sender_type="agent", agent_id=actor.id, content=text, created_at=now)
     conversation.messages.append(message)
     session.flush()
     send_to_customer(
-        session, conversation.sender_id, AGENT_MESSAGE,
+        session,
+        conversation.sender_id,
+        AGENT_MESSAGE,
         {"agent_text": text, "agent_name": actor.display_name, "message_id": message.id},
-        conversation_id=conversation.id, message_id=message.id, now=now,
+        conversation_id=conversation.id,
+        message_id=message.id,
+        now=now,
     )
     _changed(session, conversation)
     session.commit()
@@ -262,4 +325,3 @@ def auto_assign(session: Session, presence_timeout: int, now: datetime | None = 
         assigned += 1
     session.rollback()
     return assigned
-

@@ -1,4 +1,5 @@
 """Writing the security audit, and the keyed hash that names a customer there without naming them."""
+
 from __future__ import annotations
 
 import getpass
@@ -27,13 +28,24 @@ def cli_actor() -> str:
     return f"cli:{user}"
 
 
-def record(session: Session, action: str, actor: str | Agent, subject: str | None = None,
-           counts: dict[str, Any] | None = None, note: str | None = None, now: datetime | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    action: str,
+    actor: str | Agent,
+    subject: str | None = None,
+    counts: dict[str, Any] | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> AuditEvent:
     """Add one audit row to the session (the caller commits with the change it describes)."""
     agent = actor if isinstance(actor, Agent) else None
     event = AuditEvent(
-        action=action, actor=(agent.email if agent else str(actor))[:254], actor_agent_id=agent.id if agent else None,
-        subject=subject[:254] if subject else None, counts=counts, note=note[:500] if note else None,
+        action=action,
+        actor=(agent.email if agent else str(actor))[:254],
+        actor_agent_id=agent.id if agent else None,
+        subject=subject[:254] if subject else None,
+        counts=counts,
+        note=note[:500] if note else None,
         created_at=now or utcnow(),
     )
     session.add(event)

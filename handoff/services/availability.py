@@ -1,4 +1,5 @@
 """Who is online, whether the service takes hand-offs now, queue position and expected wait."""
+
 from __future__ import annotations
 
 import math
@@ -31,9 +32,7 @@ class Availability:
     timezone: str  # the service's zone (IANA name): business hours and next_opening are in it
 
 
-def online_agents(
-    session: Session, now: datetime, presence_timeout: int, language: str | None = None
-) -> list[Agent]:
+def online_agents(session: Session, now: datetime, presence_timeout: int, language: str | None = None) -> list[Agent]:
     """Active agents marked online whose console was seen within ``presence_timeout`` seconds."""
     fresh = now - timedelta(seconds=presence_timeout)
     agents = session.scalars(
@@ -76,7 +75,9 @@ def queue_position(session: Session, conversation: Conversation) -> int:
     if conversation.status != "pending":
         return 0
     ahead = session.scalar(
-        select(func.count()).select_from(Conversation).where(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
             Conversation.status == "pending",
             or_(
                 Conversation.created_at < conversation.created_at,

@@ -1,4 +1,5 @@
 """Callback requests: created by the bot, worked by agents (claim, done, no answer, cancel)."""
+
 from __future__ import annotations
 
 import secrets
@@ -54,8 +55,12 @@ def _unique_reference(session: Session) -> str:
     raise RuntimeError("could not find a free callback reference")
 
 
-def _log(callback: CallbackRequest, kind: str, now: datetime, agent: Agent | None = None, note: str | None = None) -> None:
-    callback.events.append(CallbackEvent(kind=kind, agent_id=agent.id if agent else None, note=note or None, created_at=now))
+def _log(
+    callback: CallbackRequest, kind: str, now: datetime, agent: Agent | None = None, note: str | None = None
+) -> None:
+    callback.events.append(
+        CallbackEvent(kind=kind, agent_id=agent.id if agent else None, note=note or None, created_at=now)
+    )
 
 
 def _check_open_callbacks(session: Session, request: CallbackInput, max_open: int) -> None:
@@ -72,7 +77,9 @@ def _check_open_callbacks(session: Session, request: CallbackInput, max_open: in
     if len(open_ones) >= max_open:
         raise TooMany(
             translatable("%(n)s callback requests are already open for this contact; at most %(limit)s."),
-            code="too_many_callbacks", n=len(open_ones), limit=max_open,
+            code="too_many_callbacks",
+            n=len(open_ones),
+            limit=max_open,
             details=[{"field": "contact", "message": "open requests", "references": list(open_ones)}],
         )
 
@@ -87,7 +94,8 @@ def request_callback(
         _check_open_callbacks(session, request, max_open)
         if request.conversation_id is not None and session.get(Conversation, request.conversation_id) is None:
             raise Invalid(
-                translatable("conversation %(id)s does not exist"), id=request.conversation_id,
+                translatable("conversation %(id)s does not exist"),
+                id=request.conversation_id,
                 details=[{"field": "conversation_id", "message": "no such conversation"}],
             )
         contact = upsert_contact(session, request.channel, request.sender_id, now, request.language)
@@ -98,7 +106,12 @@ def request_callback(
         transcript = None
         if request.transcript:
             transcript = [
-                {"role": t.role, "text": t.text, "timestamp": t.timestamp.timestamp() if t.timestamp else None, "kb": t.kb}
+                {
+                    "role": t.role,
+                    "text": t.text,
+                    "timestamp": t.timestamp.timestamp() if t.timestamp else None,
+                    "kb": t.kb,
+                }
                 for t in request.transcript
             ]
         callback = CallbackRequest(
@@ -158,8 +171,12 @@ def _move(session: Session, callback: CallbackRequest, from_statuses: Iterable[s
     session.refresh(callback)
     if result.rowcount != 1:
         session.rollback()
-        raise Conflict(translatable("Callback %(ref)s is %(status)s now; reload."), code="wrong_status",
-                       ref=callback.reference, status=Term(callback.status, "callback_status"))
+        raise Conflict(
+            translatable("Callback %(ref)s is %(status)s now; reload."),
+            code="wrong_status",
+            ref=callback.reference,
+            status=Term(callback.status, "callback_status"),
+        )
 
 
 def _public(callback: CallbackRequest, changed: bool) -> dict[str, Any]:
@@ -216,9 +233,13 @@ def _assignee_name(callback: CallbackRequest) -> str:
 
 def _notify(session: Session, callback: CallbackRequest, status: str, now: datetime) -> None:
     send_to_customer(
-        session, callback.sender_id, CALLBACK_UPDATE,
+        session,
+        callback.sender_id,
+        CALLBACK_UPDATE,
         {"callback_status": status, "callback_reference": callback.reference},
-        conversation_id=callback.conversation_id, callback_id=callback.id, now=now,
+        conversation_id=callback.conversation_id,
+        callback_id=callback.id,
+        now=now,
     )
 
 
@@ -239,14 +260,38 @@ def record_outcome(
     _check_owner(callback, agent)
     attempts = callback.attempts + 1
     if outcome == "done":
-        _move(session, callback, OPEN_CALLBACK_STATUSES, status="done", assignee_id=agent.id,
-              attempts=attempts, closed_at=now, updated_at=now)
+        _move(
+            session,
+            callback,
+            OPEN_CALLBACK_STATUSES,
+            status="done",
+            assignee_id=agent.id,
+            attempts=attempts,
+            closed_at=now,
+            updated_at=now,
+        )
     elif attempts < policy.max_attempts:
-        _move(session, callback, OPEN_CALLBACK_STATUSES, status="pending", assignee_id=None, attempts=attempts,
-              retry_at=now + timedelta(minutes=policy.retry_minutes), updated_at=now)
+        _move(
+            session,
+            callback,
+            OPEN_CALLBACK_STATUSES,
+            status="pending",
+            assignee_id=None,
+            attempts=attempts,
+            retry_at=now + timedelta(minutes=policy.retry_minutes),
+            updated_at=now,
+        )
     else:
-        _move(session, callback, OPEN_CALLBACK_STATUSES, status="no_answer", assignee_id=agent.id,
-              attempts=attempts, closed_at=now, updated_at=now)
+        _move(
+            session,
+            callback,
+            OPEN_CALLBACK_STATUSES,
+            status="no_answer",
+            assignee_id=agent.id,
+            attempts=attempts,
+            closed_at=now,
+            updated_at=now,
+        )
     _log(callback, outcome, now, agent, note)
     _notify(session, callback, outcome, now)
     console_event(session, "callbacks", callback_id=callback.id)
@@ -280,7 +325,9 @@ def urgency(callback: CallbackRequest, now: datetime) -> str:
     return "upcoming"
 
 
-def callback_queue(session: Session, now: datetime | None = None, include_closed: bool = False) -> list[CallbackRequest]:
+def callback_queue(
+    session: Session, now: datetime | None = None, include_closed: bool = False
+) -> list[CallbackRequest]:
     """Open callbacks, overdue first, then due (least time left first), then upcoming."""
     now = now or utcnow()
     query = select(CallbackRequest)

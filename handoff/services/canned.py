@@ -1,4 +1,5 @@
 """Canned responses: prepared replies agents insert by short code."""
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,9 @@ from .errors import Conflict, Invalid, NotFound, translatable
 SHORT_CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-def _clean(short_code: str, content: str, language: str | None, languages: tuple[str, ...]) -> tuple[str, str, str | None]:
+def _clean(
+    short_code: str, content: str, language: str | None, languages: tuple[str, ...]
+) -> tuple[str, str, str | None]:
     short_code = (short_code or "").strip().lower()
     content = (content or "").strip()
     language = (language or "").strip() or None

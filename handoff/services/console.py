@@ -1,4 +1,5 @@
 """Read-side queries for the console: the queue, someone's conversations, counts, history."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,10 +69,14 @@ def waiting(session: Session) -> list[Conversation]:
 
 def waiting_ids(session: Session) -> list[int]:
     """Who is in the queue right now, as ids: what a console page knew when it was drawn."""
-    return list(session.scalars(select(Conversation.id).where(Conversation.status == "pending").order_by(Conversation.id)))
+    return list(
+        session.scalars(select(Conversation.id).where(Conversation.status == "pending").order_by(Conversation.id))
+    )
 
 
-def open_conversations(session: Session, agent: Agent | None = None, others_of: Agent | None = None) -> list[Conversation]:
+def open_conversations(
+    session: Session, agent: Agent | None = None, others_of: Agent | None = None
+) -> list[Conversation]:
     query = (
         select(Conversation)
         .where(Conversation.status == "open")
@@ -99,11 +104,13 @@ def last_customer_message(session: Session, conversation_ids: list[int]) -> dict
 
 def counts(session: Session, agent: Agent, presence_timeout: int, now: datetime | None = None) -> Counts:
     now = now or utcnow()
-    waiting_count = session.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "pending"))
+    waiting_count = session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.status == "pending")
+    )
     mine = session.scalar(
-        select(func.count()).select_from(Conversation).where(
-            Conversation.status == "open", Conversation.assignee_id == agent.id
-        )
+        select(func.count())
+        .select_from(Conversation)
+        .where(Conversation.status == "open", Conversation.assignee_id == agent.id)
     )
     open_callbacks = session.scalars(
         select(CallbackRequest).where(CallbackRequest.status.in_(OPEN_CALLBACK_STATUSES))
@@ -157,9 +164,7 @@ def messages_after(session: Session, conversation_id: int, after_id: int) -> lis
 
 def deliveries(session: Session, conversation_id: int) -> list[OutboxItem]:
     return list(
-        session.scalars(
-            select(OutboxItem).where(OutboxItem.conversation_id == conversation_id).order_by(OutboxItem.id)
-        )
+        session.scalars(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id).order_by(OutboxItem.id))
     )
 
 
@@ -188,4 +193,3 @@ def suggestion_query(session: Session, conversation: Conversation) -> str:
         if (typed_later or message.kb) and len(message.content.split()) >= MIN_SUGGESTION_WORDS:
             return message.content.strip()[:500]
     return (conversation.question or "").strip()[:500]
-

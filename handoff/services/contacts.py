@@ -1,4 +1,5 @@
 """Contacts: the customer behind a sender id on a channel, created on first sight."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Errors a service raises when a precondition fails; the web layers turn them into responses."""
+
 from __future__ import annotations
 
 
@@ -33,8 +34,9 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str | list[Part], code: str | None = None, details: list[dict] | None = None,
-                 **values: Any):
+    def __init__(
+        self, message: str | list[Part], code: str | None = None, details: list[dict] | None = None, **values: Any
+    ):
         self.parts: list[Part] = list(message) if isinstance(message, list) else [(message, values)]
         self.message = "; ".join(template % given if given else template for template, given in self.parts)
         super().__init__(self.message)
@@ -53,8 +55,10 @@ class ServiceError(Exception):
 
 
 def _worded(values: dict[str, Any], terms: Terms) -> dict[str, Any]:
-    return {name: terms[value.kind](value) if isinstance(value, Term) and value.kind in terms else value
-            for name, value in values.items()}
+    return {
+        name: terms[value.kind](value) if isinstance(value, Term) and value.kind in terms else value
+        for name, value in values.items()
+    }
 
 
 def invalid_fields(problems: list[tuple[str, str, dict[str, Any]]]) -> "Invalid":
@@ -62,8 +66,9 @@ def invalid_fields(problems: list[tuple[str, str, dict[str, Any]]]) -> "Invalid"
     ``%(field)s`` ("%(field)s must not be empty"): the message reads "answer must not be empty; ...", ``details``
     give the API each field and its sentence without it."""
     parts = [(sentence, {**values, "field": name}) for name, sentence, values in problems]
-    details = [{"field": name, "message": (sentence % {**values, "field": ""}).strip()}
-               for name, sentence, values in problems]
+    details = [
+        {"field": name, "message": (sentence % {**values, "field": ""}).strip()} for name, sentence, values in problems
+    ]
     return Invalid(parts, details=details)
 
 

@@ -1,4 +1,5 @@
 """The bot's side of a hand-off: hand_off, customer messages while waiting or talking, cancel, status."""
+
 from __future__ import annotations
 
 import json
@@ -124,8 +125,9 @@ def announce_queue(session: Session, config: QueueConfig | None = None, now: dat
             .execution_options(synchronize_session=False)
         )
         if settled.rowcount == 1:
-            send_to_customer(session, conversation.sender_id, QUEUE_UPDATE, news,
-                             conversation_id=conversation.id, now=now)
+            send_to_customer(
+                session, conversation.sender_id, QUEUE_UPDATE, news, conversation_id=conversation.id, now=now
+            )
             told += 1
         session.commit()
     session.rollback()  # the reads above leave no transaction open
@@ -138,8 +140,13 @@ def mark_seen(session: Session, sender_id: str, message_ids: list[int], now: dat
     own = select(Conversation.id).where(Conversation.sender_id == sender_id)
     rows = session.execute(
         update(Message)
-        .where(Message.id.in_(message_ids), Message.sender_type == "agent", Message.private.is_(False),
-               Message.seen_at.is_(None), Message.conversation_id.in_(own))
+        .where(
+            Message.id.in_(message_ids),
+            Message.sender_type == "agent",
+            Message.private.is_(False),
+            Message.seen_at.is_(None),
+            Message.conversation_id.in_(own),
+        )
         .values(seen_at=now)
         .returning(Message.conversation_id)
         .execution_options(synchronize_session=False)
@@ -157,9 +164,7 @@ def get_conversation(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
-def hand_off(
-    session: Session, request: EscalationRequest, config: QueueConfig, now: datetime | None = None
-) -> Outcome:
+def hand_off(session: Session, request: EscalationRequest, config: QueueConfig, now: datetime | None = None) -> Outcome:
     """Put the bot's conversation in front of people: a new pending conversation, or the open one."""
     now = now or utcnow()
 
@@ -197,7 +202,11 @@ def hand_off(
             conversation.messages.append(_turn_message(turn, now))
         closed = None
         if not state.accepting:
-            closed = "outside_business_hours" if state.reason_not_accepting == "outside_business_hours" else "no_agents_online"
+            closed = (
+                "outside_business_hours"
+                if state.reason_not_accepting == "outside_business_hours"
+                else "no_agents_online"
+            )
         if reused and conversation.status == "pending":
             # Asked again: the bot tells them what holds now (queued, or the callback form).
             conversation.accepting, conversation.reason_not_accepting = state.accepting, state.reason_not_accepting
@@ -280,9 +289,7 @@ def cancel(
     if not conversation.active:
         return {"conversation_id": conversation.id, "status": conversation.status, "changed": False}
     was = conversation.status
-    changed = transition(
-        session, conversation, ACTIVE_STATUSES, status="cancelled", ended_at=now, end_reason=reason
-    )
+    changed = transition(session, conversation, ACTIVE_STATUSES, status="cancelled", ended_at=now, end_reason=reason)
     if not changed:
         session.rollback()
         return {"conversation_id": conversation.id, "status": conversation.status, "changed": False}

@@ -1,4 +1,5 @@
 """Console events and the outbox: what a state change leaves behind for screens and for Rasa."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -6,6 +6,7 @@ advisory lock; the primary key refuses a duplicate on any other engine, and the 
 two publishers at once (two workers, two hosts) never take the same version, and a version becomes
 visible only after every smaller one has committed: a reader that has seen N never misses a change below N.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,8 +26,14 @@ ATTEMPTS = 5
 VERSION_LOCK = 0x4641_5152  # the advisory lock that hands out versions on PostgreSQL ("FAQR")
 
 
-def commit_change(session: Session, change: Callable[[], FaqChange], op: str, entry: dict[str, Any] | None,
-                  entry_id: str, language: str) -> FaqChange:
+def commit_change(
+    session: Session,
+    change: Callable[[], FaqChange],
+    op: str,
+    entry: dict[str, Any] | None,
+    entry_id: str,
+    language: str,
+) -> FaqChange:
     """Commit the audit row ``change()`` and its revision; retried when another publisher took the version."""
     for attempt in range(ATTEMPTS):
         audit = change()
@@ -35,8 +42,17 @@ def commit_change(session: Session, change: Callable[[], FaqChange], op: str, en
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": VERSION_LOCK})
         version = (session.scalar(select(func.max(FaqRevision.version))) or 0) + 1
-        session.add(FaqRevision(version=version, op=op, entry_id=entry_id, language=language, entry=entry,
-                                change_id=audit.id, created_at=audit.created_at))
+        session.add(
+            FaqRevision(
+                version=version,
+                op=op,
+                entry_id=entry_id,
+                language=language,
+                entry=entry,
+                change_id=audit.id,
+                created_at=audit.created_at,
+            )
+        )
         try:
             session.commit()
             return audit
@@ -58,8 +74,11 @@ def changes_since(session: Session, since: int, limit: int = PAGE) -> dict[str, 
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"version": rows[-1].version if rows else head(session), "more": more,
-            "changes": [_change(row) for row in rows]}
+    return {
+        "version": rows[-1].version if rows else head(session),
+        "more": more,
+        "changes": [_change(row) for row in rows],
+    }
 
 
 def reader(session_factory: sessionmaker[Session]) -> Callable[[int], dict[str, Any]]:
@@ -104,9 +123,21 @@ def export_faq(session: Session, faq_path: Path, out: Path) -> int:
     for (entry_id, language), entry in latest(session).items():
         entries = current_entries(target_path)
         existing = next((e for e in entries if e.key == (entry_id, language)), None)
-        draft = Draft(entry["id"], entry["language"], list(entry["questions"]), entry["answer"], entry.get("url"),
-                      list(entry.get("tags") or [])) if entry else None
-        if (draft is None and existing is None) or (draft is not None and existing is not None and _same(existing, draft)):
+        draft = (
+            Draft(
+                entry["id"],
+                entry["language"],
+                list(entry["questions"]),
+                entry["answer"],
+                entry.get("url"),
+                list(entry.get("tags") or []),
+            )
+            if entry
+            else None
+        )
+        if (draft is None and existing is None) or (
+            draft is not None and existing is not None and _same(existing, draft)
+        ):
             continue
         file, text = writer.changed_text(target_path, entries, draft.to_source() if draft else None, existing)
         writer.write_file(file, text)
@@ -130,31 +161,77 @@ def import_faq(session: Session, faq_path: Path, agent_email: str, retire_missin
         if entry.key in published and before is not None and _same_dict(before, draft):
             continue
         data = _draft_dict(draft)
-        changes.append(commit_change(session, lambda: FaqChange(
-            agent_email=agent_email, action="update" if before else "create", entry_id=entry.id,
-            language=entry.language, source=str(entry.source), origin="import", before=before, after=data,
-            created_at=utcnow()), "upsert", data, entry.id, entry.language))
+        changes.append(
+            commit_change(
+                session,
+                lambda: FaqChange(
+                    agent_email=agent_email,
+                    action="update" if before else "create",
+                    entry_id=entry.id,
+                    language=entry.language,
+                    source=str(entry.source),
+                    origin="import",
+                    before=before,
+                    after=data,
+                    created_at=utcnow(),
+                ),
+                "upsert",
+                data,
+                entry.id,
+                entry.language,
+            )
+        )
     if retire_missing:
         present = {e.key for e in entries}
         for (entry_id, language), before in published.items():
             if before is not None and (entry_id, language) not in present:
-                changes.append(commit_change(session, lambda: FaqChange(
-                    agent_email=agent_email, action="retire", entry_id=entry_id, language=language,
-                    source=str(faq_path), origin="import", before=before, after=None, created_at=utcnow()),
-                    "remove", None, entry_id, language))
+                changes.append(
+                    commit_change(
+                        session,
+                        lambda: FaqChange(
+                            agent_email=agent_email,
+                            action="retire",
+                            entry_id=entry_id,
+                            language=language,
+                            source=str(faq_path),
+                            origin="import",
+                            before=before,
+                            after=None,
+                            created_at=utcnow(),
+                        ),
+                        "remove",
+                        None,
+                        entry_id,
+                        language,
+                    )
+                )
     return changes
 
 
 def _draft_dict(draft: Any) -> dict[str, Any]:
-    return {"id": draft.id, "language": draft.language, "questions": list(draft.questions), "answer": draft.answer,
-            "tags": list(draft.tags), "url": draft.url}
+    return {
+        "id": draft.id,
+        "language": draft.language,
+        "questions": list(draft.questions),
+        "answer": draft.answer,
+        "tags": list(draft.tags),
+        "url": draft.url,
+    }
 
 
 def _same(entry: Any, draft: Any) -> bool:
     return (list(entry.questions), entry.answer, list(entry.tags), entry.url) == (
-        list(draft.questions), draft.answer, list(draft.tags), draft.url)
+        list(draft.questions),
+        draft.answer,
+        list(draft.tags),
+        draft.url,
+    )
 
 
 def _same_dict(data: dict[str, Any], draft: Any) -> bool:
     return (list(data["questions"]), data["answer"], list(data.get("tags") or []), data.get("url")) == (
-        list(draft.questions), draft.answer, list(draft.tags), draft.url)
+        list(draft.questions),
+        draft.answer,
+        list(draft.tags),
+        draft.url,
+    )

@@ -10,6 +10,7 @@ directory, so the index stays valid for the changed files), audited in ``faq_cha
 versioned change in ``faq_revisions`` (:mod:`handoff.services.faq_feed`). Every action server, on any
 machine, follows those changes through ``GET /api/faq/changes`` and answers the entry within seconds.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,6 +50,7 @@ class Draft:
     @classmethod
     def from_form(cls, form: Any) -> "Draft":
         """From a form or JSON: questions one per line (or a list), tags comma-separated (or a list)."""
+
         def listed(value: Any, split: str) -> list[str]:
             if isinstance(value, list):
                 items = value
@@ -66,8 +68,12 @@ class Draft:
         )
 
     def to_source(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "language": self.language, "questions": self.questions,
-                                "answer": self.answer}
+        data: dict[str, Any] = {
+            "id": self.id,
+            "language": self.language,
+            "questions": self.questions,
+            "answer": self.answer,
+        }
         if self.tags:
             data["tags"] = self.tags
         if self.url:
@@ -76,8 +82,14 @@ class Draft:
 
 
 def _entry_dict(entry: Any) -> dict[str, Any]:
-    return {"id": entry.id, "language": entry.language, "questions": list(entry.questions), "answer": entry.answer,
-            "tags": list(entry.tags), "url": entry.url}
+    return {
+        "id": entry.id,
+        "language": entry.language,
+        "questions": list(entry.questions),
+        "answer": entry.answer,
+        "tags": list(entry.tags),
+        "url": entry.url,
+    }
 
 
 def current_entries(faq_path: Path) -> list[Any]:
@@ -91,10 +103,13 @@ def find_entry(faq_path: Path, entry_id: str, language: str) -> Any | None:
 def _check_draft(draft: Draft, languages: tuple[str, ...]) -> None:
     problems: list[tuple[str, str, dict[str, Any]]] = []  # (field, sentence, values): errors.invalid_fields
     if not ID_PATTERN.match(draft.id):
-        problems.append(("id", translatable("%(field)s must be lower-case letters, digits, - or _ (e.g. change-address)"), {}))
+        problems.append(
+            ("id", translatable("%(field)s must be lower-case letters, digits, - or _ (e.g. change-address)"), {})
+        )
     if draft.language not in languages:
-        problems.append(("language", translatable("%(field)s must be one of %(languages)s"),
-                         {"languages": ", ".join(languages)}))
+        problems.append(
+            ("language", translatable("%(field)s must be one of %(languages)s"), {"languages": ", ".join(languages)})
+        )
     if not draft.questions:
         problems.append(("questions", translatable("%(field)s needs at least one question, one per line"), {}))
     if not draft.answer:
@@ -105,8 +120,16 @@ def _check_draft(draft: Draft, languages: tuple[str, ...]) -> None:
         raise invalid_fields(problems)
 
 
-def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, draft: Draft, agent: Agent,
-            languages: tuple[str, ...], origin: str | None = None, expect_new: bool = False) -> FaqChange:
+def publish(
+    session: Session,
+    kb_provider: Callable[[], Any],
+    faq_path: Path,
+    draft: Draft,
+    agent: Agent,
+    languages: tuple[str, ...],
+    origin: str | None = None,
+    expect_new: bool = False,
+) -> FaqChange:
     """Create or replace one entry: validate, apply to the live index, write the source, audit."""
     from knowledge_base import Entry, FAQError
 
@@ -115,34 +138,59 @@ def publish(session: Session, kb_provider: Callable[[], Any], faq_path: Path, dr
         entries = current_entries(faq_path)
         target = next((e for e in entries if e.key == (draft.id, draft.language)), None)
         if expect_new and target is not None:
-            raise Invalid(translatable("an entry %(entry)s in %(language)s exists already; edit it instead"),
-                          details=[{"field": "id", "message": "exists already"}], entry=repr(draft.id),
-                          language=draft.language)
+            raise Invalid(
+                translatable("an entry %(entry)s in %(language)s exists already; edit it instead"),
+                details=[{"field": "id", "message": "exists already"}],
+                entry=repr(draft.id),
+                language=draft.language,
+            )
         file, text = writer.changed_text(faq_path, entries, draft.to_source(), target)
         try:
             writer.check_changed(faq_path, file, text)
         except FAQError as exc:
-            raise Invalid(translatable("The FAQ would not load: %(problems)s"), problems=str(exc),
-                          details=[{"field": "faq", "message": p} for p in exc.problems]) from None
+            raise Invalid(
+                translatable("The FAQ would not load: %(problems)s"),
+                problems=str(exc),
+                details=[{"field": "faq", "message": p} for p in exc.problems],
+            ) from None
         kb = _knowledge_base(kb_provider)
         live = "applied"
         try:
             # Live first: a reload in another process must not see the changed sources before the journal.
-            kb.upsert(Entry(draft.id, draft.language, draft.questions, draft.answer, draft.tags, draft.url,
-                            str(file)), persist=True, sources=writer.checksums_after(faq_path, file, text))
+            kb.upsert(
+                Entry(draft.id, draft.language, draft.questions, draft.answer, draft.tags, draft.url, str(file)),
+                persist=True,
+                sources=writer.checksums_after(faq_path, file, text),
+            )
         except FAQError as exc:
             raise Invalid(translatable("The knowledge base refused the entry: %(problem)s"), problem=str(exc)) from None
         writer.write_file(file, text)
         published = _entry_dict(draft)
-        return faq_feed.commit_change(session, lambda: FaqChange(
-            agent_id=agent.id, agent_email=agent.email, action="update" if target else "create", entry_id=draft.id,
-            language=draft.language, source=str(file), origin=origin, live=live,
-            before=_entry_dict(target) if target else None, after=asdict(draft), created_at=utcnow(),
-        ), "upsert", published, draft.id, draft.language)
+        return faq_feed.commit_change(
+            session,
+            lambda: FaqChange(
+                agent_id=agent.id,
+                agent_email=agent.email,
+                action="update" if target else "create",
+                entry_id=draft.id,
+                language=draft.language,
+                source=str(file),
+                origin=origin,
+                live=live,
+                before=_entry_dict(target) if target else None,
+                after=asdict(draft),
+                created_at=utcnow(),
+            ),
+            "upsert",
+            published,
+            draft.id,
+            draft.language,
+        )
 
 
-def retire(session: Session, kb_provider: Callable[[], Any], faq_path: Path, entry_id: str, language: str,
-           agent: Agent) -> FaqChange:
+def retire(
+    session: Session, kb_provider: Callable[[], Any], faq_path: Path, entry_id: str, language: str, agent: Agent
+) -> FaqChange:
     """Remove one entry (one language) from its source file and from the live index."""
     from knowledge_base import FAQError
 
@@ -150,20 +198,38 @@ def retire(session: Session, kb_provider: Callable[[], Any], faq_path: Path, ent
         entries = current_entries(faq_path)
         target = next((e for e in entries if e.key == (entry_id, language)), None)
         if target is None:
-            raise NotFound(translatable("no FAQ entry %(entry)s in %(language)s"), entry=repr(entry_id), language=language)
+            raise NotFound(
+                translatable("no FAQ entry %(entry)s in %(language)s"), entry=repr(entry_id), language=language
+            )
         file, text = writer.changed_text(faq_path, entries, None, target)
         try:
             writer.check_changed(faq_path, file, text)
         except FAQError as exc:
-            raise Invalid(translatable("The FAQ would not load without this entry: %(problems)s"),
-                          problems=str(exc)) from None
-        _knowledge_base(kb_provider).remove(entry_id, language, persist=True,
-                                            sources=writer.checksums_after(faq_path, file, text))
+            raise Invalid(
+                translatable("The FAQ would not load without this entry: %(problems)s"), problems=str(exc)
+            ) from None
+        _knowledge_base(kb_provider).remove(
+            entry_id, language, persist=True, sources=writer.checksums_after(faq_path, file, text)
+        )
         writer.write_file(file, text)
-        return faq_feed.commit_change(session, lambda: FaqChange(
-            agent_id=agent.id, agent_email=agent.email, action="retire", entry_id=entry_id, language=language,
-            source=str(file), before=_entry_dict(target), after=None, created_at=utcnow(),
-        ), "remove", None, entry_id, language)
+        return faq_feed.commit_change(
+            session,
+            lambda: FaqChange(
+                agent_id=agent.id,
+                agent_email=agent.email,
+                action="retire",
+                entry_id=entry_id,
+                language=language,
+                source=str(file),
+                before=_entry_dict(target),
+                after=None,
+                created_at=utcnow(),
+            ),
+            "remove",
+            None,
+            entry_id,
+            language,
+        )
 
 
 def _knowledge_base(kb_provider: Callable[[], Any]) -> Any:
@@ -171,7 +237,8 @@ def _knowledge_base(kb_provider: Callable[[], Any]) -> Any:
         kb = kb_provider()
     except Exception as exc:  # noqa: BLE001 - no index, no model: nothing is written
         raise KnowledgeBaseUnavailable(
-            translatable("The live knowledge base is not available (%(reason)s); nothing was changed."), reason=str(exc),
+            translatable("The live knowledge base is not available (%(reason)s); nothing was changed."),
+            reason=str(exc),
         ) from None
     if kb is None:
         raise KnowledgeBaseUnavailable(translatable("The live knowledge base is not available; nothing was changed."))

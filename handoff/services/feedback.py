@@ -1,4 +1,5 @@
 """Customer feedback on FAQ answers and the satisfaction rating after a hand-off."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,12 @@ def record_feedback(session: Session, data: FeedbackInput, now: datetime | None 
     def work(session: Session) -> tuple[int, dict[str, Any]]:
         contact = upsert_contact(session, data.channel, data.sender_id, now, data.language)
         feedback = Feedback(
-            contact=contact, language=data.language, entry_id=data.entry_id, helpful=data.helpful,
-            question=data.question, created_at=now,
+            contact=contact,
+            language=data.language,
+            entry_id=data.entry_id,
+            helpful=data.helpful,
+            question=data.question,
+            created_at=now,
         )
         session.add(feedback)
         session.flush()

@@ -1,4 +1,5 @@
 """Business hours and holidays in the service's time zone, and the run-time service settings."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -99,7 +100,9 @@ def set_timezone(session: Session, timezone: str, auto_assign: bool) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(translatable("%(zone)s is not a known time zone (e.g. Europe/Berlin)"), zone=repr(timezone)) from None
+        raise Invalid(
+            translatable("%(zone)s is not a known time zone (e.g. Europe/Berlin)"), zone=repr(timezone)
+        ) from None
     row = get_service_settings(session, timezone)
     row.timezone = timezone
     row.auto_assign = auto_assign

@@ -1,4 +1,5 @@
 """Run a bot request at most once per client-chosen key; a retry gets the first answer back."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,9 +59,7 @@ def run_once(
             return replay
         try:
             status, body = work(session)
-            session.add(
-                IdempotencyRecord(scope=scope, key=key, request_hash=digest, status_code=status, response=body)
-            )
+            session.add(IdempotencyRecord(scope=scope, key=key, request_hash=digest, status_code=status, response=body))
             session.commit()
             return Outcome(status, body)
         except IntegrityError:

@@ -1,4 +1,5 @@
 """Everything about one customer: find it (sender id, e-mail, phone), export it, and erase it."""
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,7 @@ class Lookup:
 
 
 def tracker_status(exc: TrackerStoreUnavailable) -> str:
-    """"absent": nothing is stored there (in-memory trackers, no file yet); "error": could not reach it."""
+    """ "absent": nothing is stored there (in-memory trackers, no file yet); "error": could not reach it."""
     return "absent" if isinstance(exc, TrackerStoreAbsent) else "error"
 
 
@@ -73,12 +74,14 @@ def find_contacts(session: Session, lookup: Lookup) -> list[Contact]:
     elif lookup.email:
         email = lookup.value.lower()
         by_callback = select(CallbackRequest.contact_id).where(
-            CallbackRequest.contact_method == "email", func.lower(CallbackRequest.contact_value) == email)
+            CallbackRequest.contact_method == "email", func.lower(CallbackRequest.contact_value) == email
+        )
         condition = or_(func.lower(Contact.email) == email, Contact.id.in_(by_callback))
     else:
         phone = normalise_phone(lookup.value)
         by_callback = select(CallbackRequest.contact_id).where(
-            CallbackRequest.contact_method == "phone", CallbackRequest.contact_value == phone)
+            CallbackRequest.contact_method == "phone", CallbackRequest.contact_value == phone
+        )
         condition = or_(Contact.phone == phone, Contact.id.in_(by_callback))
     return list(session.scalars(select(Contact).where(condition).order_by(Contact.id)))
 
@@ -96,15 +99,25 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _conversations(session: Session, contact_ids: list[int]) -> list[Conversation]:
-    return list(session.scalars(
-        select(Conversation).where(Conversation.contact_id.in_(contact_ids)).order_by(Conversation.id)
-        .options(selectinload(Conversation.messages), selectinload(Conversation.satisfaction))))
+    return list(
+        session.scalars(
+            select(Conversation)
+            .where(Conversation.contact_id.in_(contact_ids))
+            .order_by(Conversation.id)
+            .options(selectinload(Conversation.messages), selectinload(Conversation.satisfaction))
+        )
+    )
 
 
 def _callbacks(session: Session, contact_ids: list[int]) -> list[CallbackRequest]:
-    return list(session.scalars(
-        select(CallbackRequest).where(CallbackRequest.contact_id.in_(contact_ids)).order_by(CallbackRequest.id)
-        .options(selectinload(CallbackRequest.events))))
+    return list(
+        session.scalars(
+            select(CallbackRequest)
+            .where(CallbackRequest.contact_id.in_(contact_ids))
+            .order_by(CallbackRequest.id)
+            .options(selectinload(CallbackRequest.events))
+        )
+    )
 
 
 def _agent_names(session: Session) -> dict[int, str]:
@@ -124,34 +137,92 @@ def collect(session: Session, lookup: Lookup, tracker: TrackerStore, now: dateti
     senders = sender_ids(contacts, lookup)
     outbox = session.scalars(select(OutboxItem).where(OutboxItem.sender_id.in_(senders)).order_by(OutboxItem.id)).all()
     handoff = {
-        "contacts": [{"channel": c.channel, "sender_id": c.sender_id, "name": c.name, "language": c.language,
-                      "email": c.email, "phone": c.phone, "first_seen": _iso(c.created_at),
-                      "last_seen": _iso(c.last_seen_at)} for c in contacts],
-        "conversations": [{
-            "id": c.id, "channel": c.channel, "sender_id": c.sender_id, "language": c.language, "reason": c.reason,
-            "question": c.question, "status": c.status, "created_at": _iso(c.created_at),
-            "ended_at": _iso(c.ended_at), "end_reason": c.end_reason,
-            "agent": names.get(c.assignee_id) if c.assignee_id else None,
-            "satisfaction": c.satisfaction.score if c.satisfaction else None,
-            "messages": [{"type": m.message_type, "from": m.sender_type, "private_note": m.private,
-                          "agent": names.get(m.agent_id) if m.agent_id else None, "text": m.content,
-                          "time": _iso(m.when)} for m in c.messages],
-        } for c in conversations],
-        "callbacks": [{
-            "reference": c.reference, "channel": c.channel, "sender_id": c.sender_id, "language": c.language,
-            "contact_method": c.contact_method, "contact": c.contact_value, "window_start": _iso(c.window_start),
-            "window_end": _iso(c.window_end), "consent_at": _iso(c.consent_at), "status": c.status,
-            "attempts": c.attempts, "created_at": _iso(c.created_at), "closed_at": _iso(c.closed_at),
-            "transcript": c.transcript,
-            "history": [{"kind": e.kind, "note": e.note, "time": _iso(e.created_at)} for e in c.events],
-        } for c in callbacks],
-        "feedback": [{"entry_id": f.entry_id, "helpful": f.helpful, "question": f.question, "language": f.language,
-                      "time": _iso(f.created_at)} for f in feedback],
-        "analytics_events": [{"type": e.type, "question": e.question, "entry_id": e.entry_id,
-                              "confidence": e.confidence, "channel": e.channel, "language": e.language,
-                              "time": _iso(e.created_at)} for e in events],
-        "messages_to_customer": [{"intent": o.intent, "entities": o.entities, "status": o.status,
-                                  "time": _iso(o.created_at)} for o in outbox],
+        "contacts": [
+            {
+                "channel": c.channel,
+                "sender_id": c.sender_id,
+                "name": c.name,
+                "language": c.language,
+                "email": c.email,
+                "phone": c.phone,
+                "first_seen": _iso(c.created_at),
+                "last_seen": _iso(c.last_seen_at),
+            }
+            for c in contacts
+        ],
+        "conversations": [
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "sender_id": c.sender_id,
+                "language": c.language,
+                "reason": c.reason,
+                "question": c.question,
+                "status": c.status,
+                "created_at": _iso(c.created_at),
+                "ended_at": _iso(c.ended_at),
+                "end_reason": c.end_reason,
+                "agent": names.get(c.assignee_id) if c.assignee_id else None,
+                "satisfaction": c.satisfaction.score if c.satisfaction else None,
+                "messages": [
+                    {
+                        "type": m.message_type,
+                        "from": m.sender_type,
+                        "private_note": m.private,
+                        "agent": names.get(m.agent_id) if m.agent_id else None,
+                        "text": m.content,
+                        "time": _iso(m.when),
+                    }
+                    for m in c.messages
+                ],
+            }
+            for c in conversations
+        ],
+        "callbacks": [
+            {
+                "reference": c.reference,
+                "channel": c.channel,
+                "sender_id": c.sender_id,
+                "language": c.language,
+                "contact_method": c.contact_method,
+                "contact": c.contact_value,
+                "window_start": _iso(c.window_start),
+                "window_end": _iso(c.window_end),
+                "consent_at": _iso(c.consent_at),
+                "status": c.status,
+                "attempts": c.attempts,
+                "created_at": _iso(c.created_at),
+                "closed_at": _iso(c.closed_at),
+                "transcript": c.transcript,
+                "history": [{"kind": e.kind, "note": e.note, "time": _iso(e.created_at)} for e in c.events],
+            }
+            for c in callbacks
+        ],
+        "feedback": [
+            {
+                "entry_id": f.entry_id,
+                "helpful": f.helpful,
+                "question": f.question,
+                "language": f.language,
+                "time": _iso(f.created_at),
+            }
+            for f in feedback
+        ],
+        "analytics_events": [
+            {
+                "type": e.type,
+                "question": e.question,
+                "entry_id": e.entry_id,
+                "confidence": e.confidence,
+                "channel": e.channel,
+                "language": e.language,
+                "time": _iso(e.created_at),
+            }
+            for e in events
+        ],
+        "messages_to_customer": [
+            {"intent": o.intent, "entities": o.entities, "status": o.status, "time": _iso(o.created_at)} for o in outbox
+        ],
     }
     tracker_part: dict[str, Any] = {"store": tracker.describe(), "sender_ids": senders}
     try:
@@ -159,20 +230,44 @@ def collect(session: Session, lookup: Lookup, tracker: TrackerStore, now: dateti
         tracker_part["status"] = "ok"
     except TrackerStoreUnavailable as exc:
         tracker_part.update(status=tracker_status(exc), note=str(exc), events=[])
-    counts = {"contacts": len(contacts), "conversations": len(conversations),
-              "messages": sum(len(c.messages) for c in conversations), "callbacks": len(callbacks),
-              "feedback": len(feedback), "analytics_events": len(events), "outbox": len(outbox),
-              "tracker_events": len(tracker_part["events"])}
-    return {"exported_at": now.isoformat(), "customer": {lookup.kind: lookup.value, "sender_ids": senders},
-            "counts": counts, "handoff": handoff, "tracker_store": tracker_part}
+    counts = {
+        "contacts": len(contacts),
+        "conversations": len(conversations),
+        "messages": sum(len(c.messages) for c in conversations),
+        "callbacks": len(callbacks),
+        "feedback": len(feedback),
+        "analytics_events": len(events),
+        "outbox": len(outbox),
+        "tracker_events": len(tracker_part["events"]),
+    }
+    return {
+        "exported_at": now.isoformat(),
+        "customer": {lookup.kind: lookup.value, "sender_ids": senders},
+        "counts": counts,
+        "handoff": handoff,
+        "tracker_store": tracker_part,
+    }
 
 
-def export_customer(session: Session, lookup: Lookup, tracker: TrackerStore, actor: str | Agent,
-                    secret_key: str, now: datetime | None = None) -> dict[str, Any]:
+def export_customer(
+    session: Session,
+    lookup: Lookup,
+    tracker: TrackerStore,
+    actor: str | Agent,
+    secret_key: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """``collect``, and write who exported whom (as a keyed hash) and how much to the audit."""
     document = collect(session, lookup, tracker, now)
-    audit.record(session, "privacy_export", actor, audit.customer_ref(secret_key, lookup.value), document["counts"],
-                 note=f"by {lookup.kind}; tracker store {document['tracker_store']['status']}", now=now)
+    audit.record(
+        session,
+        "privacy_export",
+        actor,
+        audit.customer_ref(secret_key, lookup.value),
+        document["counts"],
+        note=f"by {lookup.kind}; tracker store {document['tracker_store']['status']}",
+        now=now,
+    )
     session.commit()
     return document
 
@@ -213,8 +308,13 @@ def scrub_transcript(transcript: list[Any] | None) -> list[Any] | None:
     return scrubbed
 
 
-def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime,
-                  classify: Callable[[list[str]], list[str]] | None = None) -> dict[str, int]:
+def scrub_contact(
+    session: Session,
+    contact: Contact,
+    prefix: str,
+    now: datetime,
+    classify: Callable[[list[str]], list[str]] | None = None,
+) -> dict[str, int]:
     """Remove every personal detail of one contact and re-key it to a random id; the statistics stay.
 
     Open conversations and callbacks are ended first; messages queued for the customer are dropped.
@@ -253,8 +353,12 @@ def scrub_contact(session: Session, contact: Contact, prefix: str, now: datetime
     counts["outbox"] = session.execute(delete(OutboxItem).where(OutboxItem.sender_id == old_sender)).rowcount or 0
     # The action server's keys are "<sender id>:<purpose>:<time>" (actions/conversation.py).
     escaped = old_sender.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    counts["idempotency_keys"] = session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.key.like(f"{escaped}:%", escape="\\"))).rowcount or 0
+    counts["idempotency_keys"] = (
+        session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.key.like(f"{escaped}:%", escape="\\"))
+        ).rowcount
+        or 0
+    )
     contact.sender_id, contact.name, contact.email, contact.phone = pseudonym, None, None, None
     return counts
 
@@ -268,7 +372,9 @@ def blank_keeping_kinds(events: list[BotEvent], classify: Callable[[list[str]], 
 
     todo = [e for e in events if e.question and not e.question.startswith(MARKER)]
     readable = [e for e in todo if e.type != "kb_answer" and e.question.strip()]
-    kinds = dict(zip((e.id for e in readable), classify([e.question for e in readable]))) if classify and readable else {}
+    kinds = (
+        dict(zip((e.id for e in readable), classify([e.question for e in readable]))) if classify and readable else {}
+    )
     for event in todo:
         kind = kinds.get(event.id, QUESTION)
         event.question = "" if kind == QUESTION else f"{MARKER} {kind}"
@@ -314,9 +420,15 @@ def scrub_faq_history(session: Session, questions: set[str]) -> int:
     return changed_rows
 
 
-def erase_customer(session: Session, lookup: Lookup, tracker: TrackerStore, actor: str | Agent,
-                   secret_key: str, now: datetime | None = None,
-                   classify: Callable[[list[str]], list[str]] | None = None) -> ErasureReport:
+def erase_customer(
+    session: Session,
+    lookup: Lookup,
+    tracker: TrackerStore,
+    actor: str | Agent,
+    secret_key: str,
+    now: datetime | None = None,
+    classify: Callable[[list[str]], list[str]] | None = None,
+) -> ErasureReport:
     """Erase the customer: the handoff database in one transaction, then the tracker store; audited."""
     now = now or utcnow()
     contacts = find_contacts(session, lookup)
@@ -327,8 +439,15 @@ def erase_customer(session: Session, lookup: Lookup, tracker: TrackerStore, acto
             report.handoff[name] = report.handoff.get(name, 0) + number
     session.flush()
     # Audited in the same transaction as the erasure, so it can never happen unrecorded.
-    entry = audit.record(session, "privacy_delete", actor, audit.customer_ref(secret_key, lookup.value),
-                         dict(report.handoff), note=f"by {lookup.kind}; tracker store not reached yet", now=now)
+    entry = audit.record(
+        session,
+        "privacy_delete",
+        actor,
+        audit.customer_ref(secret_key, lookup.value),
+        dict(report.handoff),
+        note=f"by {lookup.kind}; tracker store not reached yet",
+        now=now,
+    )
     session.commit()
     try:
         report.tracker_events = tracker.delete_for(senders)

@@ -6,6 +6,7 @@ a call, and small talk and control moves (hello, thanks, yes, "this is useless")
 declined is put in the class of its nearest example, encoded with the knowledge base's own encoder; it leaves the
 "unanswered questions" only when that example is a request or small talk and near enough.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,14 @@ QUESTION, REQUEST, SMALL_TALK = "question", "request", "small_talk"
 QUESTION_INTENTS = ("ask_question",)
 REQUEST_INTENTS = ("request_human", "request_callback")
 # Intents Rasa receives only from the handoff service or as button payloads: no customer words to compare with.
-NOT_CUSTOMER_WORDS = ("agent_message", "agent_joined", "handoff_ended", "callback_update", "choose_entry", "satisfaction")
+NOT_CUSTOMER_WORDS = (
+    "agent_message",
+    "agent_joined",
+    "handoff_ended",
+    "callback_update",
+    "choose_entry",
+    "satisfaction",
+)
 # On the knowledge base's similarity scale (manifest cosine_scale), chosen on bench/customer_sets/dev*.csv
 # (bench/insights_clustering.py): nearer than this to a request or small-talk example, and nearer to it than to
 # any question example.
@@ -52,7 +60,9 @@ def examples(folder: Path = NLU_DIR) -> list[tuple[str, str]]:
             if kind is None:
                 continue
             for line in str(block.get("examples") or "").splitlines():
-                text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", line.strip().removeprefix("- ")).strip()
+                text = _ANNOTATION.sub(
+                    lambda m: m.group(1) or m.group(2) or "", line.strip().removeprefix("- ")
+                ).strip()
                 if text and not text.startswith("/"):
                     found.append((text, kind))
     return list(dict.fromkeys(found))

@@ -1,4 +1,5 @@
 """Atomic status transitions of a conversation and the activity lines they leave."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -64,16 +65,24 @@ def activity_sentence(key: str, params: dict[str, Any]) -> str:
         return ACTIVITY_SENTENCES[key].format(**params)
     sentence = ACTIVITY_SENTENCES[key].format(reason=REASON_SENTENCES.get(params["reason"], params["reason"]))
     if params.get("closed"):
-        sentence += (f" Not taking hand-offs right now ({CLOSED_SENTENCES.get(params['closed'], 'nobody online')}); "
-                     "the customer was offered a callback.")
+        sentence += (
+            f" Not taking hand-offs right now ({CLOSED_SENTENCES.get(params['closed'], 'nobody online')}); "
+            "the customer was offered a callback."
+        )
     return ("The bot handed over again. " + sentence) if params.get("again") else sentence
 
 
-def activity(conversation: Conversation, key: str, now: datetime, agent_id: int | None = None, **params: Any) -> Message:
+def activity(
+    conversation: Conversation, key: str, now: datetime, agent_id: int | None = None, **params: Any
+) -> Message:
     """An activity line in the conversation: what happened (``key``, one of ACTIVITY_SENTENCES), by whom."""
     message = Message(
-        message_type="activity", sender_type="system", agent_id=agent_id, content=activity_sentence(key, params),
-        activity={"key": key, **params}, created_at=now,
+        message_type="activity",
+        sender_type="system",
+        agent_id=agent_id,
+        content=activity_sentence(key, params),
+        activity={"key": key, **params},
+        created_at=now,
     )
     conversation.messages.append(message)
     return message

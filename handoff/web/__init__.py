@@ -1,4 +1,5 @@
 """The public demo page at / (a help-centre page; the chat widget plugs into its widget block)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request

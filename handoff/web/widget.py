@@ -1,4 +1,5 @@
 """The chat widget on the demo page: the page's language and the settings the widget starts with."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable

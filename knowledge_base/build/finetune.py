@@ -10,6 +10,7 @@ answer), and optimises two losses on the same forward pass:
 The prototypes are thrown away afterwards. Measured on the Banking77 dev split with 10 questions per
 entry (figures in bench/README.md); neither loss was measured alone.
 """
+
 from __future__ import annotations
 
 import random
@@ -21,7 +22,7 @@ from ..types import Entry, FAQError
 BATCH = 32
 LEARNING_RATE = 5e-5
 PROTOTYPE_LEARNING_RATE = 1e-2
-SCALE = 20.0   # cosine -> logit, as sentence-transformers' MultipleNegativesRankingLoss
+SCALE = 20.0  # cosine -> logit, as sentence-transformers' MultipleNegativesRankingLoss
 MIN_STEPS = 10
 # Default length: small FAQs need several passes, large ones one (dev: Banking77 10 per entry best at
 # about 8 passes at 5e-5; 16 passes at 1e-4 overfit); capped so a build stays in minutes.
@@ -41,8 +42,16 @@ def texts_by_entry(entries: list[Entry]) -> dict[str, list[str]]:
     return {g: list(dict.fromkeys(t)) for g, t in groups.items() if len(set(t)) >= 2}
 
 
-def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float | None = None, batch: int = BATCH,
-              learning_rate: float = LEARNING_RATE, progress: bool = False, seed: int = 0) -> dict:
+def fine_tune(
+    model_dir,
+    entries: list[Entry],
+    out_dir,
+    epochs: float | None = None,
+    batch: int = BATCH,
+    learning_rate: float = LEARNING_RATE,
+    progress: bool = False,
+    seed: int = 0,
+) -> dict:
     """Fine-tune a copy of the model in ``model_dir`` and save it to ``out_dir``; returns what was done."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -84,10 +93,16 @@ def fine_tune(model_dir, entries: list[Entry], out_dir, epochs: float | None = N
     model.eval()
     Path(out_dir).parent.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
-    tail = losses[-max(1, len(losses) // 10):]
-    return {"epochs": epochs, "steps": steps, "batch": batch, "learning_rate": learning_rate,
-            "seconds": round(time.time() - started, 1), "first_loss": round(losses[0], 4),
-            "last_loss": round(sum(tail) / len(tail), 4)}
+    tail = losses[-max(1, len(losses) // 10) :]
+    return {
+        "epochs": epochs,
+        "steps": steps,
+        "batch": batch,
+        "learning_rate": learning_rate,
+        "seconds": round(time.time() - started, 1),
+        "first_loss": round(losses[0], 4),
+        "last_loss": round(sum(tail) / len(tail), 4),
+    }
 
 
 def _entry_means(model, groups: dict[str, list[str]], names: list[str], progress: bool):
@@ -97,22 +112,30 @@ def _entry_means(model, groups: dict[str, list[str]], names: list[str], progress
 
     with torch.no_grad():
         model.eval()
-        return torch.stack([
-            torch.nn.functional.normalize(
-                model.encode(groups[g], convert_to_tensor=True, normalize_embeddings=True).mean(0), dim=-1)
-            for g in tqdm(names, desc="fine-tuning: entry prototypes", unit="entry", disable=not progress)])
+        return torch.stack(
+            [
+                torch.nn.functional.normalize(
+                    model.encode(groups[g], convert_to_tensor=True, normalize_embeddings=True).mean(0), dim=-1
+                )
+                for g in tqdm(names, desc="fine-tuning: entry prototypes", unit="entry", disable=not progress)
+            ]
+        )
 
 
 def _optimiser(model, prototypes, learning_rate: float, steps: int):
     """AdamW over the model and the prototypes (faster), linear warm-up over a tenth of the steps, then decay."""
     import torch
 
-    optimiser = torch.optim.AdamW([
-        {"params": model.parameters(), "lr": learning_rate, "weight_decay": 0.01},
-        {"params": [prototypes], "lr": PROTOTYPE_LEARNING_RATE, "weight_decay": 0.0}])
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": model.parameters(), "lr": learning_rate, "weight_decay": 0.01},
+            {"params": [prototypes], "lr": PROTOTYPE_LEARNING_RATE, "weight_decay": 0.0},
+        ]
+    )
     warmup = max(1, steps // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps))
+        optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps)
+    )
     return optimiser, schedule
 
 
@@ -125,7 +148,7 @@ def _loss(model, prototypes, pairs: list[list[str]], columns: list[int]):
     texts = list(anchors) + list(positives)
     features = model.tokenize(texts) if not hasattr(model, "preprocess") else model.preprocess(texts)
     vectors = normalize(model(features)["sentence_embedding"], dim=-1)
-    first, second = vectors[:len(pairs)], vectors[len(pairs):]
+    first, second = vectors[: len(pairs)], vectors[len(pairs) :]
     similarity = first @ second.T * SCALE
     target = torch.arange(len(pairs))
     contrastive = (cross_entropy(similarity, target) + cross_entropy(similarity.T, target)) / 2

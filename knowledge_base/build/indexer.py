@@ -1,4 +1,5 @@
 """Building the index directory from FAQ entries (encode, train the extras, write atomically)."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ def encode_texts(encode, texts: list[str], progress: bool = False, desc: str = "
     chunks = []
     with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
         for start in range(0, len(texts), ENCODE_BATCH):
-            batch = texts[start:start + ENCODE_BATCH]
+            batch = texts[start : start + ENCODE_BATCH]
             chunks.append(np.asarray(encode(batch), dtype=np.float32))
             bar.update(len(batch))
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
@@ -49,8 +50,14 @@ def encoder_for(settings):
     return make_encoder(settings.model, runtime=runtime, variant=variant or ("int8" if runtime == "auto" else "fp32"))
 
 
-def build_index(entries: list[Entry], index_dir, encode=None, progress: bool = True,
-                sources: dict[str, str] | None = None, options: dict | None = None) -> dict:
+def build_index(
+    entries: list[Entry],
+    index_dir,
+    encode=None,
+    progress: bool = True,
+    sources: dict[str, str] | None = None,
+    options: dict | None = None,
+) -> dict:
     """Encode ``entries`` and write the index with its manifest to ``index_dir`` (atomically replaced).
 
     ``encode`` maps a list of texts to normalised float32 vectors; it defaults to the packaged model.
@@ -159,9 +166,11 @@ def _write_files(folder: Path, entries, rows, vectors, extras: dict) -> None:
     import numpy as np
 
     (folder / "entries.json").write_text(
-        json.dumps([e.to_dict() for e in entries], ensure_ascii=False), encoding="utf-8")
+        json.dumps([e.to_dict() for e in entries], ensure_ascii=False), encoding="utf-8"
+    )
     (folder / "rows.json").write_text(
-        json.dumps([[r.entry, r.kind, r.text] for r in rows], ensure_ascii=False), encoding="utf-8")
+        json.dumps([[r.entry, r.kind, r.text] for r in rows], ensure_ascii=False), encoding="utf-8"
+    )
     np.save(folder / "vectors.npy", vectors)
     for name, payload in extras.items():
         payload.save(folder / name)  # the IVF index is saved trained but empty; loading adds the vectors
@@ -186,8 +195,12 @@ def _fine_tuned_encoder(entries, encode, tuning: Path, options: dict, progress: 
     if runtime.startswith("onnx"):
         from .onnx_export import export
 
-        export(tuning / "model", tuning / ENCODER_DIR, variant=runtime.split("-", 1)[1],
-               sample_texts=[q for e in entries[:16] for q in e.questions[:2]])
+        export(
+            tuning / "model",
+            tuning / ENCODER_DIR,
+            variant=runtime.split("-", 1)[1],
+            sample_texts=[q for e in entries[:16] for q in e.questions[:2]],
+        )
         tuned = onnx_encode_function(tuning / ENCODER_DIR, info["base_model"], str(tuning / "model"))
     else:
         tuned = torch_encode_function(str(tuning / "model"))

@@ -4,6 +4,7 @@ The export is checked against the torch model on sample texts and is refused whe
 (remembered in the cache as ``*.refused``); the ``auto`` encoder then falls back from int8 to the exact
 export, and from that to torch.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,36 +85,52 @@ def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: l
             self.inner = inner
 
         def forward(self, input_ids, attention_mask):
-            features = {"input_ids": input_ids, "attention_mask": attention_mask,
-                        "token_type_ids": torch.zeros_like(input_ids)}
+            features = {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "token_type_ids": torch.zeros_like(input_ids),
+            }
             vector = self.inner(features)["sentence_embedding"]
             return torch.nn.functional.normalize(vector, dim=-1)
 
     folder.mkdir(parents=True, exist_ok=True)
-    example = model.tokenizer(["an example question for the export", "and a second"], padding=True,
-                              return_tensors="pt")
+    example = model.tokenizer(["an example question for the export", "and a second"], padding=True, return_tensors="pt")
     raw = folder / "raw.onnx"
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Sentence(model).eval(), (example["input_ids"], example["attention_mask"]), str(raw),
-                          input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}},
-                          opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            Sentence(model).eval(),
+            (example["input_ids"], example["attention_mask"]),
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": {0: "batch"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
     fused = _fuse(raw, folder / "fused.onnx", model)
     target = folder / ONNX_FILE
     if variant == "int8":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(fused), str(target), weight_type=QuantType.QUInt8,
-                         extra_options={"DefaultTensorType": 1})  # 1 = float: fused ops defeat shape inference
+        quantize_dynamic(
+            str(fused), str(target), weight_type=QuantType.QUInt8, extra_options={"DefaultTensorType": 1}
+        )  # 1 = float: fused ops defeat shape inference
     else:
         shutil.copyfile(fused, target)
     for leftover in {raw, fused} - {target}:
         leftover.unlink(missing_ok=True)
     shutil.copyfile(tokenizer_file, folder / TOKENIZER_FILE)
-    meta = {"variant": variant, "max_seq_length": int(model.get_max_seq_length() or 512),
-            "dims": int(_dimension(model)), "opset": OPSET}
+    meta = {
+        "variant": variant,
+        "max_seq_length": int(model.get_max_seq_length() or 512),
+        "dims": int(_dimension(model)),
+        "opset": OPSET,
+    }
     (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
     meta["agreement"] = _agreement(model, model_dir, folder, variant, sample_texts)
     (folder / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
@@ -124,15 +141,20 @@ def _agreement(model, model_dir, folder: Path, variant: str, sample_texts: list[
     """The export checked against the torch model: a model the export gets wrong must not be used."""
     import numpy as np
 
-    texts = list(sample_texts or [])[:32] or ["How do I change my delivery address?", "Wie kündige ich meinen Vertrag?",
-                                               "my card was charged twice for the same order"]
+    texts = list(sample_texts or [])[:32] or [
+        "How do I change my delivery address?",
+        "Wie kündige ich meinen Vertrag?",
+        "my card was charged twice for the same order",
+    ]
     reference = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     got = OnnxEncoder(folder, threads=2)(texts)
     agreement = float(np.min(np.sum(reference * got, axis=1)))
     if agreement < MIN_COSINE[variant]:
         instead = "--encoder onnx runs the exact export" if variant == "int8" else "build with --encoder torch"
-        raise FAQError(f"{model_dir}: the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < "
-                       f"{MIN_COSINE[variant]}); {instead}")
+        raise FAQError(
+            f"{model_dir}: the {variant} ONNX export disagrees with the model (cosine {agreement:.4f} < "
+            f"{MIN_COSINE[variant]}); {instead}"
+        )
     return round(agreement, 6)
 
 
@@ -154,8 +176,13 @@ def _fuse(raw: Path, out: Path, model) -> Path:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            optimised = optimizer.optimize_model(str(raw), model_type=kind, num_heads=int(config.num_attention_heads),
-                                                 hidden_size=int(config.hidden_size), opt_level=1)
+            optimised = optimizer.optimize_model(
+                str(raw),
+                model_type=kind,
+                num_heads=int(config.num_attention_heads),
+                hidden_size=int(config.hidden_size),
+                opt_level=1,
+            )
             optimised.save_model_to_file(str(out))
     except Exception:  # noqa: BLE001 - fusions are an optimisation; the plain export is still right
         return raw

@@ -1,4 +1,5 @@
 """What the index learns from the FAQ at build time besides the vectors: classifier, BM25, language words."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,10 +11,10 @@ from ..types import Entry
 # above these sizes its training time grows past what a build should take, and kNN alone is used.
 CLASSIFIER_MAX_QUESTIONS = 60_000
 CLASSIFIER_MAX_GROUPS = 3_000
-CLASSIFIER_L2 = 0.05   # L2 weight times the number of training questions
+CLASSIFIER_L2 = 0.05  # L2 weight times the number of training questions
 CLASSIFIER_MAX_ITER = 300
 SPARSE_MAX_WEIGHTS = 8_000_000  # features x groups; beyond it (memory, L-BFGS history) the classifier is dense only
-DENSE_SCALE = 2.0      # vectors are unit length; scaled so they weigh against the sparse features
+DENSE_SCALE = 2.0  # vectors are unit length; scaled so they weigh against the sparse features
 
 
 def groups_of(entries: list[Entry]) -> list[str]:
@@ -31,9 +32,15 @@ class _LanguagePayload:
         LanguageDetector.save(path, self.texts_by_language)
 
 
-def train_classifier(vectors, labels, n_groups: int, texts: list[str] | None = None,
-                     l2_per_example: float = CLASSIFIER_L2, max_iter: int = CLASSIFIER_MAX_ITER,
-                     dense_scale: float = DENSE_SCALE) -> Classifier:
+def train_classifier(
+    vectors,
+    labels,
+    n_groups: int,
+    texts: list[str] | None = None,
+    l2_per_example: float = CLASSIFIER_L2,
+    max_iter: int = CLASSIFIER_MAX_ITER,
+    dense_scale: float = DENSE_SCALE,
+) -> Classifier:
     """Multinomial logistic regression (L-BFGS, full batch) over scaled vectors and sparse text features."""
     import numpy as np
     import torch
@@ -60,18 +67,23 @@ def train_classifier(vectors, labels, n_groups: int, texts: list[str] | None = N
     def closure():
         optimiser.zero_grad()
         logits = x @ weights + bias
-        penalty = (weights ** 2).sum()
+        penalty = (weights**2).sum()
         if xs is not None:
             logits = logits + torch.sparse.mm(xs, sparse)
-            penalty = penalty + (sparse ** 2).sum()
+            penalty = penalty + (sparse**2).sum()
         loss = torch.nn.functional.cross_entropy(logits, y) + l2 * penalty
         loss.backward()
         return loss
 
     optimiser.step(closure)
-    return Classifier(weights.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32), [],
-                      sparse.detach().numpy().astype(np.float32) if sparse is not None else None, features,
-                      dense_scale)
+    return Classifier(
+        weights.detach().numpy().astype(np.float32),
+        bias.detach().numpy().astype(np.float32),
+        [],
+        sparse.detach().numpy().astype(np.float32) if sparse is not None else None,
+        features,
+        dense_scale,
+    )
 
 
 def texts_by_language(entries: list[Entry]) -> dict[str, list[str]]:
@@ -82,7 +94,9 @@ def texts_by_language(entries: list[Entry]) -> dict[str, list[str]]:
     return texts
 
 
-def train(entries: list[Entry], rows, vectors, encode=None, progress: bool = False, options: dict | None = None) -> dict:
+def train(
+    entries: list[Entry], rows, vectors, encode=None, progress: bool = False, options: dict | None = None
+) -> dict:
     """Build-time components, keyed by the file or folder name they are saved under in the index directory."""
     from ..lexical import BM25
 
@@ -98,8 +112,9 @@ def train(entries: list[Entry], rows, vectors, encode=None, progress: bool = Fal
         position = {g: i for i, g in enumerate(groups)}
         labels = [position[entries[rows[i].entry].id] for i in question_rows]
         texts = [rows[i].text for i in question_rows] if options.get("sparse_features", True) else None
-        classifier = train_classifier(vectors[question_rows], labels, len(groups), texts=texts,
-                                      l2_per_example=options.get("l2", CLASSIFIER_L2))
+        classifier = train_classifier(
+            vectors[question_rows], labels, len(groups), texts=texts, l2_per_example=options.get("l2", CLASSIFIER_L2)
+        )
         classifier.groups = groups
         parts["classifier"] = classifier
     ann = options.get("ann")

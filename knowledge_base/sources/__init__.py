@@ -1,4 +1,5 @@
 """FAQ sources: reading them into validated entries (:mod:`.reader`) and changing one entry in them (:mod:`.writer`)."""
+
 from .reader import (
     CSV_DEFAULT_LANGUAGE,
     CSV_OPTIONAL,

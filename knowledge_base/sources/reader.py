@@ -1,4 +1,5 @@
 """Reading FAQ sources: YAML files, CSV imports and folders of both, validated into entries."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,10 @@ def source_files(path: str | Path) -> list[Path]:
         return [path]
     if path.is_dir():
         files = sorted(
-            p for p in path.rglob("*")
-            if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in SOURCE_SUFFIXES
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
         if not files:
@@ -149,10 +152,12 @@ def _yaml_entry(file: Path, position: int, raw, default_language, problems: list
     elif not isinstance(entry_id, str):
         # YAML reads yes/no/on/off as booleans and 42 or 1e3 as numbers: `id: yes` would become the entry True.
         kind = "yes/no (a boolean)" if isinstance(entry_id, bool) else "a number"
-        problems.append(f"{where}: id {entry_id!r} is read as {kind}, not text; put it in quotes (id: \"...\")")
+        problems.append(f'{where}: id {entry_id!r} is read as {kind}, not text; put it in quotes (id: "...")')
     unknown = sorted(set(raw) - ENTRY_FIELDS)
     if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(map(repr, unknown))} (allowed: {', '.join(sorted(ENTRY_FIELDS))})")
+        problems.append(
+            f"{where}: unknown field(s) {', '.join(map(repr, unknown))} (allowed: {', '.join(sorted(ENTRY_FIELDS))})"
+        )
     language = raw.get("language", default_language)
     if language is None:
         problems.append(f"{where}: no language (set 'language' on the entry or at the top of the file)")
@@ -202,7 +207,9 @@ def _read_csv(file: Path, problems: list[str]) -> list[Entry]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
-        problems.append(f"{file}:1: CSV header lacks column(s) {', '.join(missing)} (expected id,question,answer[,language,tags,url])")
+        problems.append(
+            f"{file}:1: CSV header lacks column(s) {', '.join(missing)} (expected id,question,answer[,language,tags,url])"
+        )
         return []
     reader.fieldnames = header
     merged: dict[tuple[str, str], Entry] = {}

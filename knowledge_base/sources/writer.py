@@ -4,6 +4,7 @@ Only the entry's own lines change: the other entries, their wording and the comm
 A change is checked by loading the whole FAQ with the changed file in a scratch copy (the rules of
 :func:`~knowledge_base.sources.reader.load_entries`, duplicates included) before it is written.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,9 @@ _Dumper.add_representer(str, _text)
 
 def entry_yaml(data: dict[str, Any]) -> str:
     """One entry (``id``, ``language``, ``questions``, ``answer``[, ``tags``, ``url``]) as a YAML list item."""
-    return yaml.dump([data], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000,
-                     default_flow_style=False, indent=2)
+    return yaml.dump(
+        [data], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000, default_flow_style=False, indent=2
+    )
 
 
 def faq_root(faq_path: Path) -> Path:
@@ -42,8 +44,9 @@ def faq_root(faq_path: Path) -> Path:
     return faq_path if faq_path.is_dir() else faq_path.parent
 
 
-def changed_text(faq_path: Path, entries: list[Entry], new: dict[str, Any] | None,
-                 target: Entry | None) -> tuple[Path, str]:
+def changed_text(
+    faq_path: Path, entries: list[Entry], new: dict[str, Any] | None, target: Entry | None
+) -> tuple[Path, str]:
     """The file to write and its new text: ``target`` (an entry of ``entries``, read from ``faq_path``) replaced
     by ``new`` (an entry as :func:`entry_yaml` takes it) or removed (``new`` None); without a ``target``,
     ``new`` appended to ``<faq_path>/<language>.yml`` (created if missing) or to the single FAQ file."""
@@ -53,12 +56,13 @@ def changed_text(faq_path: Path, entries: list[Entry], new: dict[str, Any] | Non
         lines = text.splitlines()
         span = next(s for s in _entry_spans(text, file, entries) if s[0].key == target.key)
         indent = re.match(r"\s*", lines[span[1]]).group(0)
-        lines[span[1]:span[2]] = _block(new, indent) if new else []
+        lines[span[1] : span[2]] = _block(new, indent) if new else []
         return file, "\n".join(lines) + "\n"
     file = faq_path if faq_path.is_file() else faq_path / f"{new['language']}.yml"
     if not file.exists():
-        return file, yaml.dump({"language": new["language"]}, Dumper=_Dumper, sort_keys=False) + "entries:\n" + \
-            "\n".join(_block(new, "  ")) + "\n"
+        return file, yaml.dump(
+            {"language": new["language"]}, Dumper=_Dumper, sort_keys=False
+        ) + "entries:\n" + "\n".join(_block(new, "  ")) + "\n"
     text = file.read_text(encoding="utf-8")
     spans = _entry_spans(text, file, entries)
     indent = "  "

@@ -1,4 +1,5 @@
 """Fixtures for action tests: real trackers, the real knowledge base on a small FAQ, a fake handoff."""
+
 from __future__ import annotations
 
 import itertools
@@ -82,7 +83,9 @@ def use_kb(kb: Any) -> Any:
 _clock = itertools.count(1000)
 
 
-def user_event(text: str, intent: str = "ask_question", entities: Optional[List[Dict[str, Any]]] = None, timestamp: float = 1000.0) -> Dict[str, Any]:
+def user_event(
+    text: str, intent: str = "ask_question", entities: Optional[List[Dict[str, Any]]] = None, timestamp: float = 1000.0
+) -> Dict[str, Any]:
     return {
         "event": "user",
         "text": text,

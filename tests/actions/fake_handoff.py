@@ -1,4 +1,5 @@
 """The handoff service's bot API kept in memory: the fake HandoffClient of the action tests."""
+
 from __future__ import annotations
 
 import itertools

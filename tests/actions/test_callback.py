@@ -1,4 +1,5 @@
 """The callback form: contact validation, time windows in the customer's words, booking."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -72,8 +73,12 @@ def test_form_rejects_a_bad_contact_and_asks_again():
 
 def test_booking_confirms_with_a_reference_and_sends_the_transcript(handoff):
     slots = {
-        "language": "de", "callback_consent": True, "callback_contact": "+491701234567", "callback_contact_method": "phone",
-        "callback_window_start": "2026-11-24T09:00:00+01:00", "callback_window_end": "2026-11-24T12:00:00+01:00",
+        "language": "de",
+        "callback_consent": True,
+        "callback_contact": "+491701234567",
+        "callback_contact_method": "phone",
+        "callback_window_start": "2026-11-24T09:00:00+01:00",
+        "callback_window_end": "2026-11-24T12:00:00+01:00",
     }
     events, messages = run(ActionSubmitCallback(), make_tracker("ja", intent="affirm", slots=slots))
 
@@ -89,8 +94,12 @@ def test_a_booked_callback_takes_the_hand_off_nobody_could_take_out_of_the_queue
     handoff.accepting = False
     handoff.create_escalation({"idempotency_key": "e", "sender_id": "customer-1"})
     slots = {
-        "language": "en", "callback_consent": True, "callback_contact": "a@example.com", "callback_contact_method": "email",
-        "callback_window_start": "2026-11-24T09:00:00+01:00", "callback_window_end": "2026-11-24T12:00:00+01:00",
+        "language": "en",
+        "callback_consent": True,
+        "callback_contact": "a@example.com",
+        "callback_contact_method": "email",
+        "callback_window_start": "2026-11-24T09:00:00+01:00",
+        "callback_window_end": "2026-11-24T12:00:00+01:00",
         "escalation_id": 1,
     }
     run(ActionSubmitCallback(), make_tracker("yes", intent="affirm", slots=slots))
@@ -99,14 +108,18 @@ def test_a_booked_callback_takes_the_hand_off_nobody_could_take_out_of_the_queue
 
 
 def test_no_consent_books_nothing(handoff):
-    events, messages = run(ActionSubmitCallback(), make_tracker("nein", intent="deny", slots={"callback_consent": False}))
+    events, messages = run(
+        ActionSubmitCallback(), make_tracker("nein", intent="deny", slots={"callback_consent": False})
+    )
     assert responses(messages) == ["utter_callback_no_consent"]
     assert handoff.callbacks == {}
 
 
 def test_a_booked_callback_can_be_cancelled(handoff):
     handoff.create_callback({"idempotency_key": "k"})
-    events, messages = run(ActionCancel(), make_tracker("rückruf stornieren", intent="cancel", slots={"callback_reference": "CB-000001"}))
+    events, messages = run(
+        ActionCancel(), make_tracker("rückruf stornieren", intent="cancel", slots={"callback_reference": "CB-000001"})
+    )
     assert responses(messages) == ["utter_callback_cancelled"]
     assert handoff.callbacks["CB-000001"]["status"] == "cancelled"
 
@@ -114,7 +127,10 @@ def test_a_booked_callback_can_be_cancelled(handoff):
 def test_cancel_during_the_form_stops_it(handoff):
     events, messages = run(ActionCancel(), make_tracker("abbrechen", intent="cancel", active_loop="callback_form"))
     assert responses(messages) == ["utter_callback_form_cancelled"]
-    assert events == [{"event": "active_loop", "timestamp": None, "name": None}, {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None}]
+    assert events == [
+        {"event": "active_loop", "timestamp": None, "name": None},
+        {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None},
+    ]
 
 
 def _extract(method: str, tracker) -> dict:
@@ -130,7 +146,10 @@ def test_a_request_that_names_a_time_and_a_number_fills_both_when_the_form_start
 
 
 def test_a_plain_request_or_an_answer_to_another_question_fills_nothing():
-    assert _extract("extract_callback_window", make_tracker("Bitte rufen Sie mich zurück", intent="request_callback")) == {}
+    assert (
+        _extract("extract_callback_window", make_tracker("Bitte rufen Sie mich zurück", intent="request_callback"))
+        == {}
+    )
     assert _extract("extract_callback_contact", make_tracker("call me back please", intent="request_callback")) == {}
     # Once the form asks for something, the slot mappings take the customer's answer as usual.
     asked = make_tracker("morgen ab 14 Uhr", intent="inform", slots={"requested_slot": "callback_contact"})
@@ -140,16 +159,25 @@ def test_a_plain_request_or_an_answer_to_another_question_fills_nothing():
 def test_a_customer_over_the_callback_cap_is_told_politely(handoff, monkeypatch):
     from actions.handoff_client import HandoffRejected
 
-    body = {"error": {"code": "too_many_callbacks", "message": "3 callback requests are already open",
-                      "details": [{"field": "contact", "references": ["CB-AAAAAA", "CB-BBBBBB", "CB-CCCCCC"]}]}}
+    body = {
+        "error": {
+            "code": "too_many_callbacks",
+            "message": "3 callback requests are already open",
+            "details": [{"field": "contact", "references": ["CB-AAAAAA", "CB-BBBBBB", "CB-CCCCCC"]}],
+        }
+    }
 
     def refuse(payload):
         raise HandoffRejected("POST /callbacks: 429", 429, body)
 
     monkeypatch.setattr(handoff, "create_callback", refuse)
     slots = {
-        "language": "de", "callback_consent": True, "callback_contact": "+491701234567", "callback_contact_method": "phone",
-        "callback_window_start": "2026-11-24T09:00:00+01:00", "callback_window_end": "2026-11-24T12:00:00+01:00",
+        "language": "de",
+        "callback_consent": True,
+        "callback_contact": "+491701234567",
+        "callback_contact_method": "phone",
+        "callback_window_start": "2026-11-24T09:00:00+01:00",
+        "callback_window_end": "2026-11-24T12:00:00+01:00",
     }
     events, messages = run(ActionSubmitCallback(), make_tracker("ja", intent="affirm", slots=slots))
     assert len(messages) == 1 and "CB-AAAAAA, CB-BBBBBB, CB-CCCCCC" in messages[0]["text"]

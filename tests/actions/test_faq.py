@@ -1,4 +1,5 @@
 """Answering from the knowledge base: answer, clarify, decline, feedback, misses, offers."""
+
 from __future__ import annotations
 
 from actions.faq import (
@@ -15,7 +16,9 @@ from tests.actions.conftest import make_tracker, responses, run, slot_events
 
 
 def test_confident_question_gets_the_answer_link_and_feedback_question(use_kb, handoff):
-    events, messages = run(ActionAnswerFromKb(), make_tracker("How can I change my delivery address?", slots={"language": "en"}))
+    events, messages = run(
+        ActionAnswerFromKb(), make_tracker("How can I change my delivery address?", slots={"language": "en"})
+    )
 
     assert responses(messages) == ["utter_kb_answer", "utter_kb_answer_link", "utter_ask_helpful"]
     assert "Mein NordNet → Orders" in messages[0]["answer"]
@@ -27,14 +30,18 @@ def test_confident_question_gets_the_answer_link_and_feedback_question(use_kb, h
 
 
 def test_german_question_is_answered_in_german(use_kb, handoff):
-    events, messages = run(ActionAnswerFromKb(), make_tracker("Wie ändere ich meine Lieferadresse?", slots={"language": "de"}))
+    events, messages = run(
+        ActionAnswerFromKb(), make_tracker("Wie ändere ich meine Lieferadresse?", slots={"language": "de"})
+    )
 
     assert responses(messages)[0] == "utter_kb_answer"
     assert "Bestellungen" in messages[0]["answer"]
 
 
 def test_out_of_scope_question_is_declined_honestly_and_counts_as_a_miss(use_kb, handoff):
-    events, messages = run(ActionAnswerFromKb(), make_tracker("What is the capital of Mongolia?", slots={"language": "en"}))
+    events, messages = run(
+        ActionAnswerFromKb(), make_tracker("What is the capital of Mongolia?", slots={"language": "en"})
+    )
 
     assert responses(messages) == ["utter_kb_decline"]
     slots = slot_events(events)
@@ -54,8 +61,10 @@ def test_second_miss_in_a_row_offers_a_person_without_being_asked(use_kb, handof
 
 def test_choosing_a_suggestion_answers_that_entry(use_kb, handoff):
     tracker = make_tracker(
-        '/choose_entry{"entry_id": "internet-down"}', intent="choose_entry",
-        entities=[{"entity": "entry_id", "value": "internet-down"}], slots={"language": "de"},
+        '/choose_entry{"entry_id": "internet-down"}',
+        intent="choose_entry",
+        entities=[{"entity": "entry_id", "value": "internet-down"}],
+        slots={"language": "de"},
     )
     events, messages = run(ActionAnswerEntry(), tracker)
 
@@ -65,8 +74,15 @@ def test_choosing_a_suggestion_answers_that_entry(use_kb, handoff):
 
 
 def test_helpful_feedback_is_recorded_for_the_answered_entry(use_kb, handoff):
-    verdict = {"question": "wifi password?", "band": "answer", "candidates": [{"entry_id": "router-wifi-password", "question": "q", "confidence": 0.9}]}
-    events, messages = run(ActionFeedbackHelpful(), make_tracker("/feedback_helpful", intent="feedback_helpful", slots={"kb_last": verdict}))
+    verdict = {
+        "question": "wifi password?",
+        "band": "answer",
+        "candidates": [{"entry_id": "router-wifi-password", "question": "q", "confidence": 0.9}],
+    }
+    events, messages = run(
+        ActionFeedbackHelpful(),
+        make_tracker("/feedback_helpful", intent="feedback_helpful", slots={"kb_last": verdict}),
+    )
 
     assert responses(messages) == ["utter_glad"]
     assert [f["entry_id"] for f in handoff.feedback] == ["router-wifi-password"]
@@ -83,7 +99,10 @@ def test_thumbs_down_offers_the_next_best_candidates_and_none_of_these(use_kb, h
         ],
     }
     events, messages = run(
-        ActionFeedbackNotHelpful(), make_tracker("/feedback_not_helpful", intent="feedback_not_helpful", slots={"kb_last": verdict, "language": "en"})
+        ActionFeedbackNotHelpful(),
+        make_tracker(
+            "/feedback_not_helpful", intent="feedback_not_helpful", slots={"kb_last": verdict, "language": "en"}
+        ),
     )
 
     assert responses(messages) == ["utter_kb_other_candidates"]
@@ -96,7 +115,9 @@ def test_thumbs_down_offers_the_next_best_candidates_and_none_of_these(use_kb, h
 
 
 def test_none_of_these_after_a_miss_offers_a_person(use_kb, handoff):
-    events, messages = run(ActionNoneOfThese(), make_tracker("/none_of_these", intent="none_of_these", slots={"miss_count": 1}))
+    events, messages = run(
+        ActionNoneOfThese(), make_tracker("/none_of_these", intent="none_of_these", slots={"miss_count": 1})
+    )
 
     assert responses(messages) == ["utter_offer_human"]
     assert slot_events(events) == {"miss_count": 2, "pending_offer": "repeated_failure"}
@@ -110,10 +131,15 @@ def test_frustration_offers_a_person(handoff):
 
 
 def test_yes_to_an_offer_hands_off_and_no_keeps_helping(handoff):
-    events, _ = run(ActionHandleAffirm(), make_tracker("yes", intent="affirm", slots={"pending_offer": "repeated_failure"}))
+    events, _ = run(
+        ActionHandleAffirm(), make_tracker("yes", intent="affirm", slots={"pending_offer": "repeated_failure"})
+    )
     assert events == [{"event": "followup", "timestamp": None, "name": "action_hand_off"}]
 
-    events, messages = run(ActionHandleDeny(), make_tracker("no", intent="deny", slots={"pending_offer": "repeated_failure", "miss_count": 2}))
+    events, messages = run(
+        ActionHandleDeny(),
+        make_tracker("no", intent="deny", slots={"pending_offer": "repeated_failure", "miss_count": 2}),
+    )
     assert responses(messages) == ["utter_offer_declined"]
     assert slot_events(events) == {"pending_offer": None, "miss_count": 0}
 
@@ -126,15 +152,23 @@ def test_yes_without_an_offer_is_just_acknowledged(handoff):
 def test_every_verdict_is_reported_to_analytics_and_a_dead_service_costs_no_answer(use_kb, handoff):
     run(ActionAnswerFromKb(), make_tracker("Where do I find my Wi-Fi password?", slots={"language": "en"}))
     run(ActionAnswerFromKb(), make_tracker("What is the capital of Mongolia?", slots={"language": "en"}))
-    run(ActionNoneOfThese(), make_tracker("/none_of_these", intent="none_of_these",
-                                          slots={"kb_last": {"question": "router blinks red", "candidates": []}}))
+    run(
+        ActionNoneOfThese(),
+        make_tracker(
+            "/none_of_these",
+            intent="none_of_these",
+            slots={"kb_last": {"question": "router blinks red", "candidates": []}},
+        ),
+    )
 
     assert [e["type"] for e in handoff.events] == ["kb_answer", "kb_decline", "none_of_these"]
     assert handoff.events[0]["entry_id"] == "router-wifi-password" and handoff.events[0]["confidence"] > 0.5
     assert handoff.events[2]["question"] == "router blinks red"
 
     handoff.down = True
-    _, messages = run(ActionAnswerFromKb(), make_tracker("Where do I find my Wi-Fi password?", slots={"language": "en"}))
+    _, messages = run(
+        ActionAnswerFromKb(), make_tracker("Where do I find my Wi-Fi password?", slots={"language": "en"})
+    )
     assert responses(messages)[0] == "utter_kb_answer"
 
 
@@ -143,8 +177,19 @@ def test_a_question_clearly_in_scope_gets_a_list_not_a_decline():
     from knowledge_base.types import Hit, SearchResult
 
     def result(score):
-        hits = [Hit(entry_id=f"e{i}", language="de", question="?", answer="!", url=None, tags=[], score=score - i / 10,
-                    confidence=0.1) for i in range(3)]
+        hits = [
+            Hit(
+                entry_id=f"e{i}",
+                language="de",
+                question="?",
+                answer="!",
+                url=None,
+                tags=[],
+                score=score - i / 10,
+                confidence=0.1,
+            )
+            for i in range(3)
+        ]
         return SearchResult("decline", 0.1, "de", hits)
 
     assert band_of(result(CLEARLY_IN_SCOPE + 0.01)) == "clarify"  # confidence spread over near entries

@@ -1,4 +1,5 @@
 """Out of hours the customer reads when the team is back, in their language and the service's time."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -16,25 +17,45 @@ UTC = timezone.utc
 
 
 def closed(next_opening: str | None, zone: str | None = "Europe/Berlin") -> Dict[str, Any]:
-    return {"accepting": False, "reason_not_accepting": "outside_business_hours",
-            "next_opening": next_opening, "timezone": zone}
+    return {
+        "accepting": False,
+        "reason_not_accepting": "outside_business_hours",
+        "next_opening": next_opening,
+        "timezone": zone,
+    }
 
 
 @pytest.mark.parametrize(
     "now, opening, german, english",
     [
         # Friday 21:00 in Berlin (winter, UTC+1) -> Saturday 9:00: tomorrow.
-        (datetime(2026, 12, 4, 20, 0, tzinfo=UTC), "2026-12-05T09:00:00+01:00",
-         "Wir sind morgen ab 9:00 Uhr wieder da.", "We're back tomorrow at 9:00."),
+        (
+            datetime(2026, 12, 4, 20, 0, tzinfo=UTC),
+            "2026-12-05T09:00:00+01:00",
+            "Wir sind morgen ab 9:00 Uhr wieder da.",
+            "We're back tomorrow at 9:00.",
+        ),
         # Saturday 17:00 -> Monday 8:00: the weekday.
-        (datetime(2026, 12, 5, 16, 0, tzinfo=UTC), "2026-12-07T08:00:00+01:00",
-         "Wir sind ab Montag, 8:00 Uhr wieder da.", "We're back Monday at 8:00."),
+        (
+            datetime(2026, 12, 5, 16, 0, tzinfo=UTC),
+            "2026-12-07T08:00:00+01:00",
+            "Wir sind ab Montag, 8:00 Uhr wieder da.",
+            "We're back Monday at 8:00.",
+        ),
         # Monday 6:30 Berlin, before opening: today.
-        (datetime(2026, 12, 7, 5, 30, tzinfo=UTC), "2026-12-07T08:00:00+01:00",
-         "Wir sind heute ab 8:00 Uhr wieder da.", "We're back today at 8:00."),
+        (
+            datetime(2026, 12, 7, 5, 30, tzinfo=UTC),
+            "2026-12-07T08:00:00+01:00",
+            "Wir sind heute ab 8:00 Uhr wieder da.",
+            "We're back today at 8:00.",
+        ),
         # Christmas Eve evening, holidays on the 25th, 26th and the weekend: a date, not just "Monday".
-        (datetime(2026, 12, 24, 20, 0, tzinfo=UTC), "2026-12-31T08:30:00+01:00",
-         "Wir sind ab Donnerstag, 31. Dezember, 8:30 Uhr wieder da.", "We're back Thursday, 31 December at 8:30."),
+        (
+            datetime(2026, 12, 24, 20, 0, tzinfo=UTC),
+            "2026-12-31T08:30:00+01:00",
+            "Wir sind ab Donnerstag, 31. Dezember, 8:30 Uhr wieder da.",
+            "We're back Thursday, 31 December at 8:30.",
+        ),
     ],
 )
 def test_the_message_names_the_next_opening(now, opening, german, english):
@@ -61,7 +82,10 @@ def test_the_time_is_the_services_wall_clock_time():
 
 def test_other_reasons_and_unusable_answers_keep_the_plain_message():
     now = datetime(2026, 12, 5, 16, 0, tzinfo=UTC)
-    assert closed_message({**closed("2026-12-07T08:00:00+01:00"), "reason_not_accepting": "no_agents_online"}, "de", now) is None
+    assert (
+        closed_message({**closed("2026-12-07T08:00:00+01:00"), "reason_not_accepting": "no_agents_online"}, "de", now)
+        is None
+    )
     assert closed_message(closed(None), "de", now) is None  # no opening within the horizon
     assert closed_message(closed("Montag"), "de", now) is None
     assert closed_message(closed("2026-12-07T08:00:00+01:00", "Mars/Olympus"), "de", now) is None
@@ -86,13 +110,17 @@ def closed_service():
     providers.set_handoff_client(None)
 
 
-@pytest.mark.parametrize("language, sentence", [
-    ("de", "Wir sind ab Montag, 5. Januar, 8:00 Uhr wieder da."),
-    ("en", "We're back Monday, 5 January at 8:00."),
-])
+@pytest.mark.parametrize(
+    "language, sentence",
+    [
+        ("de", "Wir sind ab Montag, 5. Januar, 8:00 Uhr wieder da."),
+        ("en", "We're back Monday, 5 January at 8:00."),
+    ],
+)
 def test_the_hand_off_action_tells_the_customer_when_the_team_is_back(closed_service, language, sentence):
-    events, messages = run(ActionHandOff(), make_tracker("Mitarbeiter bitte", intent="request_human",
-                                                         slots={"language": language}))
+    events, messages = run(
+        ActionHandOff(), make_tracker("Mitarbeiter bitte", intent="request_human", slots={"language": language})
+    )
     assert responses(messages) == ["utter_handoff_unavailable"]  # the widget and analytics still see which
     assert sentence in messages[0]["text"]
     assert events[-1]["name"] == "callback_form"

@@ -1,4 +1,5 @@
 """Switching the conversation's language: the confirmation is already in the new language."""
+
 from __future__ import annotations
 
 from pathlib import Path

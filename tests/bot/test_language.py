@@ -1,4 +1,5 @@
 """Language detection on short customer messages (bot/language.py is dependency-free)."""
+
 import pytest
 
 from bot.language import detect

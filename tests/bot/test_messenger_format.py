@@ -1,4 +1,5 @@
 """Messenger's limits: long texts split cleanly, buttons become at most 13 short quick replies."""
+
 from __future__ import annotations
 
 from bot.messenger_format import (
@@ -50,21 +51,32 @@ def test_markdown_links_become_plain_text_for_messenger():
 
 
 def test_buttons_become_quick_replies_on_the_last_message():
-    messages = text_with_buttons("Hat Ihnen das geholfen?", [
-        {"title": "👍 Ja", "payload": "/feedback_helpful"}, {"title": "👎 Nein", "payload": "/feedback_not_helpful"},
-    ])
-    assert messages == [{
-        "text": "Hat Ihnen das geholfen?",
-        "quick_replies": [
-            {"content_type": "text", "title": "👍 Ja", "payload": "/feedback_helpful"},
-            {"content_type": "text", "title": "👎 Nein", "payload": "/feedback_not_helpful"},
+    messages = text_with_buttons(
+        "Hat Ihnen das geholfen?",
+        [
+            {"title": "👍 Ja", "payload": "/feedback_helpful"},
+            {"title": "👎 Nein", "payload": "/feedback_not_helpful"},
         ],
-    }]
+    )
+    assert messages == [
+        {
+            "text": "Hat Ihnen das geholfen?",
+            "quick_replies": [
+                {"content_type": "text", "title": "👍 Ja", "payload": "/feedback_helpful"},
+                {"content_type": "text", "title": "👎 Nein", "payload": "/feedback_not_helpful"},
+            ],
+        }
+    ]
 
 
 def test_more_than_13_buttons_are_trimmed_and_long_titles_numbered_and_listed_in_full():
-    buttons = [{"title": f"Wie ändere ich meine Lieferadresse Variante {i}?", "payload": f"/choose_entry{{\"entry_id\": \"e{i}\"}}"}
-               for i in range(1, 21)]
+    buttons = [
+        {
+            "title": f"Wie ändere ich meine Lieferadresse Variante {i}?",
+            "payload": f'/choose_entry{{"entry_id": "e{i}"}}',
+        }
+        for i in range(1, 21)
+    ]
     [message] = text_with_buttons("Meinten Sie eines davon?", buttons)
     replies = message["quick_replies"]
     assert len(replies) == QUICK_REPLY_LIMIT
@@ -76,11 +88,14 @@ def test_more_than_13_buttons_are_trimmed_and_long_titles_numbered_and_listed_in
 
 
 def test_url_buttons_become_links_in_the_text_and_bad_payloads_are_dropped():
-    [message] = text_with_buttons("Hilfe", [
-        {"title": "Hilfeseite", "url": "https://www.nordnet.example/help", "type": "web_url"},
-        {"title": "Zu lang", "payload": "/x" + "y" * 1000},
-        {"title": "OK", "payload": "/affirm"},
-    ])
+    [message] = text_with_buttons(
+        "Hilfe",
+        [
+            {"title": "Hilfeseite", "url": "https://www.nordnet.example/help", "type": "web_url"},
+            {"title": "Zu lang", "payload": "/x" + "y" * 1000},
+            {"title": "OK", "payload": "/affirm"},
+        ],
+    )
     assert message["text"] == "Hilfe\n\nHilfeseite: https://www.nordnet.example/help"
     assert [r["title"] for r in message["quick_replies"]] == ["OK"]
 

@@ -1,4 +1,5 @@
 """Messenger webhooks: the signature check and which events the bot answers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -45,21 +46,35 @@ def payload(*events):
 
 
 def test_text_quick_reply_and_postback_become_customer_messages():
-    found = inbound_events(payload(
-        event(message={"mid": "m.1", "text": "Wo ist mein Paket?"}),
-        event(message={"mid": "m.2", "text": "👍 Ja", "quick_reply": {"payload": "/feedback_helpful"}}),
-        event(postback={"mid": "m.3", "title": "Los geht's", "payload": "/greet"}),
-    ))
+    found = inbound_events(
+        payload(
+            event(message={"mid": "m.1", "text": "Wo ist mein Paket?"}),
+            event(message={"mid": "m.2", "text": "👍 Ja", "quick_reply": {"payload": "/feedback_helpful"}}),
+            event(postback={"mid": "m.3", "title": "Los geht's", "payload": "/greet"}),
+        )
+    )
     assert [(e.sender_id, e.text, e.message_id) for e in found] == [
-        ("psid-1", "Wo ist mein Paket?", "m.1"), ("psid-1", "/feedback_helpful", "m.2"), ("psid-1", "/greet", "m.3"),
+        ("psid-1", "Wo ist mein Paket?", "m.1"),
+        ("psid-1", "/feedback_helpful", "m.2"),
+        ("psid-1", "/greet", "m.3"),
     ]
     assert found[0].metadata == {"page_id": "page-1", "timestamp": 1700000000000}
 
 
 def test_attachments_without_text_are_kept_with_their_urls():
-    [found] = inbound_events(payload(event(message={"mid": "m.4", "attachments": [
-        {"type": "image", "payload": {"url": "https://cdn.example/photo.jpg"}}, {"type": "audio", "payload": {}},
-    ]})))
+    [found] = inbound_events(
+        payload(
+            event(
+                message={
+                    "mid": "m.4",
+                    "attachments": [
+                        {"type": "image", "payload": {"url": "https://cdn.example/photo.jpg"}},
+                        {"type": "audio", "payload": {}},
+                    ],
+                }
+            )
+        )
+    )
     assert found.text is None
     assert found.attachments == ("image: https://cdn.example/photo.jpg", "audio")
 
@@ -72,16 +87,27 @@ def test_echoes_deliveries_reads_reactions_and_standby_events_are_ignored():
         event(reaction={"reaction": "like", "action": "react", "mid": "m.5"}),
         event(message={"mid": "m.6"}),
     )
-    body["entry"].append({"id": "page-1", "time": 1, "standby": [event(message={"mid": "m.7", "text": "for the inbox"})]})
+    body["entry"].append(
+        {"id": "page-1", "time": 1, "standby": [event(message={"mid": "m.7", "text": "for the inbox"})]}
+    )
     assert inbound_events(body) == []
 
 
 # --- generated input: whatever arrives, a list of clean events or nothing, never an exception --------
 
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 ANY_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(st.characters(exclude_categories=())),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(st.characters(exclude_categories=())),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
     max_leaves=12,
 )
@@ -92,20 +118,42 @@ MESSENGER_EVENT = st.fixed_dictionaries(
     optional={
         "recipient": MAYBE(st.fixed_dictionaries({"id": MAYBE(st.text(max_size=20))})),
         "timestamp": ANY_JSON,
-        "message": MAYBE(st.fixed_dictionaries({}, optional={
-            "mid": ANY_JSON, "text": MAYBE(TEXT), "is_echo": ANY_JSON,
-            "quick_reply": MAYBE(st.fixed_dictionaries({"payload": MAYBE(TEXT)})),
-            "attachments": MAYBE(st.lists(MAYBE(st.fixed_dictionaries(
-                {"type": ANY_JSON, "payload": MAYBE(st.fixed_dictionaries({"url": ANY_JSON}))})), max_size=3)),
-        })),
-        "postback": MAYBE(st.fixed_dictionaries({}, optional={"payload": MAYBE(TEXT), "title": ANY_JSON, "mid": ANY_JSON})),
+        "message": MAYBE(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "mid": ANY_JSON,
+                    "text": MAYBE(TEXT),
+                    "is_echo": ANY_JSON,
+                    "quick_reply": MAYBE(st.fixed_dictionaries({"payload": MAYBE(TEXT)})),
+                    "attachments": MAYBE(
+                        st.lists(
+                            MAYBE(
+                                st.fixed_dictionaries(
+                                    {"type": ANY_JSON, "payload": MAYBE(st.fixed_dictionaries({"url": ANY_JSON}))}
+                                )
+                            ),
+                            max_size=3,
+                        )
+                    ),
+                },
+            )
+        ),
+        "postback": MAYBE(
+            st.fixed_dictionaries({}, optional={"payload": MAYBE(TEXT), "title": ANY_JSON, "mid": ANY_JSON})
+        ),
     },
 )
-MESSENGER_PAYLOAD = st.fixed_dictionaries({
-    "object": MAYBE(st.just("page")),
-    "entry": MAYBE(st.lists(MAYBE(st.fixed_dictionaries({"messaging": MAYBE(st.lists(MESSENGER_EVENT, max_size=4))})),
-                            max_size=3)),
-})
+MESSENGER_PAYLOAD = st.fixed_dictionaries(
+    {
+        "object": MAYBE(st.just("page")),
+        "entry": MAYBE(
+            st.lists(
+                MAYBE(st.fixed_dictionaries({"messaging": MAYBE(st.lists(MESSENGER_EVENT, max_size=4))})), max_size=3
+            )
+        ),
+    }
+)
 
 
 @FUZZ
@@ -138,13 +186,20 @@ def test_wrong_types_where_objects_belong_are_skipped():
 
 
 @FUZZ
-@given(body=st.binary(max_size=300),
-       header=st.one_of(st.none(), st.text(st.characters(exclude_categories=()), max_size=80),
-                        st.text("0123456789abcdef\udce4", min_size=64, max_size=64).map("sha256=".__add__)),
-       secret=st.text(max_size=20))
+@given(
+    body=st.binary(max_size=300),
+    header=st.one_of(
+        st.none(),
+        st.text(st.characters(exclude_categories=()), max_size=80),
+        st.text("0123456789abcdef\udce4", min_size=64, max_size=64).map("sha256=".__add__),
+    ),
+    secret=st.text(max_size=20),
+)
 def test_signature_check_never_raises_and_accepts_only_the_right_hmac(body, header, secret):
-    right = sign(body, secret)[len("sha256="):]
-    expected = bool(secret) and header is not None and header.startswith("sha256=") and header[7:].strip().lower() == right
+    right = sign(body, secret)[len("sha256=") :]
+    expected = (
+        bool(secret) and header is not None and header.startswith("sha256=") and header[7:].strip().lower() == right
+    )
     assert signature_valid(secret, body, header) == expected
     if secret:
         assert signature_valid(secret, body, sign(body, secret))

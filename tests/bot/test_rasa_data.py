@@ -1,4 +1,5 @@
 """Rasa's own checks on our training data and the conversation test stories (trained model)."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,24 @@ RASA_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 def test_training_data_validates_cleanly():
     result = subprocess.run(
-        [str(RASA), "data", "validate", "--data", "data/nlu", "data/rules", "data/stories",
-         "--domain", "domain.yml", "--config", "config.yml"],
-        cwd=ROOT, env=RASA_ENV, capture_output=True, text=True, timeout=600,
+        [
+            str(RASA),
+            "data",
+            "validate",
+            "--data",
+            "data/nlu",
+            "data/rules",
+            "data/stories",
+            "--domain",
+            "domain.yml",
+            "--config",
+            "config.yml",
+        ],
+        cwd=ROOT,
+        env=RASA_ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
@@ -30,7 +46,8 @@ def test_training_data_validates_cleanly():
     form_prompts = {f"utter_ask_{slot}" for form in domain["forms"].values() for slot in form["required_slots"]}
     assert [name for name in unused if f'"{name}"' not in actions_code and name not in form_prompts] == []
     problems = [
-        line for line in output.splitlines()
+        line
+        for line in output.splitlines()
         if re.search(r"UserWarning|ERROR", line) and "is not used in any story or rule" not in line
     ]
     assert problems == [], "\n".join(problems)
@@ -40,11 +57,25 @@ def test_training_data_validates_cleanly():
 def test_conversation_stories_pass_in_both_languages(tmp_path):
     model = train()
     result = subprocess.run(
-        [str(RASA), "test", "core", "--stories", "tests/stories", "--model", str(model),
-         "--out", str(tmp_path), "--fail-on-prediction-errors"],
-        cwd=ROOT, env=RASA_ENV, capture_output=True, text=True, timeout=900,
+        [
+            str(RASA),
+            "test",
+            "core",
+            "--stories",
+            "tests/stories",
+            "--model",
+            str(model),
+            "--out",
+            str(tmp_path),
+            "--fail-on-prediction-errors",
+        ],
+        cwd=ROOT,
+        env=RASA_ENV,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
-    failed = (tmp_path / "failed_test_stories.yml")
+    failed = tmp_path / "failed_test_stories.yml"
     details = failed.read_text() if failed.exists() else ""
     assert result.returncode == 0, details[-6000:] or (result.stdout[-3000:] + result.stderr[-3000:])
     report = json.loads((tmp_path / "story_report.json").read_text())

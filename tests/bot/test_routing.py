@@ -1,4 +1,5 @@
 """Requests for a person or a call must name one; questions that merely sound like it go to the KB."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,23 +26,33 @@ def test_every_written_request_for_a_callback_is_kept(name):
     assert [p for p in phrases(name) if not keeps_intent("request_callback", p)] == []
 
 
-@pytest.mark.parametrize("text", [
-    "Can someone help me unblock my pin?",
-    "I can't get the ATM to give me any cash",
-    "My card is broken",
-    "talk to me in a speedier manner from here on out",
-    "who is your supervisor",
-    "are you one of my employees",
-    "bitte meinen vertrag beenden",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can someone help me unblock my pin?",
+        "I can't get the ATM to give me any cash",
+        "My card is broken",
+        "talk to me in a speedier manner from here on out",
+        "who is your supervisor",
+        "are you one of my employees",
+        "bitte meinen vertrag beenden",
+    ],
+)
 def test_questions_without_a_person_are_not_requests_for_one(text):
     assert not keeps_intent("request_human", text)
 
 
-@pytest.mark.parametrize("text", [
-    "please call me tom", "from now on, refer to me as chuck", "call contact aj", "call back my mom please",
-    "sync phone", "i want to call up jan",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please call me tom",
+        "from now on, refer to me as chuck",
+        "call contact aj",
+        "call back my mom please",
+        "sync phone",
+        "i want to call up jan",
+    ],
+)
 def test_names_and_other_peoples_calls_are_not_callback_requests(text):
     assert not keeps_intent("request_callback", text)
 
@@ -54,25 +65,38 @@ def test_other_intents_pass_untouched():
 from bot.routing import promoted_intent  # noqa: E402
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("this bot is useless, get me a person", "request_human"),
-    ("Who can I talk to about this? I need an actual person.", "request_human"),
-    ("Verbinde mich bitte mit dem Support", "request_human"),
-    ("Ich will keinen Bot, ich will einen Menschen", "request_human"),
-    ("Bitte rufen Sie mich heute zwischen 17 und 18 Uhr zurück.", "request_callback"),
-    ("can you call me back tomorrow morning?", "request_callback"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("this bot is useless, get me a person", "request_human"),
+        ("Who can I talk to about this? I need an actual person.", "request_human"),
+        ("Verbinde mich bitte mit dem Support", "request_human"),
+        ("Ich will keinen Bot, ich will einen Menschen", "request_human"),
+        ("Bitte rufen Sie mich heute zwischen 17 und 18 Uhr zurück.", "request_callback"),
+        ("can you call me back tomorrow morning?", "request_callback"),
+    ],
+)
 def test_requests_in_unseen_words_are_promoted(text, intent):
     assert promoted_intent("ask_question", text) == intent
     assert promoted_intent("frustration", text) == intent
 
 
-@pytest.mark.parametrize("text", [
-    "What is the number of your hotline?", "Was kostet ein Anruf bei der Hotline?", "who is your supervisor",
-    "are you a real person?", "please cancel my callback", "Rückruf bitte stornieren", "Can you write me a poem?",
-    "Can someone help me unblock my PIN?", "please call me Tom", "Why can't anyone call me on my landline?",
-    "Wie ändere ich meine Lieferadresse?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the number of your hotline?",
+        "Was kostet ein Anruf bei der Hotline?",
+        "who is your supervisor",
+        "are you a real person?",
+        "please cancel my callback",
+        "Rückruf bitte stornieren",
+        "Can you write me a poem?",
+        "Can someone help me unblock my PIN?",
+        "please call me Tom",
+        "Why can't anyone call me on my landline?",
+        "Wie ändere ich meine Lieferadresse?",
+    ],
+)
 def test_questions_cancellations_and_names_are_not_promoted(text):
     assert promoted_intent("ask_question", text) is None
 
@@ -81,28 +105,40 @@ def test_an_unsure_request_is_made_sure_and_payloads_stay():
     # The classifier's own request_human at 0.56 would fall to nlu_fallback (threshold 0.6): the words decide.
     assert promoted_intent("request_human", "This bot is useless, get me an agent") == "request_human"
     assert promoted_intent("request_human", "Can someone call me back tomorrow?") == "request_callback"
-    assert promoted_intent("ask_question", "Rückruf bitte, Festnetz 040 9876543, ab 14 Uhr erreichbar") == "request_callback"
+    assert (
+        promoted_intent("ask_question", "Rückruf bitte, Festnetz 040 9876543, ab 14 Uhr erreichbar")
+        == "request_callback"
+    )
     assert promoted_intent("ask_question", "/request_human") is None
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("Is this a machine? Then please put me through to one of your staff.", "request_human"),
-    ("bist du eine KI? wenn ja, gib mir bitte einen Menschen", "request_human"),
-    ("Wann seid ihr erreichbar? Ich bräuchte persönliche Beratung zu meinem Tarif.", "request_human"),
-    ("Ich möchte das mit einem Verantwortlichen klären, bitte verbinden", "request_human"),
-    ("could somebody from your service team take over here", "request_human"),
-    ("Kann ihr jemand von euch weiterhelfen? Meine Oma versteht das Portal nicht.", "request_human"),
-    ("Mir wäre es lieber, telefonisch kontaktiert zu werden.", "request_callback"),
-    ("give me a call later today please", "request_callback"),
-    ("drop me an email with the details", "request_callback"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("Is this a machine? Then please put me through to one of your staff.", "request_human"),
+        ("bist du eine KI? wenn ja, gib mir bitte einen Menschen", "request_human"),
+        ("Wann seid ihr erreichbar? Ich bräuchte persönliche Beratung zu meinem Tarif.", "request_human"),
+        ("Ich möchte das mit einem Verantwortlichen klären, bitte verbinden", "request_human"),
+        ("could somebody from your service team take over here", "request_human"),
+        ("Kann ihr jemand von euch weiterhelfen? Meine Oma versteht das Portal nicht.", "request_human"),
+        ("Mir wäre es lieber, telefonisch kontaktiert zu werden.", "request_callback"),
+        ("give me a call later today please", "request_callback"),
+        ("drop me an email with the details", "request_callback"),
+    ],
+)
 def test_requests_in_other_shapes_are_promoted(text, intent):
     assert promoted_intent("ask_question", text) == intent
 
 
-@pytest.mark.parametrize("text", [
-    "are you a bot?", "Bist du ein Mensch?", "Do you have job openings in your support team?",
-    "Bietet ihr Ausbildungsplätze im Kundenservice an?", "Wann ist der Kundenservice erreichbar?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "are you a bot?",
+        "Bist du ein Mensch?",
+        "Do you have job openings in your support team?",
+        "Bietet ihr Ausbildungsplätze im Kundenservice an?",
+        "Wann ist der Kundenservice erreichbar?",
+    ],
+)
 def test_questions_about_the_bot_or_working_here_are_not_requests(text):
     assert promoted_intent("ask_question", text) is None

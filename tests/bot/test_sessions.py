@@ -1,4 +1,5 @@
 """Widget session ids: issued and signed by the server; the conversation id is derived from them one way."""
+
 from bot.sessions import new_session_id, sender_for, session_for, verified
 
 SECRET = b"test-secret"
@@ -13,8 +14,17 @@ def test_issued_ids_verify_and_are_resumed():
 def test_ids_the_server_did_not_issue_get_a_new_session():
     issued = new_session_id(SECRET)
     nonce, signature = issued.split(".")
-    for claimed in (None, "", 42, nonce, f"{nonce}.{'0' * 32}", f"{nonce}.{signature.upper()}", issued + "x",
-                    new_session_id(b"another-secret"), sender_for(issued, SECRET)):
+    for claimed in (
+        None,
+        "",
+        42,
+        nonce,
+        f"{nonce}.{'0' * 32}",
+        f"{nonce}.{signature.upper()}",
+        issued + "x",
+        new_session_id(b"another-secret"),
+        sender_for(issued, SECRET),
+    ):
         fresh = session_for(claimed, SECRET)
         assert fresh != claimed and verified(fresh, SECRET)
 

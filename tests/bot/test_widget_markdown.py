@@ -1,4 +1,5 @@
 """Line breaks in bot and agent text survive the widget's Markdown as paragraphs and lists."""
+
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
@@ -26,8 +27,10 @@ def test_each_line_of_an_answer_is_its_own_paragraph():
 
 
 def test_a_list_stays_one_list_and_the_text_after_it_does_not_join_its_last_item():
-    answer = ("Wir versenden mit DHL:\n- Standard: 2–3 Werktage.\n- Express: am nächsten Werktag.\n"
-              "Ist ein Artikel nicht auf Lager, steht das Datum auf der Produktseite.")
+    answer = (
+        "Wir versenden mit DHL:\n- Standard: 2–3 Werktage.\n- Express: am nächsten Werktag.\n"
+        "Ist ein Artikel nicht auf Lager, steht das Datum auf der Produktseite."
+    )
     assert blocks(answer) == ["p", "ul"]  # the last sentence was glued into "Express"
     converted = paragraphs(answer)
     assert blocks(converted) == ["p", "ul", "p"]
@@ -36,7 +39,10 @@ def test_a_list_stays_one_list_and_the_text_after_it_does_not_join_its_last_item
 
 def test_numbered_steps_with_indented_continuation_and_blank_lines():
     answer = "So geht's:\n1. Router ausstecken.\n   30 Sekunden warten.\n2. Wieder einstecken.\n\n\n\nFertig."
-    assert paragraphs(answer) == "So geht's:\n\n1. Router ausstecken.\n   30 Sekunden warten.\n2. Wieder einstecken.\n\nFertig."
+    assert (
+        paragraphs(answer)
+        == "So geht's:\n\n1. Router ausstecken.\n   30 Sekunden warten.\n2. Wieder einstecken.\n\nFertig."
+    )
     assert blocks(paragraphs(answer)) == ["p", "ol", "p"]
 
 

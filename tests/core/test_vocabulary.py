@@ -1,4 +1,5 @@
 """The shared words (core/vocabulary.py) are the ones the domain, the database and the processes use."""
+
 from pathlib import Path
 
 import yaml
@@ -12,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_vocabulary_imports_nothing():
     source = (ROOT / "core" / "vocabulary.py").read_text(encoding="utf-8")
     assert [line for line in source.splitlines() if line.startswith(("import ", "from "))] == [
-        "from __future__ import annotations"]
+        "from __future__ import annotations"
+    ]
 
 
 def test_internal_intents_are_intents_of_the_domain_no_customer_may_send():

@@ -1,4 +1,5 @@
 """What the deployment tests read: the manifests, the compose file, the Dockerfiles, .env.example."""
+
 from __future__ import annotations
 
 import fnmatch

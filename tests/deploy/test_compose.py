@@ -1,4 +1,5 @@
 """deploy/compose.yaml against the Compose specification, its start order, and its nginx front door run for real."""
+
 from __future__ import annotations
 
 import copy
@@ -28,8 +29,12 @@ def load() -> dict:
 
 def check_compose_spec(path: Path) -> subprocess.CompletedProcess:
     """check-jsonschema with the Compose specification's schema it ships (no network)."""
-    return subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-                           "--no-cache", str(path)], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", "--no-cache", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_compose_file_follows_the_compose_specification():
@@ -37,12 +42,15 @@ def test_compose_file_follows_the_compose_specification():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("service, key, value", [
-    ("handoff", "depends_on", {"migrate": {"condition": "service_finished"}}),  # no such condition
-    ("nginx", "healthcheck", {"test": ["CMD", "true"], "intervall": "5s"}),
-    ("rasa1", "restart", 3),
-    ("actions", "envfile", "secrets.env"),  # a misspelt key
-])
+@pytest.mark.parametrize(
+    "service, key, value",
+    [
+        ("handoff", "depends_on", {"migrate": {"condition": "service_finished"}}),  # no such condition
+        ("nginx", "healthcheck", {"test": ["CMD", "true"], "intervall": "5s"}),
+        ("rasa1", "restart", 3),
+        ("actions", "envfile", "secrets.env"),  # a misspelt key
+    ],
+)
 def test_the_specification_check_rejects_a_broken_file(tmp_path, service, key, value):
     broken = copy.deepcopy(load())
     broken["services"][service][key] = value
@@ -63,7 +71,11 @@ def test_services_start_in_order_and_only_when_healthy():
     assert waits_for("handoff") == {"migrate": "service_completed_successfully", "postgres": "service_healthy"}
     assert waits_for("actions") == {"handoff": "service_healthy"}
     for rasa in ("rasa1", "rasa2"):
-        assert waits_for(rasa) == {"postgres": "service_healthy", "redis": "service_healthy", "actions": "service_healthy"}
+        assert waits_for(rasa) == {
+            "postgres": "service_healthy",
+            "redis": "service_healthy",
+            "actions": "service_healthy",
+        }
     assert waits_for("nginx") == {"rasa1": "service_healthy", "rasa2": "service_healthy", "handoff": "service_healthy"}
     for name, service in services.items():
         if name != "migrate":
@@ -114,13 +126,16 @@ def test_the_handoff_service_runs_the_images_command_on_a_writable_copy_of_the_f
 
 # --------------------------------------------------------------------------- the nginx front door, for real
 
+
 def local_config(directory: Path, ports: dict[str, int]) -> Path:
     """deploy/nginx/nginx.conf with the compose host names and ports replaced by this machine's."""
     text = (DEPLOY / "nginx" / "nginx.conf").read_text()
     replacements = {
-        "rasa1:5005": f"127.0.0.1:{ports['rasa1']}", "rasa2:5005": f"127.0.0.1:{ports['rasa2']}",
+        "rasa1:5005": f"127.0.0.1:{ports['rasa1']}",
+        "rasa2:5005": f"127.0.0.1:{ports['rasa2']}",
         "handoff:8000": f"127.0.0.1:{ports['handoff']}",
-        "listen 8080;": f"listen 127.0.0.1:{ports['public']};", "listen 8081;": f"listen 127.0.0.1:{ports['internal']};",
+        "listen 8080;": f"listen 127.0.0.1:{ports['public']};",
+        "listen 8081;": f"listen 127.0.0.1:{ports['internal']};",
         "/tmp/": f"{directory}/",
     }
     for old, new in replacements.items():
@@ -139,11 +154,18 @@ def front_door(tmp_path):
     servers = {name: StandInServer(name) for name in ("rasa1", "rasa2", "handoff")}
     ports = {name: server.port for name, server in servers.items()} | {"public": free_port(), "internal": free_port()}
     config = local_config(tmp_path, ports)
-    check = subprocess.run([binary, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(config)],
-                           capture_output=True, text=True, timeout=30)
+    check = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-e", "stderr", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stderr
-    process = subprocess.Popen([binary, "-p", str(tmp_path), "-e", "stderr", "-c", str(config), "-g", "daemon off;"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [binary, "-p", str(tmp_path), "-e", "stderr", "-c", str(config), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     public, internal = f"http://127.0.0.1:{ports['public']}", f"http://127.0.0.1:{ports['internal']}"
     deadline = time.monotonic() + 15
     while True:
@@ -170,11 +192,19 @@ def test_front_door_publishes_the_channels_and_the_console_only(front_door):
         assert response.status_code == 200, path
         served[path] = response.json()["server"]
     assert set(served.values()) == {"handoff"}
-    rest = [requests.post(public + "/webhooks/rest/webhook", json={"sender": "u1", "message": "hi"}, timeout=5).json()
-            for _ in range(4)]
+    rest = [
+        requests.post(public + "/webhooks/rest/webhook", json={"sender": "u1", "message": "hi"}, timeout=5).json()
+        for _ in range(4)
+    ]
     assert {r["server"] for r in rest} == {"rasa1", "rasa2"}  # round robin
-    for path in ("/api/escalations", "/api/faq/changes", "/conversations/u1/tracker", "/model/parse", "/health",
-                 "/webhook"):
+    for path in (
+        "/api/escalations",
+        "/api/faq/changes",
+        "/conversations/u1/tracker",
+        "/model/parse",
+        "/health",
+        "/webhook",
+    ):
         response = requests.get(public + path, timeout=5)
         assert response.status_code == 404, path
         assert response.json()["error"] == "Not Found"  # nginx's own JSON, no upstream reached
@@ -182,8 +212,10 @@ def test_front_door_publishes_the_channels_and_the_console_only(front_door):
 
 def test_front_door_keeps_a_socketio_client_on_one_server(front_door):
     public, _ = front_door
-    servers = {requests.get(public + f"/socket.io/?EIO=4&transport=polling&t={i}", timeout=5).json()["server"]
-               for i in range(6)}
+    servers = {
+        requests.get(public + f"/socket.io/?EIO=4&transport=polling&t={i}", timeout=5).json()["server"]
+        for i in range(6)
+    }
     assert len(servers) == 1 and servers <= {"rasa1", "rasa2"}
 
 
@@ -201,7 +233,13 @@ def test_front_door_tells_the_services_who_the_client_is(front_door):
     (HANDOFF_TRUSTED_PROXIES=1): every location must pass it on, also those that set headers of their own."""
     public, _ = front_door
     host = public.removeprefix("http://")
-    for path in ("/", "/agent/login", "/static/web/chat.js", "/socket.io/?EIO=4&transport=polling", "/webhooks/rest/webhook"):
+    for path in (
+        "/",
+        "/agent/login",
+        "/static/web/chat.js",
+        "/socket.io/?EIO=4&transport=polling",
+        "/webhooks/rest/webhook",
+    ):
         headers = requests.get(public + path, headers={"X-Forwarded-For": "203.0.113.9"}, timeout=5).json()["headers"]
         assert headers["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1", path  # the client's own claim stays first
         assert headers["Host"] == host and headers["X-Forwarded-Proto"] == "http", path

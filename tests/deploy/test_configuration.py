@@ -1,4 +1,5 @@
 """Every setting reaches the deployed services: .env.example's variables and the ones the code reads."""
+
 from __future__ import annotations
 
 import re
@@ -69,8 +70,10 @@ def compose_config() -> set[str]:
 def variables_read_by_the_services(packages: tuple[str, ...] = SERVICE_PACKAGES) -> set[str]:
     """Names the code reads from the environment (os.environ, getenv, env.get, core.env.Env's readers)."""
     readers = "raw|is_set|text|integer|number|flag|choice|words|checked"
-    pattern = re.compile(rf"""(?:environ(?:\.get)?\(|environ\[|getenv\(|env\.get\(|\b(?:{readers})\()"""
-                         r"""\s*["']([A-Z][A-Z0-9_]{2,})["']""")
+    pattern = re.compile(
+        rf"""(?:environ(?:\.get)?\(|environ\[|getenv\(|env\.get\(|\b(?:{readers})\()"""
+        r"""\s*["']([A-Z][A-Z0-9_]{2,})["']"""
+    )
     names = set()
     for package in packages:
         for path in (ROOT / package).rglob("*.py"):
@@ -112,12 +115,20 @@ def test_every_variable_the_services_read_is_deployed_or_deliberately_defaulted(
     assert {"DATABASE_URL", "ACTION_SERVER_TOKEN", "WIDGET_SESSION_SECRET", "HANDOFF_URL"} <= read  # the scan works
     deployed = kubernetes_config() | compose_config() | {"RASA_TOKEN"}
     unknown = sorted(read - deployed - set(LEFT_TO_DEFAULTS))
-    assert not unknown, f"new settings: deploy them (deploy/kubernetes, deploy/compose.yaml) or list them in LEFT_TO_DEFAULTS: {unknown}"
+    assert not unknown, (
+        f"new settings: deploy them (deploy/kubernetes, deploy/compose.yaml) or list them in LEFT_TO_DEFAULTS: {unknown}"
+    )
 
 
 def test_compose_and_kubernetes_agree_on_the_secret_names():
     compose_secrets = set(env_file_names(DEPLOY / "secrets.env.example")) - {"POSTGRES_PASSWORD", "REDIS_PASSWORD"}
     kubernetes_secrets = set(env_file_names(KUBERNETES / "secrets.env.example"))
     # compose builds the URLs from the two passwords; Kubernetes takes them whole.
-    urls = {"DATABASE_URL", "TRACKER_STORE_URL", "LOCK_STORE_URL", "SOCKETIO_MESSAGE_QUEUE", "HANDOFF_RATELIMIT_STORAGE"}
+    urls = {
+        "DATABASE_URL",
+        "TRACKER_STORE_URL",
+        "LOCK_STORE_URL",
+        "SOCKETIO_MESSAGE_QUEUE",
+        "HANDOFF_RATELIMIT_STORAGE",
+    }
     assert compose_secrets == kubernetes_secrets - urls

@@ -1,5 +1,6 @@
 """The Dockerfiles (deploy/*.Dockerfile): hadolint-clean, pinned, non-root, health-checked, and buildable from
 this repository (every file they copy exists and is not excluded by .dockerignore)."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ def stages(dockerfile: Path) -> dict[str, list[dict]]:
     current = None
     for instruction in DockerfileParser(str(dockerfile)).structure:
         if instruction["instruction"] == "FROM":
-            current = instruction["value"].split()[-1] if " AS " in instruction["value"].upper() else instruction["value"]
+            current = (
+                instruction["value"].split()[-1] if " AS " in instruction["value"].upper() else instruction["value"]
+            )
             result[current] = []
         if current is not None and instruction["instruction"] != "COMMENT":
             result[current].append(instruction)
@@ -57,8 +60,12 @@ def copy_sources(dockerfile: Path) -> list[str]:
 
 @pytest.mark.parametrize("name", sorted(DOCKERFILES))
 def test_hadolint_finds_nothing(name):
-    result = subprocess.run([hadolint(), "--no-color", "--format", "json", str(DOCKERFILES[name])],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [hadolint(), "--no-color", "--format", "json", str(DOCKERFILES[name])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     findings = json.loads(result.stdout or "[]")
     assert not findings, "\n".join(f"{f['line']}: {f['code']} {f['message']}" for f in findings)
     assert result.returncode == 0, result.stderr
@@ -109,9 +116,17 @@ def test_every_copied_file_exists_and_reaches_the_build_context(name):
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out():
-    for path in (".venv/bin/python", ".venv-rasa/bin/rasa", "var/handoff.db", "models/nordnet.tar.gz", ".env",
-                 "deploy/secrets.env", "web/node_modules/rasa-webchat/package.json", ".git/HEAD",
-                 "bot/__pycache__/channels.cpython-310.pyc"):
+    for path in (
+        ".venv/bin/python",
+        ".venv-rasa/bin/rasa",
+        "var/handoff.db",
+        "models/nordnet.tar.gz",
+        ".env",
+        "deploy/secrets.env",
+        "web/node_modules/rasa-webchat/package.json",
+        ".git/HEAD",
+        "bot/__pycache__/channels.cpython-310.pyc",
+    ):
         assert ignored(path), path
     assert not ignored("bot/channels.py") and not ignored(".env.example")
 
@@ -122,11 +137,18 @@ def test_the_model_is_trained_from_everything_that_changes_it():
     build = stages(DOCKERFILES["rasa"])["build"]
     train = next(i for i, step in enumerate(build) if step["instruction"] == "RUN" and "rasa train" in step["value"])
     copied = {word for step in build[:train] if step["instruction"] == "COPY" for word in step["value"].split()[:-1]}
-    uncovered = [path for path in RASA_INPUTS
-                 if not any(path == source or path.startswith(source.rstrip("/") + "/") for source in copied)]
+    uncovered = [
+        path
+        for path in RASA_INPUTS
+        if not any(path == source or path.startswith(source.rstrip("/") + "/") for source in copied)
+    ]
     assert not uncovered, f"copy these before `rasa train`: {uncovered}"
-    for flag in ("--data data/nlu data/rules data/stories", "--domain domain.yml", "--config config.yml",
-                 "--fixed-model-name nordnet"):
+    for flag in (
+        "--data data/nlu data/rules data/stories",
+        "--domain domain.yml",
+        "--config config.yml",
+        "--fixed-model-name nordnet",
+    ):
         assert flag in build[train]["value"]
 
 

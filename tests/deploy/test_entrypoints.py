@@ -1,5 +1,6 @@
 """What the containers run at start: the migration script (deploy/app/migrate.sh) and Rasa's entry point
 (deploy/rasa/start.py), run here for real with this machine's Python."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,9 +20,15 @@ START = DEPLOY / "rasa" / "start.py"
 
 def production_env(database: str, **extra: str) -> dict[str, str]:
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHON": sys.executable, "PYTHONPATH": str(ROOT),
-        "HANDOFF_ENV": "production", "HANDOFF_DEMO_AGENTS": "0", "DATABASE_URL": database,
-        "SECRET_KEY": "k" * 40, "HANDOFF_API_TOKEN": "t" * 40, "HANDOFF_ADMIN_PASSWORD": "Correct-Horse-Battery-9",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(ROOT),
+        "HANDOFF_ENV": "production",
+        "HANDOFF_DEMO_AGENTS": "0",
+        "DATABASE_URL": database,
+        "SECRET_KEY": "k" * 40,
+        "HANDOFF_API_TOKEN": "t" * 40,
+        "HANDOFF_ADMIN_PASSWORD": "Correct-Horse-Battery-9",
         **extra,
     }
 
@@ -65,6 +72,7 @@ def test_migration_refuses_development_secrets_in_production(tmp_path):
 
 # --------------------------------------------------------------------------- Rasa's entry point
 
+
 def load_start():
     spec = importlib.util.spec_from_file_location("rasa_start", START)
     module = importlib.util.module_from_spec(spec)
@@ -73,32 +81,56 @@ def load_start():
 
 
 def test_rasa_refuses_to_start_without_its_shared_secrets_and_stores():
-    result = subprocess.run([sys.executable, str(START)], env={"PATH": os.environ.get("PATH", "")},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(START)],
+        env={"PATH": os.environ.get("PATH", "")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN", "TRACKER_STORE_URL", "WIDGET_SESSION_SECRET"):
         assert name in result.stderr
-    sqlite = load_start().problems({"RASA_TOKEN": "r", "ACTION_SERVER_TOKEN": "a", "SECRET_KEY": "s",
-                                    "TRACKER_STORE_URL": "sqlite:///tracker.db"})
+    sqlite = load_start().problems(
+        {"RASA_TOKEN": "r", "ACTION_SERVER_TOKEN": "a", "SECRET_KEY": "s", "TRACKER_STORE_URL": "sqlite:///tracker.db"}
+    )
     assert sqlite == ["TRACKER_STORE_URL must name a shared database (postgresql://...), not a file in the container"]
 
 
 def test_rasa_runs_with_endpoints_written_from_the_environment(tmp_path, monkeypatch):
     start = load_start()
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    env = {"RASA_TOKEN": "rasa-token", "ACTION_SERVER_TOKEN": "action-token", "WIDGET_SESSION_SECRET": "w",
-           "TRACKER_STORE_URL": "postgresql://nordnet:pw@db.internal:5432/rasa",
-           "LOCK_STORE_URL": "redis://:redispw@redis.internal:6379/0",
-           "ACTION_ENDPOINT_URL": "http://actions:5055/webhook"}
+    env = {
+        "RASA_TOKEN": "rasa-token",
+        "ACTION_SERVER_TOKEN": "action-token",
+        "WIDGET_SESSION_SECRET": "w",
+        "TRACKER_STORE_URL": "postgresql://nordnet:pw@db.internal:5432/rasa",
+        "LOCK_STORE_URL": "redis://:redispw@redis.internal:6379/0",
+        "ACTION_ENDPOINT_URL": "http://actions:5055/webhook",
+    }
     assert start.problems(env) == []
     command = start.prepare(env, ["--log-file", "/tmp/rasa.log"])
     endpoints = json.loads((tmp_path / "endpoints.yml").read_text())
-    assert endpoints["action_endpoint"] == {"url": "http://actions:5055/webhook",
-                                            "headers": {"X-Action-Token": "action-token"}}
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.internal",
-                                          "db": "rasa", "port": 5432, "username": "nordnet", "password": "pw"}
-    assert endpoints["lock_store"] == {"type": "redis", "url": "redis.internal", "port": 6379, "db": 0,
-                                       "password": "redispw"}
+    assert endpoints["action_endpoint"] == {
+        "url": "http://actions:5055/webhook",
+        "headers": {"X-Action-Token": "action-token"},
+    }
+    assert endpoints["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "db": "rasa",
+        "port": 5432,
+        "username": "nordnet",
+        "password": "pw",
+    }
+    assert endpoints["lock_store"] == {
+        "type": "redis",
+        "url": "redis.internal",
+        "port": 6379,
+        "db": 0,
+        "password": "redispw",
+    }
     assert command[:2] == ["rasa", "run"]
     assert command[command.index("--auth-token") + 1] == "rasa-token"
     assert "--enable-api" in command and command[-2:] == ["--log-file", "/tmp/rasa.log"]

@@ -5,6 +5,7 @@ No container engine here: the files are laid out as the Dockerfiles' COPY instru
 machine's interpreters, which hold the same pinned dependency groups the images install. A module
 the image lacks fails here as it would in the container.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,14 +45,24 @@ def image(tmp_path: Path, dockerfile: str, target: str) -> Path:
 
 def image_env(app: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
     """Only the image's tree on the import path; nothing of the repository's."""
-    return {"PATH": f"{VENV_BIN}:/usr/bin:/bin", "PYTHONPATH": str(app), "HOME": str(tmp_path), "PYTHONNOUSERSITE": "1",
-            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "KB_ENCODER_CACHE": str(tmp_path / "encoders"),
-            "FAQ_PATH": str(app / "data" / "faq"), **extra}
+    return {
+        "PATH": f"{VENV_BIN}:/usr/bin:/bin",
+        "PYTHONPATH": str(app),
+        "HOME": str(tmp_path),
+        "PYTHONNOUSERSITE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "KB_ENCODER_CACHE": str(tmp_path / "encoders"),
+        "FAQ_PATH": str(app / "data" / "faq"),
+        **extra,
+    }
 
 
 def imported_from(python: Path | str, modules: list[str], app: Path, env: dict[str, str]) -> dict[str, str]:
-    script = ("import importlib, json, sys\n"
-              f"print(json.dumps({{m: importlib.import_module(m).__file__ for m in {modules!r}}}))")
+    script = (
+        "import importlib, json, sys\n"
+        f"print(json.dumps({{m: importlib.import_module(m).__file__ for m in {modules!r}}}))"
+    )
     result = subprocess.run([str(python), "-c", script], cwd=app, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     files = json.loads(result.stdout.strip().splitlines()[-1])
@@ -96,15 +107,36 @@ def image_command(target: str) -> list[str]:
 
 def test_handoff_image_migrates_and_serves_the_console_and_demo_page(tmp_path):
     app = image(tmp_path, "app", "handoff")
-    env = image_env(app, tmp_path, HANDOFF_ENV="production", HANDOFF_DEMO_AGENTS="0", SECRET_KEY="k" * 40,
-                    HANDOFF_API_TOKEN="t" * 40, HANDOFF_ADMIN_PASSWORD="Correct-Horse-Battery-9",
-                    DATABASE_URL=f"sqlite:///{tmp_path / 'handoff.db'}", TRACKER_STORE_URL="memory",
-                    RASA_URL="http://127.0.0.1:9", KB_INDEX_DIR=str(tmp_path / "kb_index"),
-                    HANDOFF_SECURE_COOKIES="0", HANDOFF_WORKERS="1", PYTHON=sys.executable)
-    imported_from(sys.executable, ["handoff.wsgi", "handoff.cli", "handoff.i18n", "knowledge_base", "core.language"],
-                  app, {**env, "HANDOFF_START_WORKER": "0"})
-    migrate = subprocess.run(["sh", str(tmp_path / "root" / "usr" / "local" / "bin" / "nordnet-migrate")], cwd=app,
-                             env=env, capture_output=True, text=True, timeout=300)
+    env = image_env(
+        app,
+        tmp_path,
+        HANDOFF_ENV="production",
+        HANDOFF_DEMO_AGENTS="0",
+        SECRET_KEY="k" * 40,
+        HANDOFF_API_TOKEN="t" * 40,
+        HANDOFF_ADMIN_PASSWORD="Correct-Horse-Battery-9",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'handoff.db'}",
+        TRACKER_STORE_URL="memory",
+        RASA_URL="http://127.0.0.1:9",
+        KB_INDEX_DIR=str(tmp_path / "kb_index"),
+        HANDOFF_SECURE_COOKIES="0",
+        HANDOFF_WORKERS="1",
+        PYTHON=sys.executable,
+    )
+    imported_from(
+        sys.executable,
+        ["handoff.wsgi", "handoff.cli", "handoff.i18n", "knowledge_base", "core.language"],
+        app,
+        {**env, "HANDOFF_START_WORKER": "0"},
+    )
+    migrate = subprocess.run(
+        ["sh", str(tmp_path / "root" / "usr" / "local" / "bin" / "nordnet-migrate")],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert migrate.returncode == 0, migrate.stdout + migrate.stderr
     assert "created admin admin@nordnet.example" in migrate.stdout
 
@@ -113,8 +145,14 @@ def test_handoff_image_migrates_and_serves_the_console_and_demo_page(tmp_path):
     port = free_port()
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     command[command.index("--worker-tmp-dir") + 1] = str(tmp_path)
-    process = subprocess.Popen([str(VENV_BIN / "gunicorn"), *command[1:]], cwd=app, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), *command[1:]],
+        cwd=app,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         health = wait_for(f"http://127.0.0.1:{port}/health", process)
         assert health.status_code == 200 and health.json()["schema"] == "current"
@@ -129,12 +167,26 @@ def test_handoff_image_migrates_and_serves_the_console_and_demo_page(tmp_path):
 def test_actions_image_serves_every_custom_action_of_the_domain_to_rasa_only(tmp_path):
     app = image(tmp_path, "app", "actions")
     port = free_port()
-    env = image_env(app, tmp_path, SANIC_HOST="127.0.0.1", ACTION_SERVER_TOKEN="a" * 40, HANDOFF_API_TOKEN="t" * 40,
-                    HANDOFF_URL="http://127.0.0.1:9", KB_INDEX_DIR=str(tmp_path / "kb_index"), KB_FOLLOW_SECONDS="0")
+    env = image_env(
+        app,
+        tmp_path,
+        SANIC_HOST="127.0.0.1",
+        ACTION_SERVER_TOKEN="a" * 40,
+        HANDOFF_API_TOKEN="t" * 40,
+        HANDOFF_URL="http://127.0.0.1:9",
+        KB_INDEX_DIR=str(tmp_path / "kb_index"),
+        KB_FOLLOW_SECONDS="0",
+    )
     command = image_command("actions")
     command[command.index("--port") + 1] = str(port)
-    process = subprocess.Popen([sys.executable, *command[1:]], cwd=app, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, *command[1:]],
+        cwd=app,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         assert wait_for(f"http://127.0.0.1:{port}/health", process).status_code == 200
         assert requests.get(f"http://127.0.0.1:{port}/actions", timeout=10).status_code == 401
@@ -175,20 +227,38 @@ def test_rasa_image_starts_from_its_entry_point_on_postgresql_and_redis(tmp_path
         redis = LocalRedis(base / "redis", port=free_port()).start()
         port = free_port()
         (tmp_path / "tmp").mkdir()
-        env = image_env(app, tmp_path, RASA_TOKEN="r" * 40, ACTION_SERVER_TOKEN="a" * 40, WIDGET_SESSION_SECRET="w" * 40,
-                        TRACKER_STORE_URL=postgres.url("rasa"), LOCK_STORE_URL=redis.url, SOCKETIO_MESSAGE_QUEUE=redis.url,
-                        ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook", RASA_PORT=str(port),
-                        TMPDIR=str(tmp_path / "tmp"), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
-                        MPLCONFIGDIR=str(tmp_path / "tmp"))
+        env = image_env(
+            app,
+            tmp_path,
+            RASA_TOKEN="r" * 40,
+            ACTION_SERVER_TOKEN="a" * 40,
+            WIDGET_SESSION_SECRET="w" * 40,
+            TRACKER_STORE_URL=postgres.url("rasa"),
+            LOCK_STORE_URL=redis.url,
+            SOCKETIO_MESSAGE_QUEUE=redis.url,
+            ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook",
+            RASA_PORT=str(port),
+            TMPDIR=str(tmp_path / "tmp"),
+            RASA_TELEMETRY_ENABLED="false",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            MPLCONFIGDIR=str(tmp_path / "tmp"),
+        )
         env["PATH"] = f"{RASA_PYTHON.parent}:/usr/bin:/bin"
-        process = subprocess.Popen([str(RASA_PYTHON), "deploy/rasa/start.py", "--interface", "127.0.0.1"], cwd=app,
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(RASA_PYTHON), "deploy/rasa/start.py", "--interface", "127.0.0.1"],
+            cwd=app,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         url = f"http://127.0.0.1:{port}"
         assert "Hello from Rasa" in wait_for(url + "/", process, timeout=300).text
         endpoints = json.loads((tmp_path / "tmp" / "endpoints.yml").read_text())
         assert endpoints["lock_store"]["type"] == "redis" and endpoints["tracker_store"]["dialect"] == "postgresql"
-        replies = requests.post(url + "/webhooks/rest/webhook", json={"sender": "deploy-check", "message": "hello"},
-                                timeout=60)
+        replies = requests.post(
+            url + "/webhooks/rest/webhook", json={"sender": "deploy-check", "message": "hello"}, timeout=60
+        )
         assert replies.status_code == 200 and replies.json(), replies.text
         assert requests.get(url + "/conversations/deploy-check/tracker", timeout=10).status_code == 401
         tracker = requests.get(url + "/conversations/deploy-check/tracker", params={"token": "r" * 40}, timeout=10)

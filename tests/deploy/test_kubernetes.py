@@ -1,5 +1,6 @@
 """The Kubernetes manifests (deploy/kubernetes): valid for the API server, hardened, wired to each other,
 and exposing only the public channels."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,15 @@ import pytest
 import yaml
 
 from tests.deploy.files import (
-    KUBERNETES, ROOT, containers, env_file_names, kinds, load_manifests, manifest_files, pod_spec, without_test_keys,
+    KUBERNETES,
+    ROOT,
+    containers,
+    env_file_names,
+    kinds,
+    load_manifests,
+    manifest_files,
+    pod_spec,
+    without_test_keys,
 )
 
 # The oldest Kubernetes release the manifests promise to work on, and the newest the validator knows.
@@ -19,8 +28,17 @@ CONFIG_NAME = "nordnet-config"
 
 # Secrets each workload must receive (and no other workload needs): least privilege, but complete.
 SECRETS_NEEDED = {
-    "rasa": {"RASA_TOKEN", "ACTION_SERVER_TOKEN", "WIDGET_SESSION_SECRET", "TRACKER_STORE_URL", "LOCK_STORE_URL",
-             "SOCKETIO_MESSAGE_QUEUE", "FB_VERIFY_TOKEN", "FB_APP_SECRET", "FB_PAGE_ACCESS_TOKEN"},
+    "rasa": {
+        "RASA_TOKEN",
+        "ACTION_SERVER_TOKEN",
+        "WIDGET_SESSION_SECRET",
+        "TRACKER_STORE_URL",
+        "LOCK_STORE_URL",
+        "SOCKETIO_MESSAGE_QUEUE",
+        "FB_VERIFY_TOKEN",
+        "FB_APP_SECRET",
+        "FB_PAGE_ACCESS_TOKEN",
+    },
     "actions": {"ACTION_SERVER_TOKEN", "HANDOFF_API_TOKEN"},
     "handoff": {"SECRET_KEY", "HANDOFF_API_TOKEN", "RASA_TOKEN", "DATABASE_URL", "TRACKER_STORE_URL"},
     "handoff-migrate": {"SECRET_KEY", "HANDOFF_API_TOKEN", "DATABASE_URL", "HANDOFF_ADMIN_PASSWORD"},
@@ -37,9 +55,13 @@ def secret_keys() -> list[str]:
 
 def generated_secret() -> dict:
     """The Secret kustomize's secretGenerator makes from secrets.env (here: from the example's keys)."""
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": SECRET_NAME, "namespace": "nordnet"},
-            "stringData": {key: "x" * 40 for key in secret_keys()}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": SECRET_NAME, "namespace": "nordnet"},
+        "stringData": {key: "x" * 40 for key in secret_keys()},
+    }
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
@@ -96,14 +118,19 @@ def test_every_deployment_has_readiness_and_liveness_probes_on_its_own_ports():
             for kind in ("readinessProbe", "livenessProbe"):
                 probe = container[kind]
                 action = probe.get("httpGet") or probe.get("tcpSocket")
-                assert action["port"] in ports or action["port"] in ports.values(), (deployment["metadata"]["name"], kind)
+                assert action["port"] in ports or action["port"] in ports.values(), (
+                    deployment["metadata"]["name"],
+                    kind,
+                )
     paths = {d["metadata"]["name"]: containers(d)[0]["readinessProbe"]["httpGet"]["path"] for d in deployments}
     assert paths == {"rasa": "/", "actions": "/health", "handoff": "/health"}
 
 
 def test_services_hpas_and_budgets_select_real_pods():
     documents = load_manifests()
-    labels = {d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in kinds(documents, "Deployment")}
+    labels = {
+        d["metadata"]["name"]: d["spec"]["template"]["metadata"]["labels"] for d in kinds(documents, "Deployment")
+    }
 
     def selects(selector: dict) -> set[str]:
         return {name for name, pod in labels.items() if selector.items() <= pod.items()}
@@ -111,15 +138,23 @@ def test_services_hpas_and_budgets_select_real_pods():
     for service in kinds(documents, "Service"):
         name = service["metadata"]["name"]
         assert selects(service["spec"]["selector"]) == {name}
-        port_names = {p["name"] for c in containers(next(d for d in documents if d["kind"] == "Deployment"
-                                                          and d["metadata"]["name"] == name)) for p in c.get("ports", [])}
+        port_names = {
+            p["name"]
+            for c in containers(
+                next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == name)
+            )
+            for p in c.get("ports", [])
+        }
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= port_names
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in kinds(documents, "HorizontalPodAutoscaler")}
     assert set(hpas) == {"rasa", "actions"}
     assert all(h["spec"]["minReplicas"] >= 2 for h in hpas.values())
     budgets = kinds(documents, "PodDisruptionBudget")
     assert {frozenset(selects(b["spec"]["selector"]["matchLabels"])) for b in budgets} == {
-        frozenset({"rasa"}), frozenset({"actions"}), frozenset({"handoff"})}
+        frozenset({"rasa"}),
+        frozenset({"actions"}),
+        frozenset({"handoff"}),
+    }
 
 
 def test_each_workload_gets_the_secrets_it_needs_from_the_one_secret():
@@ -151,6 +186,7 @@ def test_the_migration_job_runs_the_handoff_migrations():
 
 # --------------------------------------------------------------------------- what the Ingress exposes
 
+
 def ingress_routes() -> list[tuple[str, str, str, dict]]:
     """(path, pathType, service, annotations) of every Ingress rule."""
     routes = []
@@ -172,33 +208,47 @@ def route(request_path: str) -> tuple[str, dict] | None:
             matched = path == rule_path
         else:  # Prefix: element by element, a trailing slash ignored
             prefix = [p for p in rule_path.split("/") if p]
-            matched = [p for p in path.split("/") if p][:len(prefix)] == prefix
+            matched = [p for p in path.split("/") if p][: len(prefix)] == prefix
         if matched and (best is None or len(rule_path) > len(best[0])):
             best = (rule_path, service, rule_annotations)
     return (best[1], best[2]) if best else None
 
 
-@pytest.mark.parametrize("path, service", [
-    ("/socket.io/?EIO=4&transport=polling", "rasa"),
-    ("/webhooks/rest/webhook", "rasa"),
-    ("/webhooks/facebook/webhook", "rasa"),
-    ("/", "handoff"),
-    ("/?lang=de", "handoff"),
-    ("/static/web/webchat/webchat.js", "handoff"),
-    ("/agent/", "handoff"),
-    ("/agent/login", "handoff"),
-    ("/agent/static/console.js", "handoff"),
-    ("/agent/admin/insights/", "handoff"),
-])
+@pytest.mark.parametrize(
+    "path, service",
+    [
+        ("/socket.io/?EIO=4&transport=polling", "rasa"),
+        ("/webhooks/rest/webhook", "rasa"),
+        ("/webhooks/facebook/webhook", "rasa"),
+        ("/", "handoff"),
+        ("/?lang=de", "handoff"),
+        ("/static/web/webchat/webchat.js", "handoff"),
+        ("/agent/", "handoff"),
+        ("/agent/login", "handoff"),
+        ("/agent/static/console.js", "handoff"),
+        ("/agent/admin/insights/", "handoff"),
+    ],
+)
 def test_the_public_channels_are_routed(path, service):
     assert route(path) is not None and route(path)[0] == service
 
 
-@pytest.mark.parametrize("path", [
-    "/api/escalations", "/api/faq/changes", "/api/insights/report",   # the handoff bot API and admin JSON
-    "/conversations/u1/tracker", "/conversations/u1/trigger_intent", "/model/parse", "/status", "/version",  # Rasa API
-    "/webhook", "/health", "/actions",                                 # the action server, health checks
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/escalations",
+        "/api/faq/changes",
+        "/api/insights/report",  # the handoff bot API and admin JSON
+        "/conversations/u1/tracker",
+        "/conversations/u1/trigger_intent",
+        "/model/parse",
+        "/status",
+        "/version",  # Rasa API
+        "/webhook",
+        "/health",
+        "/actions",  # the action server, health checks
+    ],
+)
 def test_internal_apis_are_not_routed(path):
     assert route(path) is None
 
@@ -231,10 +281,12 @@ def test_every_public_page_of_the_handoff_service_is_routed_and_nothing_else(tmp
 
 # --------------------------------------------------------------------------- who may talk to whom
 
+
 def allowed_sources(documents: list[dict], target: str) -> list[dict]:
     """The `from` peers of every NetworkPolicy selecting the pods of `target`."""
-    pod_labels = next(d for d in kinds(documents, "Deployment")
-                      if d["metadata"]["name"] == target)["spec"]["template"]["metadata"]["labels"]
+    pod_labels = next(d for d in kinds(documents, "Deployment") if d["metadata"]["name"] == target)["spec"]["template"][
+        "metadata"
+    ]["labels"]
     peers = []
     for policy in kinds(documents, "NetworkPolicy"):
         selector = policy["spec"]["podSelector"].get("matchLabels", {})
@@ -247,15 +299,21 @@ def allowed_sources(documents: list[dict], target: str) -> list[dict]:
 def test_network_policies_deny_by_default_and_open_only_the_paths_between_services():
     documents = load_manifests()
     default = [p for p in kinds(documents, "NetworkPolicy") if p["spec"]["podSelector"] == {}]
-    assert len(default) == 1 and default[0]["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in default[0]["spec"]
+    assert (
+        len(default) == 1 and default[0]["spec"]["policyTypes"] == ["Ingress"] and "ingress" not in default[0]["spec"]
+    )
     ingress_controller = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
 
     def pods(name: str) -> dict:
         return {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}}}
 
     assert allowed_sources(documents, "actions") == [pods("rasa")]
-    assert sorted(map(str, allowed_sources(documents, "rasa"))) == sorted(map(str, [ingress_controller, pods("handoff")]))
-    assert sorted(map(str, allowed_sources(documents, "handoff"))) == sorted(map(str, [ingress_controller, pods("actions")]))
+    assert sorted(map(str, allowed_sources(documents, "rasa"))) == sorted(
+        map(str, [ingress_controller, pods("handoff")])
+    )
+    assert sorted(map(str, allowed_sources(documents, "handoff"))) == sorted(
+        map(str, [ingress_controller, pods("actions")])
+    )
 
 
 def test_the_handoff_pods_publish_faq_entries_into_a_writable_copy():
@@ -294,6 +352,7 @@ def test_the_handoff_pods_faq_copy_runs_and_runs_again(tmp_path):
     published.write_text("entries: []\n")  # what the console wrote since
     subprocess.run(["sh", "-c", script], check=True, timeout=30)
     assert sorted(p.name for p in (tmp_path / "lib" / "faq").iterdir()) == sorted(
-        [p.name for p in (ROOT / "data" / "faq").iterdir()] + ["published.yml"])
+        [p.name for p in (ROOT / "data" / "faq").iterdir()] + ["published.yml"]
+    )
     assert (tmp_path / "lib" / "kb_index" / "manifest.json").is_file()
     assert not (tmp_path / "lib" / "faq" / "faq").exists()

@@ -1,4 +1,5 @@
 """The real system for end-to-end tests: trained Rasa model, action server, handoff service."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
     }
     subprocess.run(
         [str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"],
-        cwd=ROOT, env={**os.environ, **env}, check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
     )
     running = Stack(free_port(), free_port(), free_port(), var_dir=var, env=env, log_dir=var / "logs")
     try:
@@ -58,8 +61,11 @@ class Customer:
         return response.json()
 
     def tracker(self) -> Dict[str, Any]:
-        response = requests.get(f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
-                                params={"token": self.stack.rasa_token}, timeout=30)
+        response = requests.get(
+            f"{self.stack.rasa_url}/conversations/{self.sender}/tracker",
+            params={"token": self.stack.rasa_token},
+            timeout=30,
+        )
         response.raise_for_status()
         return response.json()
 
@@ -119,7 +125,9 @@ def channels_stack(tmp_path_factory: pytest.TempPathFactory, fake_graph) -> Stac
     }
     subprocess.run(
         [str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"],
-        cwd=ROOT, env={**os.environ, **env}, check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
     )
     running = Stack(free_port(), free_port(), free_port(), var_dir=var, env=env, log_dir=var / "logs")
     try:
@@ -152,7 +160,8 @@ class AgentConsole:
         token = self._token("/agent/login")
         reply = self.http.post(
             f"{self.base_url}/agent/login",
-            data={"csrf_token": token, "email": email, "password": password, "next": ""}, timeout=30,
+            data={"csrf_token": token, "email": email, "password": password, "next": ""},
+            timeout=30,
         )
         reply.raise_for_status()
         self.csrf = self._token("/agent/")  # a new session (and token) after logging in
@@ -160,8 +169,10 @@ class AgentConsole:
 
     def post(self, path: str, **form: Any) -> requests.Response:
         reply = self.http.post(
-            f"{self.base_url}{path}", data={"csrf_token": self.csrf, **form},
-            headers={"X-Requested-With": "fetch"}, timeout=30,
+            f"{self.base_url}{path}",
+            data={"csrf_token": self.csrf, **form},
+            headers={"X-Requested-With": "fetch"},
+            timeout=30,
         )
         assert reply.status_code < 400, f"POST {path}: HTTP {reply.status_code} {reply.text[:300]}"
         return reply
@@ -197,8 +208,14 @@ def online_agent(channels_stack: Stack, open_for_handoffs: AgentConsole) -> Agen
     name = f"Alex {suffix}"
     email = f"alex.{suffix}@nordnet.example"
     open_for_handoffs.post(
-        "/agent/admin/agents", email=email, display_name=name, role="agent", languages=["de", "en"],
-        capacity="3", active="on", password=AGENT_PASSWORD,
+        "/agent/admin/agents",
+        email=email,
+        display_name=name,
+        role="agent",
+        languages=["de", "en"],
+        capacity="3",
+        active="on",
+        password=AGENT_PASSWORD,
     )
     agent = AgentConsole(channels_stack.handoff_url).login(email, AGENT_PASSWORD)
     agent.name = name
@@ -209,8 +226,9 @@ def online_agent(channels_stack: Stack, open_for_handoffs: AgentConsole) -> Agen
 
 def escalation_id(stack: Stack, sender_id: str) -> int:
     """The handoff service's conversation id for a customer, as the bot stored it."""
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{sender_id}/tracker",
-                           params={"token": stack.rasa_token}, timeout=30).json()
+    tracker = requests.get(
+        f"{stack.rasa_url}/conversations/{sender_id}/tracker", params={"token": stack.rasa_token}, timeout=30
+    ).json()
     return int(tracker["slots"]["escalation_id"])
 
 
@@ -234,7 +252,9 @@ def learning_stack(tmp_path_factory: pytest.TempPathFactory) -> Stack:
     }
     subprocess.run(
         [str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"],
-        cwd=ROOT, env={**os.environ, **env}, check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
     )
     running = Stack(free_port(), free_port(), free_port(), var_dir=var, env=env, log_dir=var / "logs")
     try:

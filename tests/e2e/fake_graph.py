@@ -1,4 +1,5 @@
 """A local stand-in for Facebook's Graph API: records Send API requests and checks their shape."""
+
 from __future__ import annotations
 
 import hashlib
@@ -156,7 +157,9 @@ class FakeGraph:
         with self._lock:
             return [r for r in self.rejected if str(((r["body"] or {}).get("recipient") or {}).get("id")) == recipient]
 
-    def wait_for(self, recipient: str, done: Callable[[List[SendRequest]], bool], timeout: float = 60.0) -> List[SendRequest]:
+    def wait_for(
+        self, recipient: str, done: Callable[[List[SendRequest]], bool], timeout: float = 60.0
+    ) -> List[SendRequest]:
         """The recipient's requests once `done(requests)` holds; AssertionError with what came otherwise."""
         deadline = time.monotonic() + timeout
         while True:

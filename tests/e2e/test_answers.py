@@ -1,4 +1,5 @@
 """End to end over HTTP: questions in English and German get the knowledge base's answers."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Issue 20 through the real bot: what a customer clicked reaches the agent's transcript as the words they saw."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,9 @@ def conversation_page(console: AgentConsole, sender: str) -> str:
     """The console page of the customer's conversation (the newest that names their sender id)."""
     listing = console.http.get(f"{console.base_url}/agent/conversations", timeout=30).text
     for conversation_id in re.findall(r'href="/agent/conversations/(\d+)"', listing):
-        page = console.http.get(f"{console.base_url}/agent/conversations/{conversation_id}",
-                                headers={"Accept-Language": "de"}, timeout=30).text
+        page = console.http.get(
+            f"{console.base_url}/agent/conversations/{conversation_id}", headers={"Accept-Language": "de"}, timeout=30
+        ).text
         if f"<code>{sender}</code>" in page:
             return page
     raise AssertionError(f"no conversation for {sender}")
@@ -39,8 +41,10 @@ def test_clicks_reach_the_console_in_the_customers_words(stack, customer: Custom
         page = conversation_page(console, customer.sender)
     finally:  # logging in put the admin on duty; the shared stack's other tests expect nobody online
         console.post("/agent/presence", presence="offline")
-    said = [re.sub(r"\s+", " ", text).strip() for text in re.findall(
-        r'class="msg incoming from-contact[^"]*">.*?<div class="text">(.*?)</div>', page, re.S)]
+    said = [
+        re.sub(r"\s+", " ", text).strip()
+        for text in re.findall(r'class="msg incoming from-contact[^"]*">.*?<div class="text">(.*?)</div>', page, re.S)
+    ]
     assert said[0] == "Hallo", said
     assert shown["/feedback_not_helpful"] in said  # "👎 Nein", as the customer saw it
     assert not [text for text in said if text.startswith(("[", "/"))], said

@@ -1,4 +1,5 @@
 """A German customer the bot cannot help: miss, miss, offer, callback form, confirmation."""
+
 from __future__ import annotations
 
 import re

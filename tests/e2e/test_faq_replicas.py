@@ -1,6 +1,7 @@
 """One FAQ for every replica: two action servers, each with its own FAQ copy and index directory (as on two
 machines), answer an entry published in the handoff service within seconds, without a restart; a third one
 started later catches up; with the handoff service gone they keep answering."""
+
 from __future__ import annotations
 
 import shutil
@@ -16,8 +17,13 @@ pytestmark = pytest.mark.e2e
 
 QUESTION = "Can I bring my dog to your shop?"
 ANSWER = "Dogs on a lead are welcome in all our shops."
-ENTRY = {"id": "dogs-in-shops", "language": "en", "new": True, "answer": ANSWER,
-         "questions": ["Can I bring my dog to your shop?", "Are dogs allowed in your stores?"]}
+ENTRY = {
+    "id": "dogs-in-shops",
+    "language": "en",
+    "new": True,
+    "answer": ANSWER,
+    "questions": ["Can I bring my dog to your shop?", "Are dogs allowed in your stores?"],
+}
 
 
 def _database(backend: str, base: Path):

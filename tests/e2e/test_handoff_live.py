@@ -1,5 +1,6 @@
 """Issue 20 on the real stack: a reply to a closed tab arrives on reopening, the queue moves, cancel cancels,
 the reason is what happened; German and English."""
+
 from __future__ import annotations
 
 import threading
@@ -16,16 +17,30 @@ from tests.e2e.conftest import AgentConsole, Customer, escalation_id, texts
 pytestmark = pytest.mark.e2e
 
 WORDS = {
-    "de": {"ask": "Ich möchte mit einem Mitarbeiter sprechen", "queued": "Ich verbinde Sie mit einem Mitarbeiter",
-           "joined": "hat das Gespräch übernommen", "reply": "Ihre Gutschrift über 12,50 € ist gebucht.",
-           "moved": "Sie sind jetzt auf Platz", "cancel": "abbrechen",
-           "left": "Sie haben die Warteschlange verlassen", "miss": "Wie hoch ist der Eiffelturm eigentlich?",
-           "miss2": "Wer hat die Fußball-WM 2014 gewonnen?", "form_cancelled": "Kein Problem, ich habe die Rückruf-Anfrage"},
-    "en": {"ask": "I want to talk to a person", "queued": "I'm connecting you with an agent",
-           "joined": "has joined the conversation", "reply": "Your credit of EUR 12.50 is booked.",
-           "moved": "You are now number", "cancel": "cancel",
-           "left": "You've left the queue", "miss": "What is the capital of Mongolia?",
-           "miss2": "Can I bring my dog to your shop?", "form_cancelled": "No problem, I've stopped the callback request"},
+    "de": {
+        "ask": "Ich möchte mit einem Mitarbeiter sprechen",
+        "queued": "Ich verbinde Sie mit einem Mitarbeiter",
+        "joined": "hat das Gespräch übernommen",
+        "reply": "Ihre Gutschrift über 12,50 € ist gebucht.",
+        "moved": "Sie sind jetzt auf Platz",
+        "cancel": "abbrechen",
+        "left": "Sie haben die Warteschlange verlassen",
+        "miss": "Wie hoch ist der Eiffelturm eigentlich?",
+        "miss2": "Wer hat die Fußball-WM 2014 gewonnen?",
+        "form_cancelled": "Kein Problem, ich habe die Rückruf-Anfrage",
+    },
+    "en": {
+        "ask": "I want to talk to a person",
+        "queued": "I'm connecting you with an agent",
+        "joined": "has joined the conversation",
+        "reply": "Your credit of EUR 12.50 is booked.",
+        "moved": "You are now number",
+        "cancel": "cancel",
+        "left": "You've left the queue",
+        "miss": "What is the capital of Mongolia?",
+        "miss2": "Can I bring my dog to your shop?",
+        "form_cancelled": "No problem, I've stopped the callback request",
+    },
 }
 
 
@@ -76,16 +91,28 @@ def handoff_db(stack: Stack):
 
 def conversation_row(stack: Stack, conversation_id: int) -> Dict[str, Any]:
     with handoff_db(stack).connect() as db:
-        return dict(db.execute(text("SELECT status, reason, end_reason FROM conversations WHERE id = :id"),
-                               {"id": conversation_id}).mappings().one())
+        return dict(
+            db.execute(
+                text("SELECT status, reason, end_reason FROM conversations WHERE id = :id"), {"id": conversation_id}
+            )
+            .mappings()
+            .one()
+        )
 
 
 def reply_row(stack: Stack, conversation_id: int, content: str) -> Dict[str, Any]:
     with handoff_db(stack).connect() as db:
-        return dict(db.execute(text(
-            "SELECT m.id, m.seen_at, o.status AS delivery FROM messages m JOIN outbox o ON o.message_id = m.id "
-            "WHERE m.conversation_id = :id AND m.content = :content"), {"id": conversation_id, "content": content},
-        ).mappings().one())
+        return dict(
+            db.execute(
+                text(
+                    "SELECT m.id, m.seen_at, o.status AS delivery FROM messages m JOIN outbox o ON o.message_id = m.id "
+                    "WHERE m.conversation_id = :id AND m.content = :content"
+                ),
+                {"id": conversation_id, "content": content},
+            )
+            .mappings()
+            .one()
+        )
 
 
 def eventually(predicate, timeout: float = 30.0) -> Any:
@@ -116,7 +143,9 @@ def test_a_reply_to_a_closed_tab_arrives_when_the_widget_comes_back_and_reads_as
     widget.close()  # the customer closes the tab
 
     online_agent.reply(conversation, words["reply"])
-    sent = eventually(lambda: (row := reply_row(channels_stack, conversation, words["reply"]))["delivery"] == "sent" and row)
+    sent = eventually(
+        lambda: (row := reply_row(channels_stack, conversation, words["reply"]))["delivery"] == "sent" and row
+    )
     assert sent["seen_at"] is None  # Rasa has it; no browser has shown it: the console says "sent", not "seen"
 
     back = Widget(channels_stack, language, session)  # the tab is reopened: same session
@@ -155,7 +184,10 @@ def test_two_waiting_customers_see_their_place_change_and_a_cancel_leaves_at_onc
         assert conversation_row(channels_stack, ben_id)["status"] == "cancelled"
         refused = online_agent.http.post(
             f"{channels_stack.handoff_url}/agent/conversations/{ben_id}/claim",
-            data={"csrf_token": online_agent.csrf}, headers={"X-Requested-With": "fetch"}, timeout=30)
+            data={"csrf_token": online_agent.csrf},
+            headers={"X-Requested-With": "fetch"},
+            timeout=30,
+        )
         assert refused.status_code == 409
         time.sleep(2)
         assert not [m for m in ben.received if WORDS["en"]["joined"] in (m.get("text") or "")]
@@ -181,10 +213,16 @@ def test_cancel_in_the_callback_form_takes_the_request_out_of_the_queue(
 
     assert texts(customer.say(words["cancel"]))[0].startswith(words["form_cancelled"])
     assert conversation_row(channels_stack, conversation) == {
-        "status": "cancelled", "reason": "requested", "end_reason": "customer_left"}
+        "status": "cancelled",
+        "reason": "requested",
+        "end_reason": "customer_left",
+    }
     refused = open_for_handoffs.http.post(
         f"{channels_stack.handoff_url}/agent/conversations/{conversation}/claim",
-        data={"csrf_token": open_for_handoffs.csrf}, headers={"X-Requested-With": "fetch"}, timeout=30)
+        data={"csrf_token": open_for_handoffs.csrf},
+        headers={"X-Requested-With": "fetch"},
+        timeout=30,
+    )
     assert refused.status_code == 409
 
 
@@ -194,13 +232,15 @@ def test_the_reason_is_what_happened(channels_stack: Stack, language: str):
     asked = Customer(channels_stack)
     asked.say(words["miss"])
     asked.say(words["miss2"])  # two misses: a person is offered ...
-    asked.say(words["ask"])    # ... but the customer asks in their own words
+    asked.say(words["ask"])  # ... but the customer asks in their own words
     assert conversation_row(channels_stack, escalation_id(channels_stack, asked.sender))["reason"] == "requested"
 
     accepted = Customer(channels_stack)
     accepted.say(words["miss"])
     accepted.say(words["miss2"])
     accepted.say("ja" if language == "de" else "yes")  # accepting the offer after two misses
-    assert conversation_row(channels_stack, escalation_id(channels_stack, accepted.sender))["reason"] == "repeated_failure"
+    assert (
+        conversation_row(channels_stack, escalation_id(channels_stack, accepted.sender))["reason"] == "repeated_failure"
+    )
     for customer in (asked, accepted):
         customer.say(words["cancel"])

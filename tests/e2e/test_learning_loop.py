@@ -1,4 +1,5 @@
 """The learning loop end to end: the bot declines a question, an admin publishes an entry for it, the bot answers."""
+
 from __future__ import annotations
 
 import time
@@ -24,15 +25,24 @@ def test_a_declined_question_is_answered_after_an_admin_publishes_an_entry(learn
             break
         time.sleep(0.5)
     assert cluster is not None, report["unanswered"]
-    page = admin.http.get(f"{learning_stack.handoff_url}/agent/admin/insights/faq/new?cluster={cluster['cluster']}",
-                          timeout=120).text
+    page = admin.http.get(
+        f"{learning_stack.handoff_url}/agent/admin/insights/faq/new?cluster={cluster['cluster']}", timeout=120
+    ).text
     assert QUESTION in page
 
     published = admin.http.post(
         f"{learning_stack.handoff_url}/api/insights/faq",
-        json={"id": "dogs-in-shops", "language": "en", "questions": cluster["examples"], "answer": ANSWER,
-              "tags": ["shops"], "new": True, "origin": f"cluster:{cluster['label']}"},
-        headers={"X-CSRF-Token": admin.csrf}, timeout=120,
+        json={
+            "id": "dogs-in-shops",
+            "language": "en",
+            "questions": cluster["examples"],
+            "answer": ANSWER,
+            "tags": ["shops"],
+            "new": True,
+            "origin": f"cluster:{cluster['label']}",
+        },
+        headers={"X-CSRF-Token": admin.csrf},
+        timeout=120,
     )
     assert published.status_code == 201, published.text
     faq = yaml.safe_load((learning_stack.var_dir / "faq" / "en.yml").read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
 """Facebook Messenger end to end: signed webhooks into the running Rasa server, replies at a fake Graph API."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,13 +49,23 @@ class MessengerUser:
         return f"m_{self.psid}_{next(self._mids)}"
 
     def event(self, **fields: Any) -> Dict[str, Any]:
-        return {"sender": {"id": self.psid}, "recipient": {"id": PAGE_ID}, "timestamp": int(time.time() * 1000), **fields}
+        return {
+            "sender": {"id": self.psid},
+            "recipient": {"id": PAGE_ID},
+            "timestamp": int(time.time() * 1000),
+            **fields,
+        }
 
     @staticmethod
     def envelope(*events: Dict[str, Any]) -> Dict[str, Any]:
-        return {"object": "page", "entry": [{"id": PAGE_ID, "time": int(time.time() * 1000), "messaging": list(events)}]}
+        return {
+            "object": "page",
+            "entry": [{"id": PAGE_ID, "time": int(time.time() * 1000), "messaging": list(events)}],
+        }
 
-    def post(self, body: Dict[str, Any], signature: Optional[str] = VALID, raw: Optional[bytes] = None) -> requests.Response:
+    def post(
+        self, body: Dict[str, Any], signature: Optional[str] = VALID, raw: Optional[bytes] = None
+    ) -> requests.Response:
         data = raw if raw is not None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         if signature == VALID:
@@ -85,8 +96,11 @@ class MessengerUser:
         return self._deliver(message={"mid": self.mid(), "attachments": [{"type": kind, "payload": {"url": url}}]})
 
     def tracker(self) -> Dict[str, Any]:
-        return requests.get(f"{self.stack.rasa_url}/conversations/{self.psid}/tracker",
-                            params={"token": self.stack.rasa_token}, timeout=30).json()
+        return requests.get(
+            f"{self.stack.rasa_url}/conversations/{self.psid}/tracker",
+            params={"token": self.stack.rasa_token},
+            timeout=30,
+        ).json()
 
 
 def messages(requests_: List[SendRequest]) -> List[Dict[str, Any]]:
@@ -100,7 +114,11 @@ def user(channels_stack: Stack, fake_graph: FakeGraph) -> MessengerUser:
 
 def test_webhook_verification_handshake(channels_stack: Stack):
     url = f"{channels_stack.rasa_url}/webhooks/facebook/webhook"
-    good = {"hub.mode": "subscribe", "hub.verify_token": MESSENGER_ENV["FB_VERIFY_TOKEN"], "hub.challenge": "1158201444"}
+    good = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": MESSENGER_ENV["FB_VERIFY_TOKEN"],
+        "hub.challenge": "1158201444",
+    }
 
     reply = requests.get(url, params=good, timeout=10)
     assert (reply.status_code, reply.text) == (200, "1158201444")
@@ -118,9 +136,14 @@ def test_unsigned_or_wrongly_signed_posts_are_refused_unprocessed(user: Messenge
     assert user.post(body, signature="sha256=" + "0" * 64).status_code == 403
     assert user.post(body, signature=sign(raw), raw=tampered).status_code == 403
     legacy = requests.post(  # the SHA-1 header alone, which Rasa's built-in connector accepted
-        user.webhook, data=raw, timeout=10,
-        headers={"Content-Type": "application/json", "X-Hub-Signature": "sha1=" + hmac.new(
-            MESSENGER_ENV["FB_APP_SECRET"].encode(), raw, hashlib.sha1).hexdigest()},
+        user.webhook,
+        data=raw,
+        timeout=10,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature": "sha1="
+            + hmac.new(MESSENGER_ENV["FB_APP_SECRET"].encode(), raw, hashlib.sha1).hexdigest(),
+        },
     )
     assert legacy.status_code == 403
 
@@ -154,15 +177,25 @@ def test_german_question_quick_reply_and_postback(user: MessengerUser, fake_grap
         if request.message is not None:
             assert request.body["messaging_type"] == "RESPONSE"
 
-    assert messages(user.taps_quick_reply("👍 Ja", "/feedback_helpful")) == [{"text": "Das freut mich! Fragen Sie gern weiter."}]
-    assert messages(user.taps_postback("Bist du ein Bot?", "/bot_challenge"))[0]["text"].startswith("Ich bin ein Bot, kein Mensch.")
+    assert messages(user.taps_quick_reply("👍 Ja", "/feedback_helpful")) == [
+        {"text": "Das freut mich! Fragen Sie gern weiter."}
+    ]
+    assert messages(user.taps_postback("Bist du ein Bot?", "/bot_challenge"))[0]["text"].startswith(
+        "Ich bin ein Bot, kein Mensch."
+    )
     assert fake_graph.rejected_for(user.psid) == []
     assert user.tracker()["latest_input_channel"] == "facebook"
 
 
-def test_echoes_deliveries_and_reads_are_ignored_and_attachments_get_a_polite_text(user: MessengerUser, fake_graph: FakeGraph):
-    page_echo = {"sender": {"id": PAGE_ID}, "recipient": {"id": user.psid}, "timestamp": int(time.time() * 1000),
-                 "message": {"mid": user.mid(), "is_echo": True, "app_id": 1517776481860111, "text": "Hallo!"}}
+def test_echoes_deliveries_and_reads_are_ignored_and_attachments_get_a_polite_text(
+    user: MessengerUser, fake_graph: FakeGraph
+):
+    page_echo = {
+        "sender": {"id": PAGE_ID},
+        "recipient": {"id": user.psid},
+        "timestamp": int(time.time() * 1000),
+        "message": {"mid": user.mid(), "is_echo": True, "app_id": 1517776481860111, "text": "Hallo!"},
+    }
     delivery = user.event(delivery={"mids": [page_echo["message"]["mid"]], "watermark": int(time.time() * 1000)})
     read = user.event(read={"watermark": int(time.time() * 1000)})
     assert user.post(user.envelope(page_echo, delivery, read)).status_code == 200
@@ -179,14 +212,17 @@ def test_echoes_deliveries_and_reads_are_ignored_and_attachments_get_a_polite_te
 
 def test_quick_replies_beyond_messengers_limits_are_trimmed(user: MessengerUser, fake_graph: FakeGraph):
     user.says("Hallo")
-    buttons = [{"title": f"Frage Nummer {n} zu Ihrer Rechnung vom Mai", "payload": f"/choose_entry{{\"entry_id\": \"q{n}\"}}"}
-               for n in range(1, 21)]
+    buttons = [
+        {"title": f"Frage Nummer {n} zu Ihrer Rechnung vom Mai", "payload": f'/choose_entry{{"entry_id": "q{n}"}}'}
+        for n in range(1, 21)
+    ]
     before = len(fake_graph.requests_for(user.psid))
     # A bot message with 20 long buttons, sent through Rasa's HTTP API to the customer's channel.
     reply = requests.post(
         f"{user.stack.rasa_url}/conversations/{user.psid}/tracker/events",
         params={"output_channel": "latest", "execute_side_effects": "true", "token": user.stack.rasa_token},
-        json={"event": "bot", "text": "Welche Frage meinen Sie?", "data": {"buttons": buttons}}, timeout=30,
+        json={"event": "bot", "text": "Welche Frage meinen Sie?", "data": {"buttons": buttons}},
+        timeout=30,
     )
     assert reply.status_code == 200, reply.text
     [sent] = messages(fake_graph.wait_for(user.psid, lambda got: len(got) > before)[before:])
@@ -204,7 +240,9 @@ def test_a_person_takes_over_and_long_agent_replies_are_split(
 ):
     queued = messages(user.says("Ich möchte bitte mit einem Mitarbeiter sprechen"))
     assert queued[0]["text"].startswith("Ich verbinde Sie mit einem Mitarbeiter")
-    assert queued[0]["quick_replies"] == [{"content_type": "text", "title": "Lieber Rückruf", "payload": "/request_callback"}]
+    assert queued[0]["quick_replies"] == [
+        {"content_type": "text", "title": "Lieber Rückruf", "payload": "/request_callback"}
+    ]
     conversation = escalation_id(user.stack, user.psid)
 
     before = len(messages(fake_graph.requests_for(user.psid)))

@@ -4,6 +4,7 @@ nginx, gunicorn handoff workers (gevent), the action server. Load and faults, on
 Every fault here is a crash (SIGKILL), followed by a restart of the same service: the customer
 always gets a clear message, no message is lost, and the conversation carries on without manual steps.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,13 +37,23 @@ def prod() -> ProdStack:
     base.chmod(0o755)  # the postgres user must reach its cluster directory
     secrets = fresh_secrets()
     index = base / "kb_index"
-    subprocess.run([str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"], cwd=ROOT, check=True,
-                   env={**os.environ, "KB_INDEX_DIR": str(index), "HF_HUB_OFFLINE": "1"})
+    subprocess.run(
+        [str(PYTHON), "-m", "knowledge_base", "build", "--no-progress"],
+        cwd=ROOT,
+        check=True,
+        env={**os.environ, "KB_INDEX_DIR": str(index), "HF_HUB_OFFLINE": "1"},
+    )
     secrets["KB_INDEX_DIR"] = str(index)
     stack = ProdStack(
-        proxy_port=free_port(), rasa_ports=[free_port(), free_port()], actions_port=free_port(),
-        handoff_port=free_port(), pg_port=free_port(), redis_port=free_port(), var_dir=base,
-        env=dict(secrets), log_dir=base / "logs",  # durable: a crash must not lose commits
+        proxy_port=free_port(),
+        rasa_ports=[free_port(), free_port()],
+        actions_port=free_port(),
+        handoff_port=free_port(),
+        pg_port=free_port(),
+        redis_port=free_port(),
+        var_dir=base,
+        env=dict(secrets),
+        log_dir=base / "logs",  # durable: a crash must not lose commits
     )
     try:
         stack.start(model, timeout=300)
@@ -62,8 +73,11 @@ class Customer:
         self.sender = f"prod-{uuid.uuid4().hex[:10]}"
 
     def say(self, text: str, base_url: str | None = None) -> List[str]:
-        response = requests.post(f"{base_url or self.base_url}/webhooks/rest/webhook",
-                                 json={"sender": self.sender, "message": text}, timeout=120)
+        response = requests.post(
+            f"{base_url or self.base_url}/webhooks/rest/webhook",
+            json={"sender": self.sender, "message": text},
+            timeout=120,
+        )
         assert response.status_code == 200, response.text[:300]
         return [m["text"] for m in response.json() if m.get("text")]
 
@@ -71,8 +85,9 @@ class Customer:
         # After a database restart a server's first query may find a dead pooled connection (an
         # error the HTTP API reports as 500; SQLAlchemy then renews the pool): ask again.
         for _ in range(4):
-            response = requests.get(f"{self.base_url}/conversations/{self.sender}/tracker",
-                                    params={"token": self.token}, timeout=60)
+            response = requests.get(
+                f"{self.base_url}/conversations/{self.sender}/tracker", params={"token": self.token}, timeout=60
+            )
             if response.status_code == 200:
                 break
             time.sleep(0.5)
@@ -86,8 +101,9 @@ def customer(prod: ProdStack) -> Customer:
 
 def test_concurrent_conversations_alternating_between_two_servers_stay_whole(prod):
     servers = [prod.rasa_url(0), prod.rasa_url(1)]
-    figures = run_load(servers, conversations=16, messages=6, concurrency=8,
-                       token=prod.secrets["RASA_TOKEN"], progress=False)  # type: ignore[attr-defined]
+    figures = run_load(
+        servers, conversations=16, messages=6, concurrency=8, token=prod.secrets["RASA_TOKEN"], progress=False
+    )  # type: ignore[attr-defined]
 
     assert figures["conversations_with_problems"] == 0, figures["problems"]
     assert figures["messages"] == 96 and figures["per_server"] == [48, 48]
@@ -109,7 +125,11 @@ def test_a_crashed_rasa_server_costs_no_message(prod):
         prod.restart("rasa1")
     assert alice.say("hallo")
     assert alice.user_messages() == [
-        "How do I change my delivery address?", "hello", "What does the status of my order mean?", "thanks!", "hallo",
+        "How do I change my delivery address?",
+        "hello",
+        "What does the status of my order mean?",
+        "thanks!",
+        "hallo",
     ]
 
 
@@ -123,7 +143,11 @@ def test_a_dead_action_server_is_explained_and_the_conversation_recovers(prod):
     finally:
         prod.restart("actions")
     assert faq_answer("change-delivery-address", "de") in bob.say("Wie ändere ich meine Lieferadresse?")
-    assert bob.user_messages() == ["hallo", "Wie ändere ich meine Lieferadresse?", "Wie ändere ich meine Lieferadresse?"]
+    assert bob.user_messages() == [
+        "hallo",
+        "Wie ändere ich meine Lieferadresse?",
+        "Wie ändere ich meine Lieferadresse?",
+    ]
 
 
 def _restart_later(action, delay: float) -> threading.Thread:
@@ -178,16 +202,25 @@ def test_a_handoff_service_crash_mid_handoff_loses_no_customer_message(prod):
     for weekday in range(7):
         admin.post("/agent/admin/hours/intervals", weekday=weekday, opens="00:00", closes="24:00")
     suffix = uuid.uuid4().hex[:6]
-    admin.post("/agent/admin/agents", email=f"kim.{suffix}@nordnet.example", display_name=f"Kim {suffix}",
-               role="agent", languages=["de", "en"], capacity="3", active="on", password=AGENT_PASSWORD)
+    admin.post(
+        "/agent/admin/agents",
+        email=f"kim.{suffix}@nordnet.example",
+        display_name=f"Kim {suffix}",
+        role="agent",
+        languages=["de", "en"],
+        capacity="3",
+        active="on",
+        password=AGENT_PASSWORD,
+    )
     agent = AgentConsole(prod.handoff_url).login(f"kim.{suffix}@nordnet.example", AGENT_PASSWORD)
     agent.post("/agent/presence", presence="online")
 
     frank = customer(prod)
     frank.say("Ich habe eine Frage zu meiner Rechnung")
     assert any(t.startswith("Ich verbinde Sie mit einem Mitarbeiter") for t in frank.say("Mensch bitte"))
-    tracker = requests.get(f"{prod.proxy_url}/conversations/{frank.sender}/tracker",
-                           params={"token": frank.token}, timeout=60).json()
+    tracker = requests.get(
+        f"{prod.proxy_url}/conversations/{frank.sender}/tracker", params={"token": frank.token}, timeout=60
+    ).json()
     conversation = int(tracker["slots"]["escalation_id"])
     agent.claim(conversation)
 
@@ -195,7 +228,8 @@ def test_a_handoff_service_crash_mid_handoff_loses_no_customer_message(prod):
     try:
         # The relay fails: the customer is told the message is kept, not left wondering.
         assert frank.say("Meine Kundennummer ist 4711") == [
-            "Ihre Nachricht ist gespeichert und wird dem Mitarbeiter zugestellt, sobald die Verbindung wieder steht."]
+            "Ihre Nachricht ist gespeichert und wird dem Mitarbeiter zugestellt, sobald die Verbindung wieder steht."
+        ]
     finally:
         prod.restart("handoff")
     assert frank.say("Sind Sie noch da?") == []  # relayed silently, together with the kept one
@@ -236,8 +270,14 @@ def test_forty_open_console_tabs_do_not_block_the_bot_api(prod):
     from scripts.prod import ADMIN_EMAIL
 
     cookies = login(prod.handoff_url, ADMIN_EMAIL, prod.secrets["HANDOFF_ADMIN_PASSWORD"])  # type: ignore[attr-defined]
-    figures = measure(prod.handoff_url, prod.secrets["HANDOFF_API_TOKEN"], cookies, streams=40,  # type: ignore[attr-defined]
-                      requests_count=60, concurrency=4)
+    figures = measure(
+        prod.handoff_url,
+        prod.secrets["HANDOFF_API_TOKEN"],
+        cookies,
+        streams=40,  # type: ignore[attr-defined]
+        requests_count=60,
+        concurrency=4,
+    )
     assert figures["streams_open"] == 40 and figures["streams_still_open"] == 40
     assert figures["api_failed_with"] == 0 and figures["api_max_ms_with"] < 10_000, figures
     assert figures["streams_that_saw_the_escalation"] == 40, figures
@@ -280,10 +320,12 @@ def test_a_reply_to_a_closed_widget_reaches_it_when_reopened_on_the_other_rasa_s
     secrets = prod.secrets  # type: ignore[attr-defined]
     sender = sender_for(session, (secrets.get("WIDGET_SESSION_SECRET") or secrets["SECRET_KEY"]).encode())
     reply = "Ihr Anschluss ist wieder frei geschaltet."
-    answer = requests.post(f"{prod.rasa_url(1)}/conversations/{sender}/trigger_intent",
-                           params={"output_channel": "latest", "token": secrets["RASA_TOKEN"]},
-                           json={"name": "agent_message", "entities": {"agent_text": reply, "agent_name": "Sam"}},
-                           timeout=60)
+    answer = requests.post(
+        f"{prod.rasa_url(1)}/conversations/{sender}/trigger_intent",
+        params={"output_channel": "latest", "token": secrets["RASA_TOKEN"]},
+        json={"name": "agent_message", "entities": {"agent_text": reply, "agent_name": "Sam"}},
+        timeout=60,
+    )
     assert answer.status_code == 200, answer.text[:300]
 
     client, received, again = widget(1, session)  # reopened, and this time the other server answers

@@ -1,4 +1,5 @@
 """A customer can only ever be themselves (issue 18): against the real servers of `make run`'s shape."""
+
 from __future__ import annotations
 
 import threading
@@ -18,18 +19,32 @@ def test_rasas_http_api_wants_the_token(stack: Stack, customer: Customer):
     url = f"{stack.rasa_url}/conversations/{customer.sender}/tracker"
     assert requests.get(url, timeout=30).status_code == 401
     assert requests.get(url, params={"token": "guess"}, timeout=30).status_code == 401
-    assert requests.post(f"{stack.rasa_url}/conversations/{customer.sender}/trigger_intent",
-                         json={"name": "agent_message", "entities": {"agent_text": "x"}}, timeout=30).status_code == 401
+    assert (
+        requests.post(
+            f"{stack.rasa_url}/conversations/{customer.sender}/trigger_intent",
+            json={"name": "agent_message", "entities": {"agent_text": "x"}},
+            timeout=30,
+        ).status_code
+        == 401
+    )
     assert requests.get(url, params={"token": stack.rasa_token}, timeout=30).status_code == 200
 
 
 def test_the_action_server_runs_actions_for_rasa_only(stack: Stack, customer: Customer):
     customer.say("Hallo")
-    call = {"next_action": "action_cancel", "sender_id": customer.sender, "domain": {},
-            "tracker": {"sender_id": customer.sender, "slots": {}, "events": [], "latest_message": {}}}
+    call = {
+        "next_action": "action_cancel",
+        "sender_id": customer.sender,
+        "domain": {},
+        "tracker": {"sender_id": customer.sender, "slots": {}, "events": [], "latest_message": {}},
+    }
     assert requests.post(f"{stack.actions_url}/webhook", json=call, timeout=30).status_code == 401
-    assert requests.post(f"{stack.actions_url}/webhook", json=call, headers={"X-Action-Token": "guess"},
-                         timeout=30).status_code == 401
+    assert (
+        requests.post(
+            f"{stack.actions_url}/webhook", json=call, headers={"X-Action-Token": "guess"}, timeout=30
+        ).status_code
+        == 401
+    )
     assert requests.get(f"{stack.actions_url}/health", timeout=30).status_code == 200
     # ... and Rasa itself still gets its actions run: the conversation works.
     assert customer.say("How do I change my delivery address?")[-1]["buttons"][0]["payload"] == "/feedback_helpful"
@@ -95,10 +110,13 @@ def test_a_second_browser_cannot_take_over_a_widget_session(stack: Stack):
         anna.say("Danke")
         assert _wait_for(lambda: len(anna.received) > seen_before)
         # Anna's conversation holds only Anna's messages.
-        tracker = requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
-                               params={"token": stack.rasa_token}, timeout=30).json()
+        tracker = requests.get(
+            f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.rasa_token}, timeout=30
+        ).json()
         assert [e["text"] for e in tracker["events"] if e["event"] == "user"] == [
-            "Wie ändere ich meine Lieferadresse?", "Danke"]
+            "Wie ändere ich meine Lieferadresse?",
+            "Danke",
+        ]
         # Anna herself (her browser holds the session id) resumes it after a reload.
         again = Widget(stack, anna.session_id)
         assert again.session_id == anna.session_id
@@ -112,15 +130,19 @@ def test_a_flooding_sender_is_throttled_politely_and_others_are_not(stack: Stack
     replies = [customer.say("Guten Morgen, ich hätte eine Frage") for _ in range(32)]
     assert all(reply for reply in replies[:30])  # every message within the limit was answered
     assert [m.get("text") for m in replies[30]] == [
-        "Sie schreiben gerade sehr schnell – bitte warten Sie einen Moment, dann antworte ich wieder."]
+        "Sie schreiben gerade sehr schnell – bitte warten Sie einen Moment, dann antworte ich wieder."
+    ]
     assert replies[31] == []  # told once per burst, not once per message
     assert Customer(stack).say("Hallo")  # another customer is answered as usual
 
 
 def test_a_customer_cannot_fake_the_channels_cut_mark(stack: Stack, customer: Customer):
     """`truncated_from` is the channel's note that it cut a long message (the agent then reads a mark)."""
-    reply = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=60, json={
-        "sender": customer.sender, "message": "Hallo", "metadata": {"truncated_from": 99999, "locale": "de"}})
+    reply = requests.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        timeout=60,
+        json={"sender": customer.sender, "message": "Hallo", "metadata": {"truncated_from": 99999, "locale": "de"}},
+    )
     assert reply.status_code == 200
     said = [e for e in customer.tracker()["events"] if e["event"] == "user"][-1]
     assert "truncated_from" not in said["metadata"] and said["metadata"]["locale"] == "de"

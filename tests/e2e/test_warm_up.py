@@ -1,4 +1,5 @@
 """`make run`'s warm-up loads the action server's model without inventing a customer for the insight figures."""
+
 from __future__ import annotations
 
 import sqlite3

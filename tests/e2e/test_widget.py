@@ -1,4 +1,5 @@
 """The demo page's chat widget in headless Chromium: answers, buttons, reloads, a person takes over."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,13 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
 ]
 WAIT_MS = 30_000
 
@@ -108,8 +114,11 @@ def test_german_customer_gets_an_answer_clicks_a_button_and_a_person_replies(
     # The conversation's id in Rasa is derived from the signed session id one way (bot/sessions.py).
     sender = sender_for(before, channels_stack.environment()["WIDGET_SESSION_SECRET"].encode())
     assert sender != before and before not in sender
-    tracker = requests.get(f"{channels_stack.rasa_url}/conversations/{sender}/tracker",
-                           params={"token": channels_stack.rasa_token}, timeout=30).json()
+    tracker = requests.get(
+        f"{channels_stack.rasa_url}/conversations/{sender}/tracker",
+        params={"token": channels_stack.rasa_token},
+        timeout=30,
+    ).json()
     assert tracker["latest_input_channel"] == "socketio"
     assert tracker["slots"]["language"] == "de"
 

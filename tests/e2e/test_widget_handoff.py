@@ -1,5 +1,6 @@
 """The widget in headless Chromium while people have the conversation (issue 20): the place in the queue under
 the header, moving up live; a reply written while the tab was closed shown when it is reopened, and "seen"."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,10 @@ from tests.e2e.test_widget import WAIT_MS, ask, browser, wait_for_bot_text  # no
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
-PLACE = {"de": r"Platz (\d+) in der Warteschlange · etwa \d+ Min\.", "en": r"Number (\d+) in the queue · about \d+ min\."}
+PLACE = {
+    "de": r"Platz (\d+) in der Warteschlange · etwa \d+ Min\.",
+    "en": r"Number (\d+) in the queue · about \d+ min\.",
+}
 
 
 def open_chat(context, stack: Stack, language: str):
@@ -48,10 +52,16 @@ HINT = {
 
 @pytest.mark.parametrize("ahead,behind", [("de", "en"), ("en", "de")])
 def test_the_place_under_the_header_moves_up_when_the_customer_ahead_is_picked_up(
-    browser, channels_stack: Stack, online_agent: AgentConsole, ahead: str, behind: str  # noqa: F811
+    browser,
+    channels_stack: Stack,
+    online_agent: AgentConsole,
+    ahead: str,
+    behind: str,
 ):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    contexts = [browser.new_context(locale=f"{lang}-DE", viewport={"width": 1280, "height": 900}) for lang in (ahead, behind)]
+    contexts = [
+        browser.new_context(locale=f"{lang}-DE", viewport={"width": 1280, "height": 900}) for lang in (ahead, behind)
+    ]
     try:
         first, second = open_chat(contexts[0], channels_stack, ahead), open_chat(contexts[1], channels_stack, behind)
         ask(first, WORDS[ahead]["ask"])
@@ -67,7 +77,8 @@ def test_the_place_under_the_header_moves_up_when_the_customer_ahead_is_picked_u
         second.screenshot(path=str(SCREENSHOTS / f"widget-queue-moved-{behind}.png"))
         wait_for_bot_text(first, re.escape(f"{online_agent.name} {WORDS[ahead]['joined']}"))
         first.locator(".nn-chat-hint", has_text=HINT[ahead]["agent"].format(name=online_agent.name)).wait_for(
-            timeout=WAIT_MS)
+            timeout=WAIT_MS
+        )
 
         ask(second, WORDS[behind]["cancel"])  # leaves the queue at once; the hint goes
         wait_for_bot_text(second, WORDS[behind]["left"])
@@ -80,7 +91,10 @@ def test_the_place_under_the_header_moves_up_when_the_customer_ahead_is_picked_u
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_a_reply_written_while_the_tab_was_closed_is_shown_when_it_is_reopened(
-    browser, channels_stack: Stack, online_agent: AgentConsole, language: str  # noqa: F811
+    browser,
+    channels_stack: Stack,
+    online_agent: AgentConsole,
+    language: str,
 ):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     words = WORDS[language]
@@ -115,7 +129,10 @@ REASON_SHOWN = {"de": "der Kunde wollte mit einem Menschen sprechen", "en": "the
 
 @pytest.mark.parametrize("language", ["de", "en"])
 def test_asking_for_a_person_reads_as_requested_and_cancelling_leaves_the_queue_at_once(
-    browser, channels_stack: Stack, online_agent: AgentConsole, language: str  # noqa: F811
+    browser,
+    channels_stack: Stack,
+    online_agent: AgentConsole,
+    language: str,
 ):
     """On a phone-sized screen: the console names the reason the customer gave; "abbrechen"/"cancel" takes
     them out of the queue (the hint goes), no agent can claim them afterwards, and nobody 'joins' later."""
@@ -129,8 +146,11 @@ def test_asking_for_a_person_reads_as_requested_and_cancelling_leaves_the_queue_
         wait_for_bot_text(tab, words["queued"])
         place_in_hint(tab, language)
         conversation = escalation_id(channels_stack, sender_of(tab, channels_stack))
-        page = online_agent.http.get(f"{channels_stack.handoff_url}/agent/conversations/{conversation}",
-                                     headers={"Accept-Language": language}, timeout=30).text
+        page = online_agent.http.get(
+            f"{channels_stack.handoff_url}/agent/conversations/{conversation}",
+            headers={"Accept-Language": language},
+            timeout=30,
+        ).text
         assert REASON_SHOWN[language] in page
 
         ask(tab, words["cancel"])
@@ -138,7 +158,10 @@ def test_asking_for_a_person_reads_as_requested_and_cancelling_leaves_the_queue_
         tab.locator(".nn-chat-hint").wait_for(state="detached", timeout=WAIT_MS)
         refused = online_agent.http.post(
             f"{channels_stack.handoff_url}/agent/conversations/{conversation}/claim",
-            data={"csrf_token": online_agent.csrf}, headers={"X-Requested-With": "fetch"}, timeout=30)
+            data={"csrf_token": online_agent.csrf},
+            headers={"X-Requested-With": "fetch"},
+            timeout=30,
+        )
         assert refused.status_code == 409
         tab.wait_for_timeout(1500)
         assert not [text for text in tab.locator(".rw-response").all_inner_texts() if words["joined"] in text]

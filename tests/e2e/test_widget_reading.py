@@ -1,6 +1,7 @@
 """The widget as a customer reads it, in German and English, on a desktop and a 390 px phone:
 a header whose title, subtitle and close button do not overlap, long answers in paragraphs that
 arrive with their start in view, and out of hours the time the team is back."""
+
 from __future__ import annotations
 
 import re
@@ -23,15 +24,20 @@ HELPFUL = {"de": "Hat Ihnen das geholfen?", "en": "Did this help?"}
 
 
 @pytest.fixture
-def open_widget(browser, stack: Stack):  # noqa: F811 - the fixture imported above
+def open_widget(browser, stack: Stack):
     """Opens the demo page in ``language`` at ``size`` with the chat window open; closes it afterwards."""
     contexts = []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def open_(language: str, size: str):
         phone = size == "phone"
-        context = browser.new_context(locale=f"{language}-DE", viewport=SIZES[size], is_mobile=phone,
-                                      has_touch=phone, device_scale_factor=2 if phone else 1)
+        context = browser.new_context(
+            locale=f"{language}-DE",
+            viewport=SIZES[size],
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+        )
         contexts.append(context)
         tab = context.new_page()
         tab.goto(f"{stack.handoff_url}/?lang={language}")
@@ -51,21 +57,31 @@ def box(page, selector: str) -> Dict[str, float]:
 
 
 def overlap(a: Dict[str, float], b: Dict[str, float]) -> bool:
-    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
-            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
 
 
 def inside(inner: Dict[str, float], outer: Dict[str, float]) -> bool:
-    return (inner["x"] >= outer["x"] - 0.5 and inner["y"] >= outer["y"] - 0.5
-            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
-            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
+    return (
+        inner["x"] >= outer["x"] - 0.5
+        and inner["y"] >= outer["y"] - 0.5
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("language, title, subtitle", [
-    ("de", "NordNet Hilfe", "Digitaler Assistent · Mitarbeiter auf Wunsch"),
-    ("en", "NordNet Help", "Digital assistant · a person on request"),
-])
+@pytest.mark.parametrize(
+    "language, title, subtitle",
+    [
+        ("de", "NordNet Hilfe", "Digitaler Assistent · Mitarbeiter auf Wunsch"),
+        ("en", "NordNet Help", "Digital assistant · a person on request"),
+    ],
+)
 def test_header_title_subtitle_and_close_button_do_not_overlap(open_widget, language, title, subtitle, size):
     page = open_widget(language, size)
     header = box(page, ".rw-conversation-container .rw-header")
@@ -104,7 +120,10 @@ def test_a_long_answer_keeps_its_paragraphs_and_arrives_with_its_start_in_view(o
     page.screenshot(path=str(SCREENSHOTS / f"widget-long-answer-{language}-{size}.png"))
 
     assert len(paragraphs) == 3 and [p[:30] for p in paragraphs] == [line[:30] for line in lines], paragraphs
-    first, second = bubble.locator(".rw-markdown > p").nth(0).bounding_box(), bubble.locator(".rw-markdown > p").nth(1).bounding_box()
+    first, second = (
+        bubble.locator(".rw-markdown > p").nth(0).bounding_box(),
+        bubble.locator(".rw-markdown > p").nth(1).bounding_box(),
+    )
     assert second["y"] >= first["y"] + first["height"] + 4  # a visible gap between paragraphs
     messages = page.locator(".rw-messages-container")
     scroll = messages.evaluate("e => ({top: e.scrollTop, height: e.scrollHeight, visible: e.clientHeight})")
@@ -148,24 +167,36 @@ def closed_until_the_day_after_tomorrow(stack: Stack) -> Iterator[int]:
         for interval in business_hours(admin):
             admin.post(f"/agent/admin/hours/intervals/{interval['id']}/delete")
         for interval in saved:
-            admin.post("/agent/admin/hours/intervals", weekday=interval["weekday"],
-                       opens=interval["opens"], closes=interval["closes"])
+            admin.post(
+                "/agent/admin/hours/intervals",
+                weekday=interval["weekday"],
+                opens=interval["opens"],
+                closes=interval["closes"],
+            )
 
 
 def business_hours(admin: AgentConsole) -> List[Dict[str, object]]:
     """The opening times listed on the admin hours page (weekday names read off its own day picker)."""
     page = admin.http.get(f"{admin.base_url}/agent/admin/hours", timeout=30).text
     days = {name.strip(): int(value) for value, name in re.findall(r'<option value="(\d)">([^<]+)</option>', page)}
-    rows = re.findall(r"<tr><td>([^<]+)</td><td>(\d\d:\d\d)</td><td>(\d\d:\d\d)</td>\s*<td><form method=\"post\" "
-                      r"action=\"/agent/admin/hours/intervals/(\d+)/delete\"", page)
-    return [{"weekday": days[day.strip()], "opens": opens, "closes": closes, "id": int(id_)}
-            for day, opens, closes, id_ in rows]
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>(\d\d:\d\d)</td><td>(\d\d:\d\d)</td>\s*<td><form method=\"post\" "
+        r"action=\"/agent/admin/hours/intervals/(\d+)/delete\"",
+        page,
+    )
+    return [
+        {"weekday": days[day.strip()], "opens": opens, "closes": closes, "id": int(id_)}
+        for day, opens, closes, id_ in rows
+    ]
 
 
-@pytest.mark.parametrize("language, size, request_text, expected", [
-    ("de", "phone", "Ich möchte mit einem Mitarbeiter sprechen", "Wir sind ab {day}, 8:00 Uhr wieder da."),
-    ("en", "desktop", "I want to talk to a person", "We're back {day} at 8:00."),
-])
+@pytest.mark.parametrize(
+    "language, size, request_text, expected",
+    [
+        ("de", "phone", "Ich möchte mit einem Mitarbeiter sprechen", "Wir sind ab {day}, 8:00 Uhr wieder da."),
+        ("en", "desktop", "I want to talk to a person", "We're back {day} at 8:00."),
+    ],
+)
 def test_out_of_hours_the_customer_reads_when_the_team_is_back(
     open_widget, closed_until_the_day_after_tomorrow, language, size, request_text, expected
 ):

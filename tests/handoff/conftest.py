@@ -1,5 +1,6 @@
 """Fixtures for the handoff service: real databases (SQLite, and PostgreSQL from Debian's packages),
 the app with its test client, agents, and a local stand-in for Rasa's HTTP API."""
+
 from __future__ import annotations
 
 import itertools
@@ -82,15 +83,27 @@ def postgres_cluster():
 
     started = False
     try:
-        result = run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                     "--no-sync", "--locale=C")
+        result = run(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
+        )
         if result.returncode != 0:
             yield PostgresCluster(reason=f"initdb failed: {result.stderr.strip()[-500:]}")
             return
-        options = (f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-                   # autovacuum connecting to the template would make CREATE DATABASE ... TEMPLATE fail
-                   "-c autovacuum=off")
+        options = (
+            f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+            # autovacuum connecting to the template would make CREATE DATABASE ... TEMPLATE fail
+            "-c autovacuum=off"
+        )
         result = run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
         if result.returncode != 0:
             tail = log.read_text()[-500:] if log.exists() else ""
@@ -186,7 +199,9 @@ class FakeSuggestions:
 
     def search(self, text: str, language: str | None = None, k: int = 3) -> Suggestions:
         self.queries.append((text, language))
-        return Suggestions("ok", [Suggestion("order-status", "Where is my order?", "Track it under <b>Orders</b>.", 0.82)])
+        return Suggestions(
+            "ok", [Suggestion("order-status", "Where is my order?", "Track it under <b>Orders</b>.", 0.82)]
+        )
 
 
 @pytest.fixture
@@ -266,14 +281,25 @@ def make_agent(state):
     """Create an agent (online and just seen, unless told otherwise)."""
     counter = itertools.count(1)
 
-    def factory(name: str | None = None, role: str = "agent", languages=("de", "en"), capacity: int = 3,
-                online: bool = True, email: str | None = None):
+    def factory(
+        name: str | None = None,
+        role: str = "agent",
+        languages=("de", "en"),
+        capacity: int = 3,
+        online: bool = True,
+        email: str | None = None,
+    ):
         number = next(counter)
         with state.session_factory() as session:
             agent = create_agent(
                 session,
-                AgentForm(email=email or f"agent{number}@example.com", display_name=name or f"Agent {number}",
-                          role=role, languages=tuple(languages), capacity=capacity),
+                AgentForm(
+                    email=email or f"agent{number}@example.com",
+                    display_name=name or f"Agent {number}",
+                    role=role,
+                    languages=tuple(languages),
+                    capacity=capacity,
+                ),
                 PASSWORD,
             )
             if online:
@@ -289,5 +315,3 @@ def fake_rasa():
     rasa = FakeRasa().start()
     yield rasa
     rasa.stop()
-
-

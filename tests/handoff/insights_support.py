@@ -1,4 +1,5 @@
 """Shared by the insight tests: the real embedding model (loaded once) and a small FAQ with its index."""
+
 from __future__ import annotations
 
 import functools

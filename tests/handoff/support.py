@@ -1,4 +1,5 @@
 """Helpers shared by the handoff tests: request bodies, logging in, and a stand-in for Rasa's HTTP API."""
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,18 @@ def escalation_body(key: str, **overrides) -> dict:
         "question": "My router blinks red, what now?",
         "transcript": [
             {"role": "user", "text": "My router blinks red, what now?", "timestamp": now - 30, "kb": None},
-            {"role": "bot", "text": "Did you mean one of these?", "timestamp": now - 29,
-             "kb": {"band": "clarify", "candidates": [
-                 {"entry_id": "router-leds", "question": "What do the router lights mean?", "confidence": 0.41},
-                 {"entry_id": "line-fault", "question": "My internet is down", "confidence": 0.37}]}},
+            {
+                "role": "bot",
+                "text": "Did you mean one of these?",
+                "timestamp": now - 29,
+                "kb": {
+                    "band": "clarify",
+                    "candidates": [
+                        {"entry_id": "router-leds", "question": "What do the router lights mean?", "confidence": 0.41},
+                        {"entry_id": "line-fault", "question": "My internet is down", "confidence": 0.37},
+                    ],
+                },
+            },
             {"role": "user", "text": "none of these", "timestamp": now - 20, "kb": None},
         ],
         "customer": {"name": "Erika Mustermann"},
@@ -122,7 +131,6 @@ class FakeRasa:
                     raise AssertionError(f"Rasa stand-in did not get the expected calls; got {self.calls}")
                 self._changed.wait(remaining)
             return list(self.calls)
-
 
 
 def minutes_ago(minutes: float):

@@ -1,4 +1,5 @@
 """Bot API: callback requests (validation, idempotency, cancel) on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,16 @@ def window(hours_from_now: float = 2, length_hours: float = 2, offset_hours: int
 def callback_body(key: str = "cb-1", **overrides) -> dict:
     start, end = window()
     body = {
-        "idempotency_key": key, "sender_id": "customer-7", "channel": "facebook", "language": "de",
-        "contact_method": "phone", "contact": "+4930123456789", "window_start": start, "window_end": end,
-        "consent": True, "conversation_id": None,
+        "idempotency_key": key,
+        "sender_id": "customer-7",
+        "channel": "facebook",
+        "language": "de",
+        "contact_method": "phone",
+        "contact": "+4930123456789",
+        "window_start": start,
+        "window_end": end,
+        "consent": True,
+        "conversation_id": None,
         "transcript": [{"role": "user", "text": "Rückruf bitte", "timestamp": 1700000000, "kb": None}],
     }
     body.update(overrides)
@@ -109,8 +117,10 @@ def test_cancelling_an_unknown_reference_is_404(api):
 
 def test_open_callbacks_per_contact_are_capped(api, session):
     """Unverified numbers cost agents calls: at most 3 open requests per number and per customer."""
-    references = [api.post("/callbacks", callback_body(f"cap-{i}", sender_id=f"web-{i}")).get_json()["reference"]
-                  for i in range(3)]
+    references = [
+        api.post("/callbacks", callback_body(f"cap-{i}", sender_id=f"web-{i}")).get_json()["reference"]
+        for i in range(3)
+    ]
     over = api.post("/callbacks", callback_body("cap-3", sender_id="web-new"))  # same number, another chat
     assert over.status_code == 429
     error = over.get_json()["error"]

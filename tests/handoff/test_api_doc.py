@@ -1,4 +1,5 @@
 """docs/handoff-api.yaml describes exactly the routes the API serves."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def test_documented_paths_are_the_served_paths(app):
     served = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api"):])
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api") :])
             served |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served
 

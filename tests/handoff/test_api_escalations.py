@@ -1,4 +1,5 @@
 """Bot API: escalations, customer messages, status and cancel (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import threading
@@ -32,7 +33,10 @@ def test_escalation_stores_the_whole_conversation(api, session, open_hours, make
     bot_turn = conversation.messages[1]
     assert bot_turn.kb["band"] == "clarify"
     assert bot_turn.kb["candidates"][0] == {
-        "entry_id": "router-leds", "question": "What do the router lights mean?", "confidence": 0.41}
+        "entry_id": "router-leds",
+        "question": "What do the router lights mean?",
+        "confidence": 0.41,
+    }
     assert conversation.messages[0].sent_at is not None
 
 
@@ -123,20 +127,28 @@ def test_queue_position_follows_arrival_order(api, open_hours, make_agent):
     api.post(f"/escalations/{first['conversation_id']}/cancel", {"reason": "customer_left"})
     status = api.get(f"/escalations/{second['conversation_id']}").get_json()
     assert status["queue"]["position"] == 1
-    assert status == {"conversation_id": second["conversation_id"], "status": "pending",
-                      "queue": status["queue"], "agent_name": None}
+    assert status == {
+        "conversation_id": second["conversation_id"],
+        "status": "pending",
+        "queue": status["queue"],
+        "agent_name": None,
+    }
 
 
 def test_second_escalation_of_the_same_customer_reuses_the_open_conversation(api, session, open_hours):
     body = escalation_body("first", sender_id="same-customer")
     first = api.post("/escalations", body).get_json()
     later = escalation_body("second", sender_id="same-customer", reason="requested")
-    later["transcript"].append({"role": "user", "text": "a person please", "timestamp": later["transcript"][-1]["timestamp"] + 5})
+    later["transcript"].append(
+        {"role": "user", "text": "a person please", "timestamp": later["transcript"][-1]["timestamp"] + 5}
+    )
     second = api.post("/escalations", later)
     assert second.status_code == 201
     assert second.get_json()["conversation_id"] == first["conversation_id"]
     assert second.get_json()["reused"] is True
-    texts = [m.content for m in session.get(Conversation, first["conversation_id"]).messages if m.sender_type == "contact"]
+    texts = [
+        m.content for m in session.get(Conversation, first["conversation_id"]).messages if m.sender_type == "contact"
+    ]
     assert texts.count("a person please") == 1
     assert texts.count("My router blinks red, what now?") == 1
 
@@ -163,7 +175,9 @@ def test_the_same_message_key_in_another_conversation_is_another_message(api, op
 def test_messages_to_a_closed_conversation_are_refused(api, open_hours):
     conversation_id = api.escalate()["conversation_id"]
     api.post(f"/escalations/{conversation_id}/cancel", {"reason": "switched_to_callback"})
-    response = api.post(f"/escalations/{conversation_id}/messages", {"idempotency_key": "x", "text": "hi", "timestamp": 1})
+    response = api.post(
+        f"/escalations/{conversation_id}/messages", {"idempotency_key": "x", "text": "hi", "timestamp": 1}
+    )
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "conversation_closed"
 
@@ -174,7 +188,10 @@ def test_cancel_is_idempotent_and_recorded(api, session, open_hours):
     again = api.post(f"/escalations/{conversation_id}/cancel", {"reason": "customer_left"})
     assert first.status_code == 200 and first.get_json()["changed"] is True
     assert again.status_code == 200 and again.get_json() == {
-        "conversation_id": conversation_id, "status": "cancelled", "changed": False}
+        "conversation_id": conversation_id,
+        "status": "cancelled",
+        "changed": False,
+    }
     conversation = session.get(Conversation, conversation_id)
     assert conversation.end_reason == "customer_left"
     assert conversation.messages[-1].content == "The customer left the conversation."

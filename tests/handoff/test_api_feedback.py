@@ -1,12 +1,20 @@
 """Bot API: FAQ feedback, satisfaction ratings and availability."""
+
 from __future__ import annotations
 
 from handoff.models import Feedback, SatisfactionRating
 
 
 def feedback_body(key: str = "fb-1", **overrides) -> dict:
-    body = {"idempotency_key": key, "sender_id": "s-1", "channel": "socketio", "language": "en",
-            "entry_id": "change-delivery-address", "helpful": False, "question": "how do I change my address"}
+    body = {
+        "idempotency_key": key,
+        "sender_id": "s-1",
+        "channel": "socketio",
+        "language": "en",
+        "entry_id": "change-delivery-address",
+        "helpful": False,
+        "question": "how do I change my address",
+    }
     body.update(overrides)
     return body
 
@@ -39,7 +47,9 @@ def test_satisfaction_once_per_conversation(api, session, open_hours):
 def test_satisfaction_validation(api, open_hours):
     conversation_id = api.escalate()["conversation_id"]
     for score in (0, 6, 3.5, True, "5", None):
-        response = api.post("/satisfaction", {"idempotency_key": f"k{score}", "conversation_id": conversation_id, "score": score})
+        response = api.post(
+            "/satisfaction", {"idempotency_key": f"k{score}", "conversation_id": conversation_id, "score": score}
+        )
         assert response.status_code == 422, score
     missing = api.post("/satisfaction", {"idempotency_key": "k", "conversation_id": 4242, "score": 3})
     assert missing.status_code == 404

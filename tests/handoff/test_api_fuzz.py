@@ -1,6 +1,7 @@
 """The bot API under generated input: schemathesis reads docs/handoff-api.yaml and hypothesis makes
 valid and invalid requests for every operation, sent in-process through WSGI. Never a 5xx, answers
 as documented, errors as JSON with a message, and a rejected request writes nothing."""
+
 from __future__ import annotations
 
 import copy
@@ -22,10 +23,18 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "handoff-api.yaml"
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 # Bounded and deterministic: the same examples on every run, in CI too.
 FUZZ = settings(
-    max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True,
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure reports its curl command as found
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 # What JSON Schema cannot say about a callback: the window lies ahead, the number can exist, the
 # conversation is a stored one. A schema-valid request may fail only on these.
@@ -48,7 +57,9 @@ def api_schema(app):
 
 def operations(bot: bool) -> list[str]:
     return [
-        f"{method.upper()} {path}" for path, item in _spec()["paths"].items() for method, op in item.items()
+        f"{method.upper()} {path}"
+        for path, item in _spec()["paths"].items()
+        for method, op in item.items()
         if (op.get("security") != []) == bot
     ]
 
@@ -123,8 +134,15 @@ def test_admin_operations_refuse_generated_requests_without_a_session(app, state
 
 # --- targeted bad input, each followed by "nothing was written" ------------------------------------
 
-POST_PATHS = ["/escalations", "/escalations/1/messages", "/escalations/1/cancel", "/callbacks", "/feedback",
-              "/satisfaction", "/events"]
+POST_PATHS = [
+    "/escalations",
+    "/escalations/1/messages",
+    "/escalations/1/cancel",
+    "/callbacks",
+    "/feedback",
+    "/satisfaction",
+    "/events",
+]
 
 
 @pytest.fixture
@@ -143,12 +161,31 @@ def post_raw(client, path: str, data: bytes, content_type: str | None = "applica
 
 
 MALFORMED = [
-    b"", b"{", b'{"a": 1,}', b"{'single': 'quotes'}", b"[]", b"[{}]", b"null", b"true", b"3.5", b'"a string"',
-    b"\xff\xfe\x00{", b"\xef\xbb\xbf{}x", b'{"a": "\xc3\x28"}', b"{\x00}", b'{"a": 1}{"b": 2}',
-    b"[" * 5000 + b"]" * 5000, b'{"a":' * 3000 + b"1" + b"}" * 3000,  # deeper than the decoder recurses
+    b"",
+    b"{",
+    b'{"a": 1,}',
+    b"{'single': 'quotes'}",
+    b"[]",
+    b"[{}]",
+    b"null",
+    b"true",
+    b"3.5",
+    b'"a string"',
+    b"\xff\xfe\x00{",
+    b"\xef\xbb\xbf{}x",
+    b'{"a": "\xc3\x28"}',
+    b"{\x00}",
+    b'{"a": 1}{"b": 2}',
+    b"[" * 5000 + b"]" * 5000,
+    b'{"a":' * 3000 + b"1" + b"}" * 3000,  # deeper than the decoder recurses
 ]
-NOT_JSON_TYPES = [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                  "application/json; charset=latin-1"]
+NOT_JSON_TYPES = [
+    None,
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/json; charset=latin-1",
+]
 
 
 @pytest.mark.parametrize("path", POST_PATHS)
@@ -156,7 +193,12 @@ def test_malformed_json_is_a_400_that_writes_nothing(client, state, conversation
     before = row_counts(state)
     for raw in MALFORMED:
         response = post_raw(client, path, raw)
-        assert response.status_code == 400, (path, raw[:40], response.status_code, response.get_data(as_text=True)[:300])
+        assert response.status_code == 400, (
+            path,
+            raw[:40],
+            response.status_code,
+            response.get_data(as_text=True)[:300],
+        )
         assert response.get_json()["error"]["code"] == "invalid_json"
     for content_type in NOT_JSON_TYPES:
         response = post_raw(client, path, b"text=hello&sender=x", content_type)
@@ -183,7 +225,9 @@ def test_a_body_just_under_the_limit_is_read(api, settings):
 
 
 BOTH_DATABASES = pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=False,
+    "backend",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+    indirect=False,
 )
 ODD_TEXT = {
     "controls": "\x01\x07\x1b[31mred\x7f",
@@ -221,17 +265,50 @@ def test_odd_unicode_in_text_fields_is_stored_as_sent_or_refused_clearly(api, st
 
 
 @BOTH_DATABASES
-@pytest.mark.parametrize("path, body", [
-    ("/escalations", lambda text: escalation_body("surrogate", question=text)),
-    ("/events", lambda text: {"idempotency_key": "s", "sender_id": "s", "channel": "rest", "language": "en",
-                              "type": "kb_decline", "question": text}),
-    ("/feedback", lambda text: {"idempotency_key": "s", "sender_id": "s", "channel": "rest", "language": "en",
-                                "entry_id": "e", "helpful": False, "question": text}),
-    ("/escalations/1/messages", lambda text: {"idempotency_key": "s", "text": text}),
-    ("/callbacks", lambda text: {"idempotency_key": text, "sender_id": "s", "channel": "rest", "language": "en",
-                                 "contact_method": "email", "contact": "a@example.com", "consent": True,
-                                 "window_start": "2099-01-01T10:00:00+01:00", "window_end": "2099-01-01T12:00:00+01:00"}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/escalations", lambda text: escalation_body("surrogate", question=text)),
+        (
+            "/events",
+            lambda text: {
+                "idempotency_key": "s",
+                "sender_id": "s",
+                "channel": "rest",
+                "language": "en",
+                "type": "kb_decline",
+                "question": text,
+            },
+        ),
+        (
+            "/feedback",
+            lambda text: {
+                "idempotency_key": "s",
+                "sender_id": "s",
+                "channel": "rest",
+                "language": "en",
+                "entry_id": "e",
+                "helpful": False,
+                "question": text,
+            },
+        ),
+        ("/escalations/1/messages", lambda text: {"idempotency_key": "s", "text": text}),
+        (
+            "/callbacks",
+            lambda text: {
+                "idempotency_key": text,
+                "sender_id": "s",
+                "channel": "rest",
+                "language": "en",
+                "contact_method": "email",
+                "contact": "a@example.com",
+                "consent": True,
+                "window_start": "2099-01-01T10:00:00+01:00",
+                "window_end": "2099-01-01T12:00:00+01:00",
+            },
+        ),
+    ],
+)
 def test_nul_and_lone_surrogates_in_json_escapes_are_a_422_naming_the_field(client, state, conversation, path, body):
     before = row_counts(state)
     for escape in ["\\u0000", "x\\u0000y", "\\ud800", "\\udfff", "\\udc00x\\ud83d", "a\\ud83d\\u0041"]:
@@ -244,16 +321,31 @@ def test_nul_and_lone_surrogates_in_json_escapes_are_a_422_naming_the_field(clie
     assert row_counts(state) == before
 
 
-@pytest.mark.parametrize("path, fields", [
-    ("/escalations", ["idempotency_key", "sender_id", "channel", "language", "reason", "question"]),
-    ("/callbacks", ["idempotency_key", "sender_id", "channel", "language", "contact_method", "contact",
-                    "window_start", "window_end", "consent"]),
-    ("/feedback", ["idempotency_key", "sender_id", "channel", "language", "entry_id", "helpful"]),
-    ("/satisfaction", ["idempotency_key", "conversation_id", "score"]),
-    ("/events", ["idempotency_key", "sender_id", "channel", "language", "type", "question"]),
-    ("/escalations/1/messages", ["idempotency_key", "text"]),
-    ("/escalations/1/cancel", ["reason"]),
-])
+@pytest.mark.parametrize(
+    "path, fields",
+    [
+        ("/escalations", ["idempotency_key", "sender_id", "channel", "language", "reason", "question"]),
+        (
+            "/callbacks",
+            [
+                "idempotency_key",
+                "sender_id",
+                "channel",
+                "language",
+                "contact_method",
+                "contact",
+                "window_start",
+                "window_end",
+                "consent",
+            ],
+        ),
+        ("/feedback", ["idempotency_key", "sender_id", "channel", "language", "entry_id", "helpful"]),
+        ("/satisfaction", ["idempotency_key", "conversation_id", "score"]),
+        ("/events", ["idempotency_key", "sender_id", "channel", "language", "type", "question"]),
+        ("/escalations/1/messages", ["idempotency_key", "text"]),
+        ("/escalations/1/cancel", ["reason"]),
+    ],
+)
 def test_an_empty_object_is_a_422_naming_every_missing_field(api, state, conversation, path, fields):
     before = row_counts(state)
     response = api.post(path, {"unexpected": "extra field", "nested": {"x": [1, 2, 3]}})
@@ -273,8 +365,11 @@ def test_extra_fields_are_ignored(api):
 def test_conversation_ids_beyond_any_stored_one_are_a_404(client, state):
     before = row_counts(state)
     for conversation_id in ["0", "2147483648", "9" * 40]:
-        for method, suffix, body in [("get", "", None), ("post", "/messages", {"idempotency_key": "k", "text": "hi"}),
-                                     ("post", "/cancel", {"reason": "customer_left"})]:
+        for method, suffix, body in [
+            ("get", "", None),
+            ("post", "/messages", {"idempotency_key": "k", "text": "hi"}),
+            ("post", "/cancel", {"reason": "customer_left"}),
+        ]:
             response = getattr(client, method)(f"/api/escalations/{conversation_id}{suffix}", json=body, headers=AUTH)
             assert response.status_code == 404, (conversation_id, suffix, response.get_data(as_text=True)[:300])
             assert response.get_json()["error"]["code"] == "not_found"

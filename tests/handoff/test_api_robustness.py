@@ -1,4 +1,5 @@
 """Bot API under bad input: wrong tokens, broken JSON, huge bodies, wrong types. Never a 500."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def test_every_endpoint_needs_the_token(client, method, path, header):
     [b"", b"not json", b"{", b"[]", b"42", b"null", b'"text"', b"\xff\xfe", b'{"a": NaN'],
 )
 def test_broken_json_is_a_400(client, raw):
-    response = client.post("/api/escalations", data=raw, headers={"Authorization": f"Bearer {API_TOKEN}",
-                                                                    "Content-Type": "application/json"})
+    response = client.post(
+        "/api/escalations",
+        data=raw,
+        headers={"Authorization": f"Bearer {API_TOKEN}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_json"
 
@@ -65,35 +69,83 @@ def test_unknown_route_and_method_are_json(api, client):
     assert wrong.status_code == 405 and wrong.get_json()["error"]["code"] == "method_not_allowed"
 
 
-WEIRD_VALUES = [None, 0, -1, 1.5, True, "", " ", "x" * 5000, [], {}, ["a"], {"a": 1}, "<script>alert(1)</script>",
-                float("inf") if False else 1e308, "\u0000", "😀"]
+WEIRD_VALUES = [
+    None,
+    0,
+    -1,
+    1.5,
+    True,
+    "",
+    " ",
+    "x" * 5000,
+    [],
+    {},
+    ["a"],
+    {"a": 1},
+    "<script>alert(1)</script>",
+    float("inf") if False else 1e308,
+    "\u0000",
+    "😀",
+]
 
 
-@pytest.mark.parametrize("path, base", [
-    ("/escalations", lambda: escalation_body("fuzz")),
-    ("/callbacks", lambda: {"idempotency_key": "f", "sender_id": "s", "channel": "c", "language": "de",
-                            "contact_method": "phone", "contact": "+4930123456", "window_start": "2030-01-01T10:00:00+01:00",
-                            "window_end": "2030-01-01T12:00:00+01:00", "consent": True}),
-    ("/feedback", lambda: {"idempotency_key": "f", "sender_id": "s", "channel": "c", "language": "en",
-                           "entry_id": "e", "helpful": True, "question": "q"}),
-    ("/satisfaction", lambda: {"idempotency_key": "f", "conversation_id": 1, "score": 3}),
-    ("/escalations/1/messages", lambda: {"idempotency_key": "f", "text": "t", "timestamp": 1}),
-    ("/escalations/1/cancel", lambda: {"reason": "customer_left"}),
-])
+@pytest.mark.parametrize(
+    "path, base",
+    [
+        ("/escalations", lambda: escalation_body("fuzz")),
+        (
+            "/callbacks",
+            lambda: {
+                "idempotency_key": "f",
+                "sender_id": "s",
+                "channel": "c",
+                "language": "de",
+                "contact_method": "phone",
+                "contact": "+4930123456",
+                "window_start": "2030-01-01T10:00:00+01:00",
+                "window_end": "2030-01-01T12:00:00+01:00",
+                "consent": True,
+            },
+        ),
+        (
+            "/feedback",
+            lambda: {
+                "idempotency_key": "f",
+                "sender_id": "s",
+                "channel": "c",
+                "language": "en",
+                "entry_id": "e",
+                "helpful": True,
+                "question": "q",
+            },
+        ),
+        ("/satisfaction", lambda: {"idempotency_key": "f", "conversation_id": 1, "score": 3}),
+        ("/escalations/1/messages", lambda: {"idempotency_key": "f", "text": "t", "timestamp": 1}),
+        ("/escalations/1/cancel", lambda: {"reason": "customer_left"}),
+    ],
+)
 def test_no_field_value_causes_a_server_error(api, path, base):
     fields = list(base().keys())
     for field in fields:
         for value in WEIRD_VALUES:
             body = base()
             body[field] = value
-            body["idempotency_key"] = body.get("idempotency_key") if field == "idempotency_key" else f"fuzz-{field}-{json.dumps(value)[:40]}"
+            body["idempotency_key"] = (
+                body.get("idempotency_key") if field == "idempotency_key" else f"fuzz-{field}-{json.dumps(value)[:40]}"
+            )
             response = api.post(path, body)
             assert response.status_code < 500, (field, value, response.get_json())
             assert response.is_json, (field, value)
-    transcript_items = [None, 1, "x", [], {"role": "user", "text": "t", "timestamp": "yesterday"},
-                        {"role": "bot", "text": "t", "kb": {"band": 1, "candidates": [{"entry_id": None}]}},
-                        {"role": "bot", "text": "t", "kb": {"candidates": "x"}},
-                        {"role": "bot", "text": "t", "kb": {"candidates": [{"entry_id": "e", "confidence": "high"}]}}]
+    transcript_items = [
+        None,
+        1,
+        "x",
+        [],
+        {"role": "user", "text": "t", "timestamp": "yesterday"},
+        {"role": "bot", "text": "t", "kb": {"band": 1, "candidates": [{"entry_id": None}]}},
+        {"role": "bot", "text": "t", "kb": {"candidates": "x"}},
+        {"role": "bot", "text": "t", "kb": {"candidates": [{"entry_id": "e", "confidence": "high"}]}},
+    ]
     if path == "/escalations":
         for item in transcript_items:
             body = base()

@@ -1,4 +1,5 @@
 """Named state changes of a conversation: claim, transfer, resolve, return_to_bot, reply, notes."""
+
 from __future__ import annotations
 
 import threading
@@ -58,9 +59,13 @@ def test_two_agents_claiming_at_once_exactly_one_wins(api, state, open_hours, ma
         winner = next(agent_id for agent_id, result in results.items() if result == "won")
         with state.session_factory() as session:
             assert session.get(Conversation, conversation_id).assignee_id == winner
-            joined = [item for item in session.scalars(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))]
+            joined = [
+                item
+                for item in session.scalars(select(OutboxItem).where(OutboxItem.conversation_id == conversation_id))
+            ]
             assert [(i.intent, i.entities) for i in joined] == [
-                ("agent_joined", {"agent_name": session.get(Agent, winner).display_name})]
+                ("agent_joined", {"agent_name": session.get(Agent, winner).display_name})
+            ]
 
 
 def test_many_agents_many_rounds_never_double_claim(api, state, open_hours, make_agent):
@@ -124,8 +129,10 @@ def test_reply_goes_to_the_outbox_and_notes_do_not(session, waiting, make_agent)
     note = assignment.add_note(session, waiting, agent, "customer sounds annoyed")
     assert message.content == "Please restart the router." and not message.private
     assert note.private
-    assert outbox(session)[-1] == ("agent_message", {"agent_text": "Please restart the router.", "agent_name": "Sam",
-                                                     "message_id": message.id})
+    assert outbox(session)[-1] == (
+        "agent_message",
+        {"agent_text": "Please restart the router.", "agent_name": "Sam", "message_id": message.id},
+    )
     assert len(outbox(session)) == 2
     assert session.scalar(select(OutboxItem).where(OutboxItem.message_id == message.id)) is not None
 

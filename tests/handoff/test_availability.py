@@ -1,4 +1,5 @@
 """Business hours (time zone, DST, holidays), the wait estimate, and its inputs from history."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

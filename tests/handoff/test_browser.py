@@ -3,6 +3,7 @@
 Headless Chromium from Debian, driven by Playwright (no browser download); the Rasa side is the
 local stand-in, which records the trigger_intent calls the customer's channel would get.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -19,8 +20,15 @@ from handoff.services.hours import get_service_settings
 from tests.handoff.support import API_TOKEN, PASSWORD, escalation_body, free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.browser
 
@@ -85,8 +93,9 @@ def test_agent_takes_over_live_replies_and_returns_to_the_bot(live_server, brows
     page.wait_for_selector("body[data-live=on]")  # the event stream is connected
     page.evaluate("window.__stillTheSamePage = true")
 
-    body = escalation_body("browser-1", sender_id="web-customer-1",
-                           question='<script>alert("pwned")</script> My internet is down')
+    body = escalation_body(
+        "browser-1", sender_id="web-customer-1", question='<script>alert("pwned")</script> My internet is down'
+    )
     created = api.post(f"{base}/api/escalations", json=body, timeout=10)
     assert created.status_code == 201 and created.json()["accepting"] is True
     conversation_id = created.json()["conversation_id"]
@@ -102,8 +111,11 @@ def test_agent_takes_over_live_replies_and_returns_to_the_bot(live_server, brows
     fake_rasa.wait_for(lambda calls: any(c["name"] == "agent_joined" for c in calls))
     page.wait_for_selector("body[data-live=on]")
 
-    api.post(f"{base}/api/escalations/{conversation_id}/messages",
-             json={"idempotency_key": "live-1", "text": "Hello? Anyone there?", "timestamp": time.time()}, timeout=10)
+    api.post(
+        f"{base}/api/escalations/{conversation_id}/messages",
+        json={"idempotency_key": "live-1", "text": "Hello? Anyone there?", "timestamp": time.time()},
+        timeout=10,
+    )
     page.wait_for_selector("#messages >> text=Hello? Anyone there?")
 
     page.fill("#reply-text", "Hi, I am Sam. Let us check your line together.")
@@ -111,8 +123,11 @@ def test_agent_takes_over_live_replies_and_returns_to_the_bot(live_server, brows
     calls = fake_rasa.wait_for(lambda calls: any(c["name"] == "agent_message" for c in calls))
     reply = next(c for c in calls if c["name"] == "agent_message")
     assert reply["sender_id"] == "web-customer-1"
-    assert reply["entities"] == {"agent_text": "Hi, I am Sam. Let us check your line together.", "agent_name": "Sam",
-                                 "message_id": reply["entities"]["message_id"]}  # the widget's "seen" receipt names it
+    assert reply["entities"] == {
+        "agent_text": "Hi, I am Sam. Let us check your line together.",
+        "agent_name": "Sam",
+        "message_id": reply["entities"]["message_id"],
+    }  # the widget's "seen" receipt names it
     assert isinstance(reply["entities"]["message_id"], int)
     page.wait_for_selector(".delivery.sent")
     assert page.input_value("#reply-text") == ""

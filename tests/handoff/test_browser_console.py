@@ -4,6 +4,7 @@ Headless Chromium from Debian through Playwright. The browser's Notification and
 wrapped (init script) so the test sees what the page asked the browser to show and play; the page runs
 unchanged. Screenshots land in var/screenshots/console-*.png.
 """
+
 from __future__ import annotations
 
 import re
@@ -84,15 +85,18 @@ def bot_api(console_server):
         return response.json()["conversation_id"]
 
     def say(conversation_id: int, key: str, text: str) -> None:
-        response = session.post(f"{console_server}/api/escalations/{conversation_id}/messages",
-                                json={"idempotency_key": key, "text": text, "timestamp": time.time()}, timeout=10)
+        response = session.post(
+            f"{console_server}/api/escalations/{conversation_id}/messages",
+            json={"idempotency_key": key, "text": text, "timestamp": time.time()},
+            timeout=10,
+        )
         assert response.status_code == 201, response.text
 
     escalate.say = say
     return escalate
 
 
-def open_console(browser, base: str, locale: str, email: str):  # noqa: F811 - the fixture, passed on
+def open_console(browser, base: str, locale: str, email: str):
     context = browser.new_context(locale=locale, viewport={"width": 1360, "height": 900})
     context.grant_permissions(["notifications"], origin=base)
     context.add_init_script(SPY)
@@ -122,7 +126,8 @@ def shoot(page, name: str) -> None:
 
 
 def test_a_new_waiting_customer_shows_in_the_title_with_a_tone_and_a_notification(
-        console_server, browser, bot_api, make_agent):  # noqa: F811
+    console_server, browser, bot_api, make_agent
+):
     base = console_server
     make_agent("Sam", email="sam@example.com")
     context, page = open_console(browser, base, "de-DE", "sam@example.com")
@@ -132,8 +137,13 @@ def test_a_new_waiting_customer_shows_in_the_title_with_a_tone_and_a_notificatio
     page.check('[data-testid="alert-notify"]')
     tones = 1  # switching the tone on plays it once
     # at once: a browser that remembers no queue yet still alerts for whoever comes after the page was drawn
-    first = bot_api("alert-1", sender_id="web-alert-1", language="de", customer=None,
-                    question="Mein Internet ist seit heute früh weg")
+    first = bot_api(
+        "alert-1",
+        sender_id="web-alert-1",
+        language="de",
+        customer=None,
+        question="Mein Internet ist seit heute früh weg",
+    )
     wait_until(page, "document.title === '(1) Warteschlange · NordNet Servicekonsole'")
     wait_until(page, "window.__shown.length === 1")
     shown = page.evaluate("window.__shown")[0]
@@ -162,7 +172,7 @@ def test_a_new_waiting_customer_shows_in_the_title_with_a_tone_and_a_notificatio
     context.close()
 
 
-def test_alerts_stay_quiet_until_switched_on(console_server, browser, bot_api, make_agent):  # noqa: F811
+def test_alerts_stay_quiet_until_switched_on(console_server, browser, bot_api, make_agent):
     make_agent("Kim", email="kim@example.com")
     context, page = open_console(browser, console_server, "en-GB", "kim@example.com")
     assert not page.is_checked('[data-testid="alert-sound"]') and not page.is_checked('[data-testid="alert-notify"]')
@@ -173,15 +183,28 @@ def test_alerts_stay_quiet_until_switched_on(console_server, browser, bot_api, m
     context.close()
 
 
-def test_the_console_in_german_and_in_english(console_server, browser, bot_api, make_agent):  # noqa: F811
+def test_the_console_in_german_and_in_english(console_server, browser, bot_api, make_agent):
     base = console_server
     make_agent("Sam", email="sam@example.com")
-    conversation_id = bot_api("lang-1", sender_id="9f2c4e1ab37d4c0e8f5a6b7c8d9e0f1a", language="de", customer=None,
-                              reason="requested", question="Wie ändere ich meine Lieferadresse?")
+    conversation_id = bot_api(
+        "lang-1",
+        sender_id="9f2c4e1ab37d4c0e8f5a6b7c8d9e0f1a",
+        language="de",
+        customer=None,
+        reason="requested",
+        question="Wie ändere ich meine Lieferadresse?",
+    )
     context, page = open_console(browser, base, "de-DE", "sam@example.com")
     queue = page.inner_text("main")
-    for german in ("Wartend", "Kunde", "Widget · de", "der Kunde wollte mit einem Menschen sprechen", "Übernehmen",
-                   "Meine Gespräche", "Gespräche der Kolleg:innen"):
+    for german in (
+        "Wartend",
+        "Kunde",
+        "Widget · de",
+        "der Kunde wollte mit einem Menschen sprechen",
+        "Übernehmen",
+        "Meine Gespräche",
+        "Gespräche der Kolleg:innen",
+    ):
         assert german in queue, german
     assert "9f2c4e1ab37d4c0e8f5a6b7c8d9e0f1a" not in queue
     shoot(page, "queue-de")
@@ -197,8 +220,9 @@ def test_the_console_in_german_and_in_english(console_server, browser, bot_api, 
     # the customer asks something new: the suggestions follow without a reload
     bot_api.say(conversation_id, "lang-m1", "Und wo finde ich mein WLAN-Passwort?")
     page.wait_for_selector("#messages >> text=Und wo finde ich mein WLAN-Passwort?")
-    wait_until(page, "document.querySelector('#suggest-form input[name=q]').value"
-                           " === 'Und wo finde ich mein WLAN-Passwort?'")
+    wait_until(
+        page, "document.querySelector('#suggest-form input[name=q]').value === 'Und wo finde ich mein WLAN-Passwort?'"
+    )
     page.wait_for_selector("#suggest-list >> text=Diese Antwort verwenden")
     shoot(page, "conversation-de")
 
@@ -206,7 +230,7 @@ def test_the_console_in_german_and_in_english(console_server, browser, bot_api, 
     page.select_option('[data-testid="console-language"]', "en")
     page.click('[data-testid="save-language"]')
     page.wait_for_selector(".flash >> text=Language saved.")
-    assert page.inner_text("nav") .split() [:2] == ["Queue", "Conversations"]
+    assert page.inner_text("nav").split()[:2] == ["Queue", "Conversations"]
     shoot(page, "profile-en")
     page.goto(f"{base}/agent/conversations/{conversation_id}")
     assert page.inner_text('[data-testid="status"]') == "open"
@@ -218,17 +242,28 @@ def test_the_console_in_german_and_in_english(console_server, browser, bot_api, 
     context.close()
 
 
-def test_callbacks_in_german_name_the_customer(console_server, browser, make_agent):  # noqa: F811
+def test_callbacks_in_german_name_the_customer(console_server, browser, make_agent):
     from datetime import datetime, timedelta, timezone
 
     make_agent("Sam", email="sam@example.com")
     start = datetime.now(timezone.utc) + timedelta(minutes=30)
-    created = requests.post(f"{console_server}/api/callbacks", timeout=10, headers={"Authorization": f"Bearer {API_TOKEN}"},
-                            json={"idempotency_key": "cb-de", "sender_id": "1234567890123456", "channel": "facebook",
-                                  "language": "de", "contact_method": "phone", "contact": "+49301234567",
-                                  "window_start": start.isoformat(), "window_end": (start + timedelta(hours=2)).isoformat(),
-                                  "consent": True, "transcript": [{"role": "user", "text": "Bitte rufen Sie mich an",
-                                                                   "timestamp": time.time()}]})
+    created = requests.post(
+        f"{console_server}/api/callbacks",
+        timeout=10,
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        json={
+            "idempotency_key": "cb-de",
+            "sender_id": "1234567890123456",
+            "channel": "facebook",
+            "language": "de",
+            "contact_method": "phone",
+            "contact": "+49301234567",
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(hours=2)).isoformat(),
+            "consent": True,
+            "transcript": [{"role": "user", "text": "Bitte rufen Sie mich an", "timestamp": time.time()}],
+        },
+    )
     assert created.status_code == 201, created.text
     context, page = open_console(browser, console_server, "de-DE", "sam@example.com")
     page.goto(f"{console_server}/agent/callbacks")
@@ -242,7 +277,7 @@ def test_callbacks_in_german_name_the_customer(console_server, browser, make_age
     context.close()
 
 
-def test_a_fresh_browser_alerts_for_whoever_came_after_its_page(console_server, browser, bot_api, make_agent):  # noqa: F811
+def test_a_fresh_browser_alerts_for_whoever_came_after_its_page(console_server, browser, bot_api, make_agent):
     """No queue remembered yet, and the first count arrives late: the customer who came meanwhile is still new."""
     agent = make_agent("Sam", email="sam@example.com")
     bot_api("before", sender_id="web-before")  # waiting before the page: not news

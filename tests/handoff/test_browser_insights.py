@@ -1,6 +1,7 @@
 """In a real browser, as an admin: the insight page's figures and definitions after a scripted day, a draft from a
 cluster that starts from its most typical question, Publish that wants a ticked box, and privacy look-ups that
 put no phone number into a URL. Screenshots under var/screenshots/insights-*.png."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,8 @@ def shoot(page, name: str) -> None:
 
 
 def test_an_admin_reads_the_figures_drafts_from_a_cluster_and_must_confirm_publishing(
-        live_server, browser, client, api, admin, open_hours):  # noqa: F811
+    live_server, browser, client, api, admin, open_hours
+):
     base, served = live_server
     served.extensions["insights"] = InsightsState(encode=encoder(), kb_loader=lambda: None)
     scripted_day(api, client)

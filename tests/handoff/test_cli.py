@@ -1,4 +1,5 @@
 """The process contract: ``python -m handoff migrate`` and ``serve`` as ``make run`` calls them."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_handoff(*args: str, env: dict, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "handoff", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "handoff", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -29,8 +31,9 @@ def env(tmp_path) -> dict:
 
 
 def test_help():
-    result = subprocess.run([sys.executable, "-m", "handoff", "serve", "--help"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "handoff", "serve", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and "--port" in result.stdout and "--host" in result.stdout
 
 
@@ -67,8 +70,14 @@ def test_serve_refuses_an_unmigrated_database(env):
 def test_serve_answers_and_stops_cleanly_on_sigterm(env):
     assert run_handoff("migrate", env=env).returncode == 0
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "handoff", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handoff", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

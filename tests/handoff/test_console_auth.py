@@ -1,4 +1,5 @@
 """Console access: login with hashed passwords, CSRF, rate limit, roles, logout; every page needs login."""
+
 from __future__ import annotations
 
 import pytest
@@ -86,12 +87,26 @@ def test_posts_need_the_csrf_token(client, make_agent):
 def test_open_redirects_are_refused(client, make_agent):
     make_agent(email="sam@example.com")
     client.get("/agent/login")
-    response = client.post("/agent/login", data={"email": "sam@example.com", "password": PASSWORD,
-                                                 "csrf_token": csrf(client), "next": "https://evil.example/"})
+    response = client.post(
+        "/agent/login",
+        data={
+            "email": "sam@example.com",
+            "password": PASSWORD,
+            "csrf_token": csrf(client),
+            "next": "https://evil.example/",
+        },
+    )
     assert response.headers["Location"].endswith("/agent/")
     client.get("/agent/login")
-    response = client.post("/agent/login", data={"email": "sam@example.com", "password": PASSWORD,
-                                                 "csrf_token": csrf(client), "next": "//evil.example/agent/"})
+    response = client.post(
+        "/agent/login",
+        data={
+            "email": "sam@example.com",
+            "password": PASSWORD,
+            "csrf_token": csrf(client),
+            "next": "//evil.example/agent/",
+        },
+    )
     assert "evil" not in response.headers["Location"]
 
 
@@ -122,8 +137,10 @@ def test_agents_cannot_open_admin_pages(client, make_agent):
     login(client, "sam@example.com")
     for path in ("/agent/admin/agents", "/agent/admin/hours", "/agent/admin/canned"):
         assert client.get(path).status_code == 403
-    response = client.post("/agent/admin/agents", data={"csrf_token": csrf(client), "email": "x@example.com",
-                                                        "display_name": "X", "password": "long-enough-1"})
+    response = client.post(
+        "/agent/admin/agents",
+        data={"csrf_token": csrf(client), "email": "x@example.com", "display_name": "X", "password": "long-enough-1"},
+    )
     assert response.status_code == 403
 
 
@@ -141,9 +158,15 @@ def test_password_change_logs_out_other_sessions(app, make_agent):
     first, second = app.test_client(), app.test_client()
     login(first, "sam@example.com")
     login(second, "sam@example.com")
-    response = first.post("/agent/profile", data={
-        "csrf_token": csrf(first), "current_password": PASSWORD, "new_password": "new-password-2",
-        "repeat_password": "new-password-2"})
+    response = first.post(
+        "/agent/profile",
+        data={
+            "csrf_token": csrf(first),
+            "current_password": PASSWORD,
+            "new_password": "new-password-2",
+            "repeat_password": "new-password-2",
+        },
+    )
     assert response.status_code == 302
     assert first.get("/agent/").status_code == 200
     assert second.get("/agent/").status_code == 302

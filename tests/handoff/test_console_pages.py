@@ -1,4 +1,5 @@
 """Console pages: queue, conversation view and its actions, live updates, callbacks, admin pages."""
+
 from __future__ import annotations
 
 import json
@@ -66,18 +67,24 @@ def test_conversation_view_has_transcript_kb_candidates_and_history(client, api,
 def test_claim_reply_note_and_return_through_the_console(client, api, session, sam, open_hours):
     conversation_id = api.escalate()["conversation_id"]
     response = post(client, f"/agent/conversations/{conversation_id}/claim", next="/agent/")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/agent/conversations/{conversation_id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/agent/conversations/{conversation_id}"
+    )
     page = client.get(f"/agent/conversations/{conversation_id}").get_data(as_text=True)
     assert 'id="reply-form"' in page
 
-    reply = client.post(f"/agent/conversations/{conversation_id}/reply",
-                        data={"csrf_token": csrf(client), "text": XSS, "kind": "reply"},
-                        headers={"X-Requested-With": "fetch"})
+    reply = client.post(
+        f"/agent/conversations/{conversation_id}/reply",
+        data={"csrf_token": csrf(client), "text": XSS, "kind": "reply"},
+        headers={"X-Requested-With": "fetch"},
+    )
     assert reply.status_code == 200 and reply.get_json()["ok"] is True
     post(client, f"/agent/conversations/{conversation_id}/reply", text="internal only", kind="note")
     intents = [(i.intent, i.entities) for i in session.scalars(select(OutboxItem).order_by(OutboxItem.id))]
-    assert intents == [("agent_joined", {"agent_name": "Sam"}),
-                       ("agent_message", {"agent_text": XSS, "agent_name": "Sam", "message_id": reply.get_json()["message_id"]})]
+    assert intents == [
+        ("agent_joined", {"agent_name": "Sam"}),
+        ("agent_message", {"agent_text": XSS, "agent_name": "Sam", "message_id": reply.get_json()["message_id"]}),
+    ]
 
     live = client.get(f"/agent/conversations/{conversation_id}/live?after=0").get_json()
     assert live["status"] == "open"
@@ -85,13 +92,15 @@ def test_claim_reply_note_and_return_through_the_console(client, api, session, s
     assert "Private note" in live["html"] and "sending…" in live["html"]
     assert list(live["deliveries"].values())[0]["state"] == "pending"
 
-    response = post(client, f"/agent/conversations/{conversation_id}/return",
-                    next=f"/agent/conversations/{conversation_id}")
+    response = post(
+        client, f"/agent/conversations/{conversation_id}/return", next=f"/agent/conversations/{conversation_id}"
+    )
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Conversation, conversation_id).status == "returned"
     assert session.scalars(select(OutboxItem).order_by(OutboxItem.id.desc())).first().entities == {
-        "handoff_outcome": "returned"}
+        "handoff_outcome": "returned"
+    }
 
 
 def test_errors_become_messages_not_crashes(client, api, make_agent, sam, open_hours):
@@ -104,8 +113,11 @@ def test_errors_become_messages_not_crashes(client, api, make_agent, sam, open_h
     response = post(client, f"/agent/conversations/{conversation_id}/claim", next="/agent/")
     assert response.status_code == 302
     assert "Kim already took this conversation" in client.get("/agent/").get_data(as_text=True)
-    fetched = client.post(f"/agent/conversations/{conversation_id}/reply",
-                          data={"csrf_token": csrf(client), "text": "hi"}, headers={"X-Requested-With": "fetch"})
+    fetched = client.post(
+        f"/agent/conversations/{conversation_id}/reply",
+        data={"csrf_token": csrf(client), "text": "hi"},
+        headers={"X-Requested-With": "fetch"},
+    )
     assert fetched.status_code == 403 and "Kim" in fetched.get_json()["error"]["message"]
     assert client.get("/agent/conversations/9999").status_code == 404
 
@@ -181,8 +193,9 @@ def test_event_stream_sees_changes_made_by_another_process(client, settings, sam
     assert '"kind": "hello"' in next(chunks)
     other_engine = make_engine(settings.database_url)  # another process: its own engine and signals
     with make_session_factory(other_engine, Signals())() as session:
-        outcome = hand_off(session, EscalationRequest("other-process", "s-9", "rest", "en", "requested", "hi"),
-                           QueueConfig())
+        outcome = hand_off(
+            session, EscalationRequest("other-process", "s-9", "rest", "en", "requested", "hi"), QueueConfig()
+        )
     other_engine.dispose()
     seen, deadline = [], time.monotonic() + 30
     for text in chunks:
@@ -200,18 +213,33 @@ def test_counts(client, api, sam, open_hours):
     queue = counts.pop("queue")
     assert counts == {"waiting": 1, "mine": 0, "callbacks_due": 0, "agents_online": 1}
     # what a new-customer alert names: who, asking what, and where to open them
-    assert queue == [{"id": conversation_id, "customer": "Erika Mustermann", "question": "My router blinks red, what now?",
-                      "url": f"/agent/conversations/{conversation_id}"}]
+    assert queue == [
+        {
+            "id": conversation_id,
+            "customer": "Erika Mustermann",
+            "question": "My router blinks red, what now?",
+            "url": f"/agent/conversations/{conversation_id}",
+        }
+    ]
 
 
 def make_callback(api, starts_in_hours: float, key: str) -> dict:
     start = datetime.now(timezone.utc) + timedelta(hours=starts_in_hours)
-    return api.post("/callbacks", {
-        "idempotency_key": key, "sender_id": f"cb-{key}", "channel": "socketio", "language": "de",
-        "contact_method": "email", "contact": "erika@example.com", "window_start": start.isoformat(),
-        "window_end": (start + timedelta(hours=2)).isoformat(), "consent": True,
-        "transcript": [{"role": "user", "text": XSS, "timestamp": 1700000000}],
-    }).get_json()
+    return api.post(
+        "/callbacks",
+        {
+            "idempotency_key": key,
+            "sender_id": f"cb-{key}",
+            "channel": "socketio",
+            "language": "de",
+            "contact_method": "email",
+            "contact": "erika@example.com",
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(hours=2)).isoformat(),
+            "consent": True,
+            "transcript": [{"role": "user", "text": XSS, "timestamp": 1700000000}],
+        },
+    ).get_json()
 
 
 def test_callback_queue_orders_due_first_and_works_a_callback(client, api, session, sam, state):
@@ -237,8 +265,12 @@ def test_callback_queue_orders_due_first_and_works_a_callback(client, api, sessi
     post(client, f"/agent/callbacks/{upcoming['callback_id']}/cancel")  # too late: already done
     session.expire_all()
     assert session.get(CallbackRequest, upcoming["callback_id"]).status == "done"
-    updates = [(i.entities["callback_status"], i.entities["callback_reference"])
-               for i in session.scalars(select(OutboxItem).where(OutboxItem.intent == "callback_update").order_by(OutboxItem.id))]
+    updates = [
+        (i.entities["callback_status"], i.entities["callback_reference"])
+        for i in session.scalars(
+            select(OutboxItem).where(OutboxItem.intent == "callback_update").order_by(OutboxItem.id)
+        )
+    ]
     assert updates == [("no_answer", due["reference"])] * 3 + [("done", upcoming["reference"])]
 
 
@@ -253,16 +285,33 @@ def test_agent_cancels_a_callback_and_the_customer_is_told(client, api, session,
 
 
 def test_admin_manages_agents(client, session, admin):
-    response = post(client, "/agent/admin/agents", email="new@example.com", display_name="Neu", role="agent",
-                    languages="de", capacity="2", active="on", password="long-enough-1")
+    response = post(
+        client,
+        "/agent/admin/agents",
+        email="new@example.com",
+        display_name="Neu",
+        role="agent",
+        languages="de",
+        capacity="2",
+        active="on",
+        password="long-enough-1",
+    )
     assert response.status_code == 302
     created = session.scalars(select(Agent).where(Agent.email == "new@example.com")).one()
     assert (created.languages, created.capacity, created.role) == ("de", 2, "agent")
     bad = post(client, "/agent/admin/agents", email="bad", display_name="", password="short")
     assert bad.status_code == 302
     assert "e-mail address looks wrong" in client.get("/agent/admin/agents").get_data(as_text=True)
-    post(client, f"/agent/admin/agents/{created.id}", email="new@example.com", display_name="Neu", role="admin",
-         languages=["de", "en"], capacity="4", active="on")
+    post(
+        client,
+        f"/agent/admin/agents/{created.id}",
+        email="new@example.com",
+        display_name="Neu",
+        role="admin",
+        languages=["de", "en"],
+        capacity="4",
+        active="on",
+    )
     session.expire_all()
     assert session.get(Agent, created.id).role == "admin"
     assert session.get(Agent, created.id).languages == "de,en"

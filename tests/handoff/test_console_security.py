@@ -1,4 +1,5 @@
 """Console hardening: security headers, secure cookies, session expiry, account lockout and unlock."""
+
 from __future__ import annotations
 
 import os
@@ -25,15 +26,28 @@ def backend():
 
 @pytest.fixture
 def settings(settings):
-    return replace(settings, rasa_public_url="https://bot.nordnet.example", lockout_failures=3, lockout_minutes=30,
-                   session_idle_minutes=20, session_max_hours=8)
+    return replace(
+        settings,
+        rasa_public_url="https://bot.nordnet.example",
+        lockout_failures=3,
+        lockout_minutes=30,
+        session_idle_minutes=20,
+        session_max_hours=8,
+    )
 
 
 def test_every_response_carries_security_headers(client, make_agent):
     make_agent(email="sam@example.com")
     login(client, "sam@example.com")
-    for path in ("/agent/", "/agent/login", "/agent/admin/insights/", "/api/escalations", "/", "/health",
-                 "/static/web/chat.js"):
+    for path in (
+        "/agent/",
+        "/agent/login",
+        "/agent/admin/insights/",
+        "/api/escalations",
+        "/",
+        "/health",
+        "/static/web/chat.js",
+    ):
         headers = client.get(path, headers={"Authorization": f"Bearer {API_TOKEN}"}).headers
         assert headers["X-Content-Type-Options"] == "nosniff", path
         assert headers["Referrer-Policy"] == "same-origin", path
@@ -118,8 +132,9 @@ def test_account_locks_after_failed_logins_and_an_admin_unlocks_it(client, sessi
     unknown = login(client, "nobody@example.com")
     assert unknown.status_code == locked.status_code == 429
     assert abs(int(unknown.headers["Retry-After"]) - int(locked.headers["Retry-After"])) <= 2
-    assert (unknown.get_data(as_text=True).replace("nobody@example.com", "@")
-            == locked.get_data(as_text=True).replace("sam@example.com", "@"))
+    assert unknown.get_data(as_text=True).replace("nobody@example.com", "@") == locked.get_data(as_text=True).replace(
+        "sam@example.com", "@"
+    )
 
     assert login(client, "boss@example.com").status_code == 302
     agents_page = client.get("/agent/admin/agents").get_data(as_text=True)
@@ -129,8 +144,10 @@ def test_account_locks_after_failed_logins_and_an_admin_unlocks_it(client, sessi
     client.post("/agent/logout", data={"csrf_token": csrf(client)})
     assert login(client, "sam@example.com").status_code == 302
     audit = [(a.action, a.actor, a.subject) for a in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-    assert audit == [("account_locked", "system", "sam@example.com"),
-                     ("account_unlocked", "boss@example.com", "sam@example.com")]
+    assert audit == [
+        ("account_locked", "system", "sam@example.com"),
+        ("account_unlocked", "boss@example.com", "sam@example.com"),
+    ]
 
 
 def test_only_admins_unlock(client, make_agent):
@@ -161,8 +178,14 @@ def test_cli_unlocks_an_agent(settings, make_agent, session):
     session.commit()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFF_", "DATABASE_URL"))}
     env.update(DATABASE_URL=settings.database_url, HANDOFF_ENV="development")
-    result = subprocess.run([sys.executable, "-m", "handoff", "unlock-agent", "--email", "SAM@example.com"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "handoff", "unlock-agent", "--email", "SAM@example.com"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     session.expire_all()
     assert session.get(Agent, agent.id).locked_at is None

@@ -1,5 +1,6 @@
 """Issue 20: an erasure keeps what each bot event was (question, request for a person, small talk) whichever way it
 is done: the console, the command line, or retention (its command and the worker's hourly run). No figure moves."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +15,11 @@ from handoff.worker import Worker
 
 from tests.handoff.test_insights_api import admin, console, event  # noqa: F401 (admin is a fixture)
 
-REQUEST, SMALL_TALK, QUESTION = "I want to talk to a real person", "hi there, how are you doing?", "My headphones are broken"
+REQUEST, SMALL_TALK, QUESTION = (
+    "I want to talk to a real person",
+    "hi there, how are you doing?",
+    "My headphones are broken",
+)
 
 
 @pytest.fixture
@@ -23,7 +28,7 @@ def backend():
 
 
 @pytest.fixture
-def day(api, client, admin):  # noqa: F811
+def day(api, client, admin):
     """Four customers: a request for a person, small talk, a real question the bot declined, and an answered
     question that reads like small talk ("hello there": the knowledge base answered it, so it was a question)."""
     event(api, "d1", "cust-d", "kb_decline", REQUEST)
@@ -35,8 +40,10 @@ def day(api, client, admin):  # noqa: F811
 def summary(client, days_back: int = 6) -> dict:
     start = (utcnow() - timedelta(days=days_back)).date().isoformat()
     data = client.get(f"/api/insights/report?from={start}").get_json()
-    return {k: data["summary"][k] for k in ("conversations", "asked", "answers", "unanswered",
-                                            "requests_for_person", "small_talk", "self_served")}
+    return {
+        k: data["summary"][k]
+        for k in ("conversations", "asked", "answers", "unanswered", "requests_for_person", "small_talk", "self_served")
+    }
 
 
 def stored(session) -> dict[str, str]:
@@ -63,7 +70,10 @@ def test_the_command_line_keeps_the_kinds_the_console_keeps(client, session, day
 
 def test_the_console_keeps_an_answered_question_a_question(client, session, day):
     before = summary(client)
-    assert console(client, "/agent/admin/privacy/delete", kind="sender_id", value="cust-k", confirm="cust-k").status_code == 302
+    assert (
+        console(client, "/agent/admin/privacy/delete", kind="sender_id", value="cust-k", confirm="cust-k").status_code
+        == 302
+    )
     assert summary(client) == before
     assert "" in stored(session).values()
 
@@ -74,16 +84,27 @@ def test_retention_by_command_and_by_the_worker_keeps_the_kinds(client, session,
     before = summary(client, days_back=250)
     assert (before["requests_for_person"], before["small_talk"]) == (1, 1)
     # The worker's hourly run on the older half, the command on the rest: the same kinds either way.
-    session.execute(update(BotEvent).where(BotEvent.sender_id.in_(["cust-h", "cust-k"]))
-                    .values(created_at=utcnow() - timedelta(days=100)))
+    session.execute(
+        update(BotEvent)
+        .where(BotEvent.sender_id.in_(["cust-h", "cust-k"]))
+        .values(created_at=utcnow() - timedelta(days=100))
+    )
     session.commit()
     state.settings = dataclasses.replace(state.settings, retention_days=180)
     Worker(state, transport=object()).retention()
-    assert stored(session) == {"cust-d": "[anonymised] request", "cust-e": "[anonymised] small_talk",
-                               "cust-h": QUESTION, "cust-k": "hello there"}
+    assert stored(session) == {
+        "cust-d": "[anonymised] request",
+        "cust-e": "[anonymised] small_talk",
+        "cust-h": QUESTION,
+        "cust-k": "hello there",
+    }
     assert cli.main(["privacy", "retention", "--days", "30"]) == 0
-    assert stored(session) == {"cust-d": "[anonymised] request", "cust-e": "[anonymised] small_talk",
-                               "cust-h": "", "cust-k": ""}
+    assert stored(session) == {
+        "cust-d": "[anonymised] request",
+        "cust-e": "[anonymised] small_talk",
+        "cust-h": "",
+        "cust-k": "",
+    }
     assert summary(client, days_back=250) == before
     assert cli.main(["privacy", "retention", "--days", "30"]) == 0  # a second run changes nothing
     assert summary(client, days_back=250) == before

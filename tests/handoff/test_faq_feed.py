@@ -1,4 +1,5 @@
 """Published FAQ changes as a versioned feed: what replicas read, in order, and the console's suggestions follow."""
+
 from __future__ import annotations
 
 import threading
@@ -14,20 +15,30 @@ from knowledge_base.provider import KnowledgeBaseProvider
 from tests.handoff.insights_support import admin, backend, build, encoder, faq, kb_settings, live, make_faq  # noqa: F401
 from tests.handoff.support import csrf, login
 
-NEW = {"id": "pay-bitcoin", "language": "en", "questions": ["Can I pay with bitcoin?", "Do you take crypto?"],
-       "answer": "No, we accept bank transfer and credit card.", "url": "https://example.com/help/pay",
-       "tags": ["billing", "payment"]}
+NEW = {
+    "id": "pay-bitcoin",
+    "language": "en",
+    "questions": ["Can I pay with bitcoin?", "Do you take crypto?"],
+    "answer": "No, we accept bank transfer and credit card.",
+    "url": "https://example.com/help/pay",
+    "tags": ["billing", "payment"],
+}
 
 
 def publish_edit_and_retire(client) -> None:
     token = {"X-CSRF-Token": csrf(client)}
     assert client.post("/api/insights/faq", json={**NEW, "new": True}, headers=token).status_code == 201
-    edited = {"id": "line-fault", "language": "en", "questions": ["My internet is down"], "answer": "Restart the router."}
+    edited = {
+        "id": "line-fault",
+        "language": "en",
+        "questions": ["My internet is down"],
+        "answer": "Restart the router.",
+    }
     assert client.post("/api/insights/faq", json=edited, headers=token).status_code == 201
     assert client.delete("/api/insights/faq/de/router-leds", headers=token).status_code == 200
 
 
-def test_changes_are_served_in_version_order_to_the_bot_only(client, api, admin, live):  # noqa: F811
+def test_changes_are_served_in_version_order_to_the_bot_only(client, api, admin, live):
     assert client.get("/api/faq/changes").status_code == 401
     assert api.get("/faq/changes").get_json() == {"version": 0, "more": False, "changes": []}
     publish_edit_and_retire(client)
@@ -45,16 +56,25 @@ def test_changes_are_served_in_version_order_to_the_bot_only(client, api, admin,
     assert api.get("/faq/changes?since=7").get_json()["version"] == 3  # below since: the store was replaced
 
 
-@pytest.mark.parametrize("query, field", [("since=-1", "since"), ("since=x", "since"), ("since=1.5", "since"),
-                                          ("since=99999999999", "since"), ("since=%C2%B2", "since"),
-                                          ("limit=0", "limit"), ("limit=201", "limit")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("since=-1", "since"),
+        ("since=x", "since"),
+        ("since=1.5", "since"),
+        ("since=99999999999", "since"),
+        ("since=%C2%B2", "since"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+    ],
+)
 def test_a_bad_version_or_limit_is_a_clear_422(api, query, field):
     response = api.get(f"/faq/changes?{query}")
     assert response.status_code == 422
     assert response.get_json()["error"]["details"][0]["field"] == field
 
 
-def test_another_replica_with_its_own_index_follows_through_the_api(client, api, admin, live, tmp_path):  # noqa: F811
+def test_another_replica_with_its_own_index_follows_through_the_api(client, api, admin, live, tmp_path):
     """An action server elsewhere: its own FAQ files and index, built before anything was published."""
     from knowledge_base import load_knowledge_base
     from knowledge_base.follow import Follower
@@ -73,7 +93,7 @@ def test_another_replica_with_its_own_index_follows_through_the_api(client, api,
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend):  # noqa: F811
+def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend):
     """Two service workers publishing at once (PostgreSQL: real concurrent transactions) never share a version."""
     errors = []
 
@@ -82,9 +102,21 @@ def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend
             with state.session_factory() as session:
                 for round_ in range(3):
                     entry = {**NEW, "id": f"entry-{number}-{round_}"}
-                    faq_feed.commit_change(session, lambda: FaqChange(
-                        agent_email="alex@example.com", action="create", entry_id=entry["id"], language="en",
-                        source="en.yml", after=entry), "upsert", entry, entry["id"], "en")
+                    faq_feed.commit_change(
+                        session,
+                        lambda: FaqChange(
+                            agent_email="alex@example.com",
+                            action="create",
+                            entry_id=entry["id"],
+                            language="en",
+                            source="en.yml",
+                            after=entry,
+                        ),
+                        "upsert",
+                        entry,
+                        entry["id"],
+                        "en",
+                    )
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -101,7 +133,7 @@ def test_concurrent_publishers_get_distinct_versions_without_gaps(state, backend
         assert faq_feed.changes_since(session, 0, limit=5)["version"] == 5
 
 
-def test_console_suggestions_follow_an_entry_published_in_another_process(settings, faq, tmp_path, make_agent):  # noqa: F811
+def test_console_suggestions_follow_an_entry_published_in_another_process(settings, faq, tmp_path, make_agent):
     """Two handoff processes on one database, each with its own index: publishing in one reaches the other's
     suggestions without a restart, and the publishing one's suggestions at once (Insights shares its KB)."""
     from knowledge_base import load_knowledge_base
@@ -109,8 +141,10 @@ def test_console_suggestions_follow_an_entry_published_in_another_process(settin
     elsewhere = make_faq(tmp_path / "elsewhere")
     build(elsewhere, tmp_path / "elsewhere" / "index")
     here_kb = KnowledgeBaseProvider(lambda: load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder()))
-    there_kb = KnowledgeBaseProvider(lambda: load_knowledge_base(
-        kb_settings(elsewhere, tmp_path / "elsewhere" / "index"), encode=encoder()), follow_interval=0.2)
+    there_kb = KnowledgeBaseProvider(
+        lambda: load_knowledge_base(kb_settings(elsewhere, tmp_path / "elsewhere" / "index"), encode=encoder()),
+        follow_interval=0.2,
+    )
     first, second = create_app(settings, knowledge_base=here_kb), create_app(settings, knowledge_base=there_kb)
     here, there = first.extensions["handoff"].suggestions, second.extensions["handoff"].suggestions
     try:
@@ -141,7 +175,7 @@ def test_console_suggestions_follow_an_entry_published_in_another_process(settin
         second.extensions["handoff"].shutdown()
 
 
-def test_export_writes_the_files_with_every_published_change(client, admin, live, faq, session, tmp_path):  # noqa: F811
+def test_export_writes_the_files_with_every_published_change(client, admin, live, faq, session, tmp_path):
     from knowledge_base import load_entries
 
     publish_edit_and_retire(client)
@@ -149,7 +183,9 @@ def test_export_writes_the_files_with_every_published_change(client, admin, live
     pristine = make_faq(tmp_path / "pristine")
     assert faq_feed.export_faq(session, pristine, tmp_path / "out") == 3
     exported = {e.key: e for e in load_entries(tmp_path / "out")}
-    assert exported[("pay-bitcoin", "en")].answer == NEW["answer"] and exported[("pay-bitcoin", "en")].tags == NEW["tags"]
+    assert (
+        exported[("pay-bitcoin", "en")].answer == NEW["answer"] and exported[("pay-bitcoin", "en")].tags == NEW["tags"]
+    )
     assert exported[("line-fault", "en")].answer == "Restart the router."
     assert ("router-leds", "de") not in exported and ("router-leds", "en") in exported
     assert "# hand-written comment that must survive edits" in (tmp_path / "out" / "en.yml").read_text()
@@ -158,21 +194,31 @@ def test_export_writes_the_files_with_every_published_change(client, admin, live
         faq_feed.export_faq(session, pristine, tmp_path / "out")
 
 
-def test_import_publishes_hand_edits_so_replicas_follow_them(client, api, admin, live, faq, session):  # noqa: F811
+def test_import_publishes_hand_edits_so_replicas_follow_them(client, api, admin, live, faq, session):
     publish_edit_and_retire(client)
     text = (faq / "en.yml").read_text().replace("Restart the router.", "Restart the router, then wait a minute.")
     (faq / "en.yml").write_text(text)
     changes = faq_feed.import_faq(session, faq, "cli:import")
     # The first import publishes what was never published (the hand-written entries) and the hand edit.
     assert {(c.action, c.entry_id, c.language) for c in changes} == {
-        ("create", "router-leds", "en"), ("update", "line-fault", "en"), ("create", "invoice-wrong", "en"),
-        ("create", "line-fault", "de")}
+        ("create", "router-leds", "en"),
+        ("update", "line-fault", "en"),
+        ("create", "invoice-wrong", "en"),
+        ("create", "line-fault", "de"),
+    }
     feed = api.get("/faq/changes?since=3").get_json()["changes"]
-    assert next(c for c in feed if c["entry"]["id"] == "line-fault" and c["entry"]["language"] == "en")[
-        "entry"]["answer"] == "Restart the router, then wait a minute."
+    assert (
+        next(c for c in feed if c["entry"]["id"] == "line-fault" and c["entry"]["language"] == "en")["entry"]["answer"]
+        == "Restart the router, then wait a minute."
+    )
     assert faq_feed.import_faq(session, faq, "cli:import") == []  # nothing differs any more
-    (faq / "en.yml").write_text(text.replace("  - id: invoice-wrong\n    questions:\n      - My invoice is wrong\n"
-                                             "    answer: Tell us what is wrong and we correct it.\n", ""))
+    (faq / "en.yml").write_text(
+        text.replace(
+            "  - id: invoice-wrong\n    questions:\n      - My invoice is wrong\n"
+            "    answer: Tell us what is wrong and we correct it.\n",
+            "",
+        )
+    )
     retired = faq_feed.import_faq(session, faq, "cli:import", retire_missing=True)
     assert [(c.action, c.entry_id) for c in retired] == [("retire", "invoice-wrong")]
 

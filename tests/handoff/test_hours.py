@@ -1,4 +1,5 @@
 """The next opening time: after closing, before opening, weekends, holidays, lunch breaks, time zones."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -73,8 +74,13 @@ def test_no_hours_at_all_means_no_opening():
 def test_the_time_zone_and_holidays_an_admin_sets_reach_the_availability(session):
     set_timezone(session, "Europe/London", auto_assign=False)  # creates the default hours, in London now
     add_holiday(session, "2026-12-07", "Company day")
-    state = availability(session, "de", presence_timeout=60, default_timezone="Europe/Berlin",
-                         now=datetime(2026, 12, 5, 17, 0, tzinfo=UTC))  # Saturday 17:00 in London
+    state = availability(
+        session,
+        "de",
+        presence_timeout=60,
+        default_timezone="Europe/Berlin",
+        now=datetime(2026, 12, 5, 17, 0, tzinfo=UTC),
+    )  # Saturday 17:00 in London
     assert state.accepting is False and state.reason_not_accepting == "outside_business_hours"
     assert state.timezone == "Europe/London"
     assert state.next_opening == datetime(2026, 12, 8, 8, 0, tzinfo=ZoneInfo("Europe/London"))

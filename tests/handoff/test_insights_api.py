@@ -1,4 +1,5 @@
 """Analytics from conversations made through the real bot API and console: POST /api/events, reports, CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -29,10 +30,19 @@ def admin(app, client, make_agent):
 
 
 def event(api, key, sender, kind, question, entry_id=None, language="en", channel="socketio", confidence=None):
-    response = api.post("/events", {
-        "idempotency_key": key, "sender_id": sender, "channel": channel, "language": language, "type": kind,
-        "question": question, "entry_id": entry_id, "confidence": confidence,
-    })
+    response = api.post(
+        "/events",
+        {
+            "idempotency_key": key,
+            "sender_id": sender,
+            "channel": channel,
+            "language": language,
+            "type": kind,
+            "question": question,
+            "entry_id": entry_id,
+            "confidence": confidence,
+        },
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {"ok": True}
 
@@ -42,23 +52,51 @@ def console(client, path, **data):
 
 
 def feedback(api, key, sender, entry_id, helpful, question=""):
-    response = api.post("/feedback", {"idempotency_key": key, "sender_id": sender, "channel": "socketio",
-                                      "language": "en", "entry_id": entry_id, "helpful": helpful, "question": question})
+    response = api.post(
+        "/feedback",
+        {
+            "idempotency_key": key,
+            "sender_id": sender,
+            "channel": "socketio",
+            "language": "en",
+            "entry_id": entry_id,
+            "helpful": helpful,
+            "question": question,
+        },
+    )
     assert response.status_code == 201, response.get_json()
 
 
 def test_events_are_stored_once_and_bad_input_is_a_4xx(api, session):
-    body = {"idempotency_key": "e-1", "sender_id": "s-1", "channel": "socketio", "language": "en",
-            "type": "kb_decline", "question": "Can I pay in bitcoin?", "entry_id": None, "confidence": 0.12}
+    body = {
+        "idempotency_key": "e-1",
+        "sender_id": "s-1",
+        "channel": "socketio",
+        "language": "en",
+        "type": "kb_decline",
+        "question": "Can I pay in bitcoin?",
+        "entry_id": None,
+        "confidence": 0.12,
+    }
     assert api.post("/events", body).status_code == 201
     replay = api.post("/events", body)
     assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
     assert session.query(BotEvent).count() == 1
     stored = session.query(BotEvent).one()
-    assert (stored.type, stored.question, stored.confidence, stored.entry_id) == ("kb_decline", "Can I pay in bitcoin?", 0.12, None)
-    for change, field in [({"type": "kb_maybe"}, "type"), ({"language": "fr"}, "language"),
-                          ({"confidence": "high"}, "confidence"), ({"question": "x" * 5000}, "question"),
-                          ({"sender_id": None}, "sender_id"), ({"entry_id": 7}, "entry_id")]:
+    assert (stored.type, stored.question, stored.confidence, stored.entry_id) == (
+        "kb_decline",
+        "Can I pay in bitcoin?",
+        0.12,
+        None,
+    )
+    for change, field in [
+        ({"type": "kb_maybe"}, "type"),
+        ({"language": "fr"}, "language"),
+        ({"confidence": "high"}, "confidence"),
+        ({"question": "x" * 5000}, "question"),
+        ({"sender_id": None}, "sender_id"),
+        ({"entry_id": 7}, "entry_id"),
+    ]:
         response = api.post("/events", {**body, "idempotency_key": f"bad-{field}", **change})
         assert response.status_code == 422, (field, response.get_json())
         assert response.get_json()["error"]["details"][0]["field"] == field
@@ -83,16 +121,25 @@ def test_report_from_real_conversations(client, api, admin, open_hours):
     # B: answered, disliked, handed over, an agent replies and resolves, rates 5
     event(api, "b1", "cust-b", "kb_answer", "internet down", "line-fault", confidence=0.7)
     feedback(api, "fb", "cust-b", "line-fault", False, question="internet down since yesterday")
-    b = api.post("/escalations", escalation_body("esc-b", sender_id="cust-b", reason="negative_feedback",
-                                                 question="internet down since yesterday")).get_json()["conversation_id"]
+    b = api.post(
+        "/escalations",
+        escalation_body(
+            "esc-b", sender_id="cust-b", reason="negative_feedback", question="internet down since yesterday"
+        ),
+    ).get_json()["conversation_id"]
     assert console(client, f"/agent/conversations/{b}/claim").status_code == 302
-    assert console(client, f"/agent/conversations/{b}/reply", text="Please restart the modem, then it works.").status_code == 302
+    assert (
+        console(client, f"/agent/conversations/{b}/reply", text="Please restart the modem, then it works.").status_code
+        == 302
+    )
     assert console(client, f"/agent/conversations/{b}/resolve").status_code == 302
     assert api.post("/satisfaction", {"idempotency_key": "sat-b", "conversation_id": b, "score": 5}).status_code == 201
     # C: declined twice, asks for a person, leaves before anyone answers
     event(api, "c1", "cust-c", "kb_decline", "Can I pay with bitcoin?")
     event(api, "c2", "cust-c", "none_of_these", "Is paying in bitcoin possible?")
-    c = api.post("/escalations", escalation_body("esc-c", sender_id="cust-c", reason="requested")).get_json()["conversation_id"]
+    c = api.post("/escalations", escalation_body("esc-c", sender_id="cust-c", reason="requested")).get_json()[
+        "conversation_id"
+    ]
     assert api.post(f"/escalations/{c}/cancel", {"reason": "customer_left"}).status_code == 200
     # D: German, on Messenger, declined, asks for a callback
     event(api, "d1", "cust-d", "kb_decline", "Wie kündige ich meinen Vertrag?", language="de", channel="facebook")
@@ -134,15 +181,25 @@ def test_report_from_real_conversations(client, api, admin, open_hours):
     assert "<svg" in page and "Is paying in bitcoin possible?" in page and 'id="stat-containment">25 %' in page
     for table in ("summary", "reasons", "clusters", "trend", "callbacks", "gave_up"):
         export = client.get(f"/agent/admin/insights/export/{table}.csv")
-        assert export.status_code == 200 and export.mimetype == "text/csv" and export.get_data(as_text=True).count("\n") >= 2
+        assert (
+            export.status_code == 200
+            and export.mimetype == "text/csv"
+            and export.get_data(as_text=True).count("\n") >= 2
+        )
     assert 'href="/agent/admin/insights/"' in client.get("/agent/").get_data(as_text=True)
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_defused():
     from handoff.insights import csv_cell
 
-    for formula in ('=HYPERLINK("http://evil.example","Klick")', "+49 cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-                    "\t=1+1", "\r=1+1"):
+    for formula in (
+        '=HYPERLINK("http://evil.example","Klick")',
+        "+49 cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1+1",
+        "\r=1+1",
+    ):
         assert csv_cell(formula) == "'" + formula
     assert csv_cell("Wo ist mein Paket?") == "Wo ist mein Paket?"
     assert csv_cell(-3) == -3 and csv_cell(0.25) == 0.25 and csv_cell(None) == ""

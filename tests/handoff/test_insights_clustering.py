@@ -1,4 +1,5 @@
 """Unanswered questions grouped with the real embedding model: similar ones together, largest first."""
+
 from __future__ import annotations
 
 from handoff.services.analytics import cluster_questions
@@ -8,8 +9,11 @@ from tests.handoff.insights_support import encoder
 
 def test_similar_questions_cluster_together_largest_first():
     texts = [
-        "Can I pay with bitcoin?", "Is paying in bitcoin possible?", "can I pay with  BITCOIN?",
-        "How do I cancel my contract?", "I want to terminate my contract",
+        "Can I pay with bitcoin?",
+        "Is paying in bitcoin possible?",
+        "can I pay with  BITCOIN?",
+        "How do I cancel my contract?",
+        "I want to terminate my contract",
         "Where is the nearest shop?",
     ]
     encode = encoder()
@@ -24,8 +28,14 @@ def test_similar_questions_cluster_together_largest_first():
 def test_unrelated_one_offs_stay_apart_and_the_medoid_leads():
     """The issue's first cluster: broken headphones, a stolen phone, the weather in Hamburg. Greedy centroids
     merged them; average linkage keeps them apart and groups the three router questions."""
-    texts = ["My headphones are broken", "My phone was stolen", "What's the weather in Hamburg?",
-             "router keeps restarting", "My router reboots every few minutes", "the router restarts itself all the time"]
+    texts = [
+        "My headphones are broken",
+        "My phone was stolen",
+        "What's the weather in Hamburg?",
+        "router keeps restarting",
+        "My router reboots every few minutes",
+        "the router restarts itself all the time",
+    ]
     encode = encoder()
     shift, scale = encode.cosine_scale
     clusters = cluster_questions(texts, encode, threshold=shift + scale * 0.45)

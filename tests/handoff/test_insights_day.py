@@ -1,5 +1,6 @@
 """A scripted day of eight customers through the bot API and the console: every figure the insight page shows,
 exactly, and the same after a privacy deletion."""
+
 from __future__ import annotations
 
 import re
@@ -33,10 +34,16 @@ def scripted_day(api, client):
     event(api, "c2", "cust-c", "none_of_these", "Is paying in bitcoin possible?")
     c = api.post("/escalations", escalation_body("esc-c", sender_id="cust-c", reason="requested")).get_json()
     assert console(client, f"/agent/conversations/{c['conversation_id']}/claim").status_code == 302
-    assert console(client, f"/agent/conversations/{c['conversation_id']}/reply", text="Not yet, sorry.").status_code == 302
+    assert (
+        console(client, f"/agent/conversations/{c['conversation_id']}/reply", text="Not yet, sorry.").status_code == 302
+    )
     assert console(client, f"/agent/conversations/{c['conversation_id']}/resolve").status_code == 302
-    assert api.post("/satisfaction", {"idempotency_key": "sat-c", "conversation_id": c["conversation_id"],
-                                      "score": 4}).status_code == 201
+    assert (
+        api.post(
+            "/satisfaction", {"idempotency_key": "sat-c", "conversation_id": c["conversation_id"], "score": 4}
+        ).status_code
+        == 201
+    )
     # D: asks for a person in words the classifier missed (a request, no question), leaves before anyone comes
     event(api, "d1", "cust-d", "kb_decline", "I want to talk to a real person")
     d = api.post("/escalations", escalation_body("esc-d", sender_id="cust-d", reason="requested")).get_json()
@@ -57,10 +64,24 @@ def scripted_day(api, client):
 
 
 EXPECTED_SUMMARY = {
-    "conversations": 8, "contained": 5, "containment": 0.625, "asked": 7, "self_served": 3, "self_service": 0.4286,
-    "escalations": 2, "callbacks_requested": 1, "callbacks_done": 0, "callbacks_overdue": 0,
-    "answers": 5, "answers_rejected": 2, "unanswered": 4, "requests_for_person": 1, "small_talk": 1,
-    "gave_up": 1, "satisfaction_count": 1, "satisfaction_mean": 4,
+    "conversations": 8,
+    "contained": 5,
+    "containment": 0.625,
+    "asked": 7,
+    "self_served": 3,
+    "self_service": 0.4286,
+    "escalations": 2,
+    "callbacks_requested": 1,
+    "callbacks_done": 0,
+    "callbacks_overdue": 0,
+    "answers": 5,
+    "answers_rejected": 2,
+    "unanswered": 4,
+    "requests_for_person": 1,
+    "small_talk": 1,
+    "gave_up": 1,
+    "satisfaction_count": 1,
+    "satisfaction_mean": 4,
 }
 
 
@@ -78,11 +99,27 @@ def check_figures(client):
     assert max(d["conversations"] for d in data["trend"]) == 8
     assert {r["reason"]: r["count"] for r in data["reasons"]} == {"requested": 2}
     assert {r["status"]: r["count"] for r in data["callbacks"]} == {
-        "pending": 1, "claimed": 0, "done": 0, "no_answer": 0, "cancelled": 0, "overdue": 0}
-    entries = {e["entry_id"]: (e["answers"], e["helpful"], e["not_helpful"], e["helpful_rate"]) for e in data["entries"]}
+        "pending": 1,
+        "claimed": 0,
+        "done": 0,
+        "no_answer": 0,
+        "cancelled": 0,
+        "overdue": 0,
+    }
+    entries = {
+        e["entry_id"]: (e["answers"], e["helpful"], e["not_helpful"], e["helpful_rate"]) for e in data["entries"]
+    }
     assert entries == {"router-leds": (2, 1, 1, 0.5), "line-fault": (2, 1, 1, 0.5), "invoice-wrong": (1, 0, 0, None)}
-    groups = {(g["channel"], g["language"]): (g["conversations"], g["contained"], g["asked"], g["self_served"],
-                                               g["escalations"]) for g in data["by_channel_language"]}
+    groups = {
+        (g["channel"], g["language"]): (
+            g["conversations"],
+            g["contained"],
+            g["asked"],
+            g["self_served"],
+            g["escalations"],
+        )
+        for g in data["by_channel_language"]
+    }
     assert groups == {("socketio", "en"): (7, 5, 6, 3, 2), ("facebook", "de"): (1, 0, 1, 0, 0)}
     assert [s["count"] for s in data["satisfaction"]] == [0, 0, 0, 1, 0]
     page = client.get("/agent/admin/insights/").get_data(as_text=True)
@@ -95,13 +132,16 @@ def check_figures(client):
     return data
 
 
-def test_a_scripted_day_gives_exact_figures_that_a_deletion_keeps(client, api, admin, open_hours, session, state):  # noqa: F811
+def test_a_scripted_day_gives_exact_figures_that_a_deletion_keeps(client, api, admin, open_hours, session, state):
     scripted_day(api, client)
     before = check_figures(client)
     clusters = before["clusters"]
     texts = [e for c in clusters for e in c["examples"]]
     assert "I want to talk to a real person" not in texts and "hi there, how are you doing?" not in texts
-    assert clusters[0]["size"] == 2 and clusters[0]["medoid"] in ("Can I pay with bitcoin?", "Is paying in bitcoin possible?")
+    assert clusters[0]["size"] == 2 and clusters[0]["medoid"] in (
+        "Can I pay with bitcoin?",
+        "Is paying in bitcoin possible?",
+    )
     assert sorted(c["size"] for c in clusters) == [1, 1, 2]
     draft = client.get(f"/agent/admin/insights/faq/new?cluster={clusters[0]['cluster']}").get_data(as_text=True)
     questions = re.search(r'<textarea name="questions"[^>]*>([^<]*)</textarea>', draft).group(1)
@@ -116,7 +156,20 @@ def test_a_scripted_day_gives_exact_figures_that_a_deletion_keeps(client, api, a
     assert after["summary"] == before["summary"] and after["trend"] == before["trend"]
     words = str(after["clusters"]) + str(after["unanswered"])
     assert "My headphones are broken" not in words and "real person" not in words
-    assert session.scalar(select(func.count()).select_from(BotEvent).where(
-        BotEvent.question.in_(["I want to talk to a real person", "My headphones are broken"]))) == 0
-    assert session.scalars(select(BotEvent.question).where(BotEvent.type == "kb_decline").order_by(BotEvent.id)).all() == [
-        "Can I pay with bitcoin?", "[anonymised] request", "hi there, how are you doing?", "Wie kündige ich meinen Vertrag?", ""]
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(BotEvent)
+            .where(BotEvent.question.in_(["I want to talk to a real person", "My headphones are broken"]))
+        )
+        == 0
+    )
+    assert session.scalars(
+        select(BotEvent.question).where(BotEvent.type == "kb_decline").order_by(BotEvent.id)
+    ).all() == [
+        "Can I pay with bitcoin?",
+        "[anonymised] request",
+        "hi there, how are you doing?",
+        "Wie kündige ich meinen Vertrag?",
+        "",
+    ]

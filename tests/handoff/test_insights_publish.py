@@ -1,4 +1,5 @@
 """The learning loop in the service: pre-filled drafts, validation, publish to the FAQ file, audit, live index."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,28 +10,43 @@ from handoff.models import FaqChange
 from tests.handoff.insights_support import admin, backend, encoder, faq, kb_settings, live  # noqa: F401 - fixtures
 from tests.handoff.support import csrf, escalation_body
 
-NEW = {"id": "pay-bitcoin", "language": "en", "questions": "Can I pay with bitcoin?\nDo you take crypto?",
-       "answer": "No, we accept bank transfer and credit card.", "url": "https://example.com/help/pay",
-       "tags": "billing, payment"}
+NEW = {
+    "id": "pay-bitcoin",
+    "language": "en",
+    "questions": "Can I pay with bitcoin?\nDo you take crypto?",
+    "answer": "No, we accept bank transfer and credit card.",
+    "url": "https://example.com/help/pay",
+    "tags": "billing, payment",
+}
 
 
 def form(client, path, **data):
     return client.post(path, data={"csrf_token": csrf(client), **data})
 
 
-def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, admin, faq, live, tmp_path):  # noqa: F811
+def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, admin, faq, live, tmp_path):
     from knowledge_base import load_entries
 
     before = {(e.id, e.language): e for e in load_entries(faq)}
-    assert live.search("Can I pay with bitcoin?", language="en").band == "decline" or \
-        live.search("Can I pay with bitcoin?", language="en").hits[0].entry_id != "pay-bitcoin"
+    assert (
+        live.search("Can I pay with bitcoin?", language="en").band == "decline"
+        or live.search("Can I pay with bitcoin?", language="en").hits[0].entry_id != "pay-bitcoin"
+    )
     review = form(client, "/agent/admin/insights/faq", action="preview", is_new="1", **NEW)
     assert review.status_code == 200 and "Review" in review.get_data(as_text=True)
     assert "pay-bitcoin" not in (faq / "en.yml").read_text()
     unconfirmed = form(client, "/agent/admin/insights/faq", action="publish", is_new="1", **NEW)
     assert unconfirmed.status_code == 422 and "Publish to customers now" in unconfirmed.get_data(as_text=True)
     assert "pay-bitcoin" not in (faq / "en.yml").read_text()  # a click on Publish alone publishes nothing
-    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", origin="cluster:bitcoin", **NEW)
+    response = form(
+        client,
+        "/agent/admin/insights/faq",
+        action="publish",
+        confirm="yes",
+        is_new="1",
+        origin="cluster:bitcoin",
+        **NEW,
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
     text = (faq / "en.yml").read_text()
@@ -43,7 +59,12 @@ def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, ad
     assert new.url == "https://example.com/help/pay"
 
     change = session.query(FaqChange).one()
-    assert (change.action, change.entry_id, change.agent_email, change.origin) == ("create", "pay-bitcoin", "alex@example.com", "cluster:bitcoin")
+    assert (change.action, change.entry_id, change.agent_email, change.origin) == (
+        "create",
+        "pay-bitcoin",
+        "alex@example.com",
+        "cluster:bitcoin",
+    )
     assert change.before is None and change.after["answer"] == NEW["answer"] and change.source == str(faq / "en.yml")
 
     result = live.search("Can I pay with bitcoin?", language="en")
@@ -52,50 +73,74 @@ def test_publish_writes_the_faq_file_audits_and_answers_live(client, session, ad
     assert "pay-bitcoin" in listing and "alex@example.com" in listing
 
 
-def test_a_second_process_sees_the_published_entry_through_the_journal(client, admin, faq, live, tmp_path):  # noqa: F811
+def test_a_second_process_sees_the_published_entry_through_the_journal(client, admin, faq, live, tmp_path):
     """The action server's view: a fresh load of the same index, sources not compared."""
     from knowledge_base import load_knowledge_base
 
-    assert form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
+    assert (
+        form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
+    )
     fresh = load_knowledge_base(kb_settings(faq, tmp_path / "index", check_sources=False), encode=encoder())
     assert fresh.search("Can I pay with bitcoin?", language="en").hits[0].entry_id == "pay-bitcoin"
 
 
-def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, faq, live, tmp_path):  # noqa: F811
+def test_a_fresh_default_load_accepts_the_index_after_publishing(client, admin, faq, live, tmp_path):
     from knowledge_base import load_knowledge_base
 
-    assert form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
+    assert (
+        form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **NEW).status_code == 302
+    )
     fresh = load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder())
     assert fresh.search("Can I pay with bitcoin?", language="en").hits[0].entry_id == "pay-bitcoin"
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"answer": "  "}, "answer"), ({"id": "Bad Id!"}, "id"), ({"questions": ""}, "questions"),
-    ({"language": "fr"}, "language"), ({"url": "javascript:alert(1)"}, "url"),
-])
-def test_validation_errors_are_shown_and_nothing_is_written(client, session, admin, faq, live, change, field):  # noqa: F811
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"answer": "  "}, "answer"),
+        ({"id": "Bad Id!"}, "id"),
+        ({"questions": ""}, "questions"),
+        ({"language": "fr"}, "language"),
+        ({"url": "javascript:alert(1)"}, "url"),
+    ],
+)
+def test_validation_errors_are_shown_and_nothing_is_written(client, session, admin, faq, live, change, field):
     original = (faq / "en.yml").read_text()
-    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, **change})
+    response = form(
+        client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, **change}
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="problems"' in page and f"<code>{field}</code>" in page
     assert (faq / "en.yml").read_text() == original and session.query(FaqChange).count() == 0
 
 
-def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admin, faq, live):  # noqa: F811
-    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, "id": "line-fault"})
+def test_an_existing_id_is_not_created_twice_and_the_api_reports_it(client, admin, faq, live):
+    response = form(
+        client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="1", **{**NEW, "id": "line-fault"}
+    )
     assert response.status_code == 422 and "exists already" in response.get_data(as_text=True)
-    api = client.post("/api/insights/faq", json={**NEW, "id": "line-fault", "new": True},
-                      headers={"X-CSRF-Token": csrf(client)})
+    api = client.post(
+        "/api/insights/faq", json={**NEW, "id": "line-fault", "new": True}, headers={"X-CSRF-Token": csrf(client)}
+    )
     assert api.status_code == 422 and api.get_json()["error"]["details"][0]["field"] == "id"
     assert client.post("/api/insights/faq", json=NEW).status_code == 400  # no CSRF token
 
 
-def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, live):  # noqa: F811
+def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, live):
     page = client.get("/agent/admin/insights/faq/edit?id=line-fault&language=en").get_data(as_text=True)
     assert "Check the cable first." in page
-    response = form(client, "/agent/admin/insights/faq", action="publish", confirm="yes", is_new="0", id="line-fault", language="en",
-                    questions="My internet is down\nNo internet at home", answer="Restart the router.\nThen call us.")
+    response = form(
+        client,
+        "/agent/admin/insights/faq",
+        action="publish",
+        confirm="yes",
+        is_new="0",
+        id="line-fault",
+        language="en",
+        questions="My internet is down\nNo internet at home",
+        answer="Restart the router.\nThen call us.",
+    )
     assert response.status_code == 302
     data = yaml.safe_load((faq / "en.yml").read_text())
     ids = [e["id"] for e in data["entries"]]
@@ -114,9 +159,10 @@ def test_edit_replaces_in_place_and_retire_removes(client, session, admin, faq, 
     assert [c["action"] for c in changes] == ["retire", "update"]
 
 
-def test_drafts_are_prefilled_from_a_resolved_conversation(client, api, admin, live, open_hours):  # noqa: F811
-    conversation = api.post("/escalations", escalation_body(
-        "esc-1", question="Can I pay with bitcoin?")).get_json()["conversation_id"]
+def test_drafts_are_prefilled_from_a_resolved_conversation(client, api, admin, live, open_hours):
+    conversation = api.post("/escalations", escalation_body("esc-1", question="Can I pay with bitcoin?")).get_json()[
+        "conversation_id"
+    ]
     form(client, f"/agent/conversations/{conversation}/claim")
     form(client, f"/agent/conversations/{conversation}/reply", text="Sorry, only bank transfer and card.")
     form(client, f"/agent/conversations/{conversation}/resolve")
@@ -127,11 +173,21 @@ def test_drafts_are_prefilled_from_a_resolved_conversation(client, api, admin, l
     assert f"conversation:{conversation}" in page
 
 
-def test_drafts_are_prefilled_from_a_cluster(client, api, admin, live):  # noqa: F811
+def test_drafts_are_prefilled_from_a_cluster(client, api, admin, live):
     for number, question in enumerate(["Can I pay with bitcoin?", "Is paying in bitcoin possible?"]):
-        api.post("/events", {"idempotency_key": f"e{number}", "sender_id": f"s{number}", "channel": "socketio",
-                             "language": "en", "type": "kb_decline", "question": question, "entry_id": None,
-                             "confidence": 0.1})
+        api.post(
+            "/events",
+            {
+                "idempotency_key": f"e{number}",
+                "sender_id": f"s{number}",
+                "channel": "socketio",
+                "language": "en",
+                "type": "kb_decline",
+                "question": question,
+                "entry_id": None,
+                "confidence": 0.1,
+            },
+        )
     page = client.get("/agent/admin/insights/faq/new?cluster=1").get_data(as_text=True)
     assert "Can I pay with bitcoin?\nIs paying in bitcoin possible?</textarea>" in page
-    assert '<option selected>en</option>' in page
+    assert "<option selected>en</option>" in page

@@ -1,4 +1,5 @@
 """Issue 20: waiting customers learn every change of their place; cancelled means gone; replies read as "seen"."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,12 @@ from handoff.services.errors import Conflict
 
 def told(session, conversation_id: int) -> list[tuple[str, dict]]:
     session.expire_all()
-    return [(item.intent, item.entities) for item in session.scalars(
-        select(OutboxItem).where(OutboxItem.conversation_id == conversation_id).order_by(OutboxItem.id))]
+    return [
+        (item.intent, item.entities)
+        for item in session.scalars(
+            select(OutboxItem).where(OutboxItem.conversation_id == conversation_id).order_by(OutboxItem.id)
+        )
+    ]
 
 
 @pytest.fixture
@@ -28,7 +33,7 @@ def test_a_claim_moves_everyone_behind_up_and_tells_them(session, three_waiting)
     sam = session.scalar(select(Agent).where(Agent.display_name == "Sam"))
     assignment.claim(session, first, sam)
     assert told(session, first) == [("agent_joined", {"agent_name": "Sam"})]
-    (intent, update), = told(session, second)
+    ((intent, update),) = told(session, second)
     assert intent == "queue_update" and update["queue_position"] == 1 and update["wait_minutes"] >= 1
     assert told(session, third)[0][1]["queue_position"] == 2
 
@@ -71,8 +76,10 @@ def test_replies_carry_their_id_and_read_as_seen_only_for_their_own_customer(api
     sam = session.scalar(select(Agent).where(Agent.display_name == "Sam"))
     assignment.claim(session, first, sam)
     reply = assignment.reply(session, first, sam, "Ich habe die Rechnung korrigiert.")
-    assert told(session, first)[-1] == ("agent_message", {
-        "agent_text": "Ich habe die Rechnung korrigiert.", "agent_name": "Sam", "message_id": reply.id})
+    assert told(session, first)[-1] == (
+        "agent_message",
+        {"agent_text": "Ich habe die Rechnung korrigiert.", "agent_name": "Sam", "message_id": reply.id},
+    )
     # Another customer's widget cannot mark this reply as seen.
     assert api.post("/receipts", {"sender_id": "web-1", "message_ids": [reply.id]}).get_json() == {"seen": 0}
     assert api.post("/receipts", {"sender_id": "web-0", "message_ids": [reply.id]}).get_json() == {"seen": 1}

@@ -1,4 +1,5 @@
 """The outbox to Rasa: kept while Rasa is down, retried, delivered in order, shown as pending."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -95,6 +96,8 @@ def test_worker_delivers_within_a_second_or_so(state, session, claimed, fake_ras
     fake_rasa.wait_for(lambda calls: len(calls) == 1, timeout=10)
     started = utcnow()
     assignment.reply(session, conversation_id, agent, "Live reply")
-    calls = fake_rasa.wait_for(lambda calls: any(c["entities"].get("agent_text") == "Live reply" for c in calls), timeout=10)
+    calls = fake_rasa.wait_for(
+        lambda calls: any(c["entities"].get("agent_text") == "Live reply" for c in calls), timeout=10
+    )
     assert (utcnow() - started).total_seconds() < 5
     assert calls[-1]["name"] == "agent_message"

@@ -1,4 +1,5 @@
 """Export and delete everything about one customer: handoff database and Rasa's tracker store, audited."""
+
 from __future__ import annotations
 
 import json
@@ -53,10 +54,22 @@ def customers(api, session, open_hours, make_agent, tracker_url):
     make_customer(api, session, agent, "max-2", "Max Muster", "+4930222222", "MAX-SECRET")
     for secret in ("ERIKA-SECRET", "MAX-SECRET"):  # an operator drafted an FAQ entry from each question
         conversation = session.scalar(select(Conversation).where(Conversation.question.contains(secret)))
-        session.add(FaqChange(agent_email="op@example.com", action="create", entry_id=f"router-{secret.lower()}",
-                              language="en", source="data/faq/en.yml", origin=f"conversation:{conversation.id}",
-                              before=None, after={"id": f"router-{secret.lower()}", "questions": [
-                                  f"My router {secret} blinks red", "My router blinks red"], "answer": "Restart it."}))
+        session.add(
+            FaqChange(
+                agent_email="op@example.com",
+                action="create",
+                entry_id=f"router-{secret.lower()}",
+                language="en",
+                source="data/faq/en.yml",
+                origin=f"conversation:{conversation.id}",
+                before=None,
+                after={
+                    "id": f"router-{secret.lower()}",
+                    "questions": [f"My router {secret} blinks red", "My router blinks red"],
+                    "answer": "Restart it.",
+                },
+            )
+        )
     session.commit()
     add_tracker_events(tracker_url, "erika-1", ["my router ERIKA-SECRET", "a person please"])
     add_tracker_events(tracker_url, "max-2", ["my router MAX-SECRET"])
@@ -69,16 +82,32 @@ def everything_as_text(session) -> str:
     """Every row of every table that can hold customer data, as one string to search."""
     session.expire_all()
     parts = []
-    for model in (Contact, Conversation, Message, CallbackRequest, CallbackEvent, Feedback, BotEvent, OutboxItem,
-                  IdempotencyRecord, AuditEvent, FaqChange):
+    for model in (
+        Contact,
+        Conversation,
+        Message,
+        CallbackRequest,
+        CallbackEvent,
+        Feedback,
+        BotEvent,
+        OutboxItem,
+        IdempotencyRecord,
+        AuditEvent,
+        FaqChange,
+    ):
         for row in session.scalars(select(model)):
             parts.append(repr({c.key: getattr(row, c.key) for c in model.__mapper__.column_attrs}))
     return "\n".join(parts)
 
 
 def test_export_contains_everything_about_the_customer_and_nothing_of_others(session, state, customers):
-    document = export_customer(session, Lookup(sender_id="erika-1"), TrackerStore(state.settings.tracker_store_url),
-                               "cli:tester", state.settings.secret_key)
+    document = export_customer(
+        session,
+        Lookup(sender_id="erika-1"),
+        TrackerStore(state.settings.tracker_store_url),
+        "cli:tester",
+        state.settings.secret_key,
+    )
     text = json.dumps(document, ensure_ascii=False)
     assert "MAX-SECRET" not in text and "Max Muster" not in text
     handoff = document["handoff"]
@@ -106,8 +135,12 @@ def test_export_by_phone_or_email_finds_the_callback_customer(session, state, cu
     assert by_phone["customer"]["sender_ids"] == ["erika-1"] and by_phone["counts"]["tracker_events"] == 4
     from tests.handoff.test_api_callbacks import callback_body
 
-    api.post("/callbacks", callback_body("cb-mail", sender_id="mail-4", channel="socketio", contact_method="email",
-                                         contact="Kim@Example.org"))
+    api.post(
+        "/callbacks",
+        callback_body(
+            "cb-mail", sender_id="mail-4", channel="socketio", contact_method="email", contact="Kim@Example.org"
+        ),
+    )
     by_email = export_customer(session, Lookup(email="kim@example.org"), tracker, "cli:t", "k")
     assert by_email["customer"]["sender_ids"] == ["mail-4"] and by_email["counts"]["callbacks"] == 1
 
@@ -186,22 +219,35 @@ def test_admin_console_exports_and_deletes(client, session, state, customers, ma
     assert "4 event(s) deleted" in body and "1 conversations" in body
     assert "erika-1" not in tracker_senders(state.settings.tracker_store_url)
     audits = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-    assert [(a.action, a.actor) for a in audits] == [("privacy_export", "boss@example.com"),
-                                                     ("privacy_delete", "boss@example.com")]
+    assert [(a.action, a.actor) for a in audits] == [
+        ("privacy_export", "boss@example.com"),
+        ("privacy_delete", "boss@example.com"),
+    ]
     assert "privacy delete" in client.get("/agent/admin/privacy").get_data(as_text=True)
 
 
 @pytest.fixture
 def cli_env(settings) -> dict:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFF_", "DATABASE_URL", "TRACKER"))}
-    environment.update(DATABASE_URL=settings.database_url, TRACKER_STORE_URL=settings.tracker_store_url,
-                       HANDOFF_ENV="development", SECRET_KEY=settings.secret_key)
+    environment.update(
+        DATABASE_URL=settings.database_url,
+        TRACKER_STORE_URL=settings.tracker_store_url,
+        HANDOFF_ENV="development",
+        SECRET_KEY=settings.secret_key,
+    )
     return environment
 
 
 def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "handoff", "privacy", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "handoff", "privacy", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_cli_export_and_delete(cli_env, customers, session, tmp_path, backend):

@@ -1,4 +1,5 @@
 """Issue 20: a waiting customer's place and expected wait follow the agents on duty, told once per change."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,9 +16,14 @@ from tests.handoff.support import PASSWORD, csrf, login
 
 def told(session, conversation_id: int) -> list[dict]:
     session.expire_all()
-    return [item.entities for item in session.scalars(
-        select(OutboxItem).where(OutboxItem.conversation_id == conversation_id, OutboxItem.intent == "queue_update")
-        .order_by(OutboxItem.id))]
+    return [
+        item.entities
+        for item in session.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.conversation_id == conversation_id, OutboxItem.intent == "queue_update")
+            .order_by(OutboxItem.id)
+        )
+    ]
 
 
 def agent(session, name: str) -> Agent:
@@ -38,8 +44,10 @@ def test_the_last_agent_leaving_tells_everyone_nobody_is_on_duty_and_coming_back
     assert nobody == [[{"queue_position": n, "reason_not_accepting": "no_agents_online"}] for n in (1, 2, 3)]
     agent_service.set_presence(session, agent(session, "Sam"), "online")
     assert [told(session, c)[-1] for c in waiting] == [
-        {"queue_position": 1, "wait_minutes": 1}, {"queue_position": 2, "wait_minutes": 7},
-        {"queue_position": 3, "wait_minutes": 13}]
+        {"queue_position": 1, "wait_minutes": 1},
+        {"queue_position": 2, "wait_minutes": 7},
+        {"queue_position": 3, "wait_minutes": 13},
+    ]
 
 
 def test_logging_out_counts_as_leaving(session, waiting):
@@ -48,7 +56,8 @@ def test_logging_out_counts_as_leaving(session, waiting):
 
 
 def test_a_second_agent_shortens_the_wait_of_those_it_changes_and_nobody_else_hears_a_thing(
-        client, session, waiting, make_agent):
+    client, session, waiting, make_agent
+):
     make_agent("Kim", capacity=1, online=False, email="kim@example.com")
     assert login(client, "kim@example.com", PASSWORD).status_code == 302  # logging in puts Kim on duty
     first, second, third = waiting

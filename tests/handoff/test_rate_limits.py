@@ -1,4 +1,5 @@
 """Rate limits on the console, its login form and the bot API, and the address behind a proxy."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -66,14 +67,17 @@ def test_bot_api_answers_json_when_flooded(limited):
 
 def test_forwarded_address_is_believed_only_from_trusted_hops(limited):
     direct = limited(api_limit="2 per minute")
-    spoofed = [direct.get("/api/escalations/1", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
-               for i in range(3)]
+    spoofed = [
+        direct.get("/api/escalations/1", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(3)
+    ]
     assert spoofed[-1] == 429  # without a trusted proxy the header changes nothing
 
     behind_nginx = limited(api_limit="2 per minute", trusted_proxies=1)
-    per_client = [behind_nginx.get("/api/escalations/1", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code
-                  for i in range(3)]
+    per_client = [
+        behind_nginx.get("/api/escalations/1", headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(3)
+    ]
     assert 429 not in per_client  # three clients behind the proxy, each under its limit
-    same = [behind_nginx.get("/api/escalations/1", headers={"X-Forwarded-For": "10.0.0.9"}).status_code
-            for _ in range(3)]
+    same = [
+        behind_nginx.get("/api/escalations/1", headers={"X-Forwarded-For": "10.0.0.9"}).status_code for _ in range(3)
+    ]
     assert same[-1] == 429

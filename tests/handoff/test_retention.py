@@ -1,4 +1,5 @@
 """Retention: what ended more than N days ago is anonymised (handoff database) or deleted (tracker store)."""
+
 from __future__ import annotations
 
 import os
@@ -53,9 +54,13 @@ def backdate(session, sender_id: str, days: int) -> None:
     conversations = select(Conversation.id).where(Conversation.contact_id == contact.id)
     for message in session.scalars(select(Message).where(Message.conversation_id.in_(conversations))):
         message.created_at, message.sent_at = message.created_at - delta, None
-    for model, columns in ((Conversation, ("created_at", "ended_at")), (CallbackRequest, ("created_at", "closed_at")),
-                           (BotEvent, ("created_at",)), (Feedback, ("created_at",)),
-                           (Contact, ("created_at", "last_seen_at"))):
+    for model, columns in (
+        (Conversation, ("created_at", "ended_at")),
+        (CallbackRequest, ("created_at", "closed_at")),
+        (BotEvent, ("created_at",)),
+        (Feedback, ("created_at",)),
+        (Contact, ("created_at", "last_seen_at")),
+    ):
         key = model.id if model is Contact else model.contact_id
         for row in session.scalars(select(model).where(key == contact.id)):
             for column in columns:
@@ -138,12 +143,19 @@ def test_cli_retention(settings, backend):
     if backend != "sqlite":
         pytest.skip("the command line is the same on every database")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFF_", "DATABASE_URL", "TRACKER"))}
-    env.update(DATABASE_URL=settings.database_url, TRACKER_STORE_URL=settings.tracker_store_url,
-               HANDOFF_ENV="development")
+    env.update(
+        DATABASE_URL=settings.database_url, TRACKER_STORE_URL=settings.tracker_store_url, HANDOFF_ENV="development"
+    )
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "handoff", "privacy", "retention", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "handoff", "privacy", "retention", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     off = run()
     assert off.returncode == 1 and "Retention is off" in off.stderr

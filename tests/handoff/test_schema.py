@@ -1,4 +1,5 @@
 """Migrations and models agree, on SQLite and PostgreSQL, and the migrations go down and up again."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

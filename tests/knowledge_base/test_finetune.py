@@ -1,4 +1,5 @@
 """`build --fine-tune`: the encoder tuned on the FAQ's own variants travels with the index."""
+
 import json
 
 import pytest
@@ -21,8 +22,13 @@ def test_fine_tuned_index_loads_records_it_and_answers(faq_dir, tmp_path):
     # Fine-tuning trains a sentence-transformers model: the packaged MiniLM, configured by name.
     encode = make_encoder(PACKAGED_MODEL_NAME)
     settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=PACKAGED_MODEL_NAME)
-    manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False,
-                           options={"fine_tune": {"epochs": 1, "batch": 4}})
+    manifest = build_index(
+        load_entries(faq_dir),
+        settings.index_dir,
+        encode=encode,
+        progress=False,
+        options={"fine_tune": {"epochs": 1, "batch": 4}},
+    )
     tuned = manifest["fine_tuned"]
     assert tuned["base_model"] == encode.model_name == manifest["model"]
     assert tuned["steps"] >= 10 and tuned["batch"] == 4
@@ -44,8 +50,9 @@ def test_fine_tuning_needs_a_model_directory(faq_dir, tmp_path):
         return np.eye(8, dtype=np.float32)[[len(t) % 8 for t in texts]]
 
     with pytest.raises(FAQError, match="model directory"):
-        build_index(load_entries(faq_dir), tmp_path / "index", encode=custom, progress=False,
-                    options={"fine_tune": True})
+        build_index(
+            load_entries(faq_dir), tmp_path / "index", encode=custom, progress=False, options={"fine_tune": True}
+        )
     assert not list(tmp_path.glob(".index.tune-*"))
 
 

@@ -1,4 +1,5 @@
 """Following published FAQ changes: applied in memory in version order, kept over reloads, robust to outages."""
+
 import logging
 import threading
 import time
@@ -6,8 +7,14 @@ import time
 from knowledge_base import Entry, build_index, load_entries, load_knowledge_base
 from knowledge_base.follow import Follower
 
-GIFT = {"id": "gift-cards", "language": "en", "questions": ["Do you sell gift cards?", "Can I buy a voucher?"],
-        "answer": "Yes, from 10 to 200 euros.", "tags": ["shop"], "url": None}
+GIFT = {
+    "id": "gift-cards",
+    "language": "en",
+    "questions": ["Do you sell gift cards?", "Can I buy a voucher?"],
+    "answer": "Yes, from 10 to 200 euros.",
+    "tags": ["shop"],
+    "url": None,
+}
 
 
 class Store:
@@ -58,20 +65,38 @@ def test_an_entry_the_index_already_holds_is_not_encoded_again(kb, encode):
 
     kb._encode = counting
     same = kb.get("track-order", "en")
-    changed = kb.follow([{"version": 1, "op": "upsert", "entry": {
-        "id": same.id, "language": "en", "questions": same.questions, "answer": same.answer,
-        "tags": same.tags, "url": same.url}}])
+    changed = kb.follow(
+        [
+            {
+                "version": 1,
+                "op": "upsert",
+                "entry": {
+                    "id": same.id,
+                    "language": "en",
+                    "questions": same.questions,
+                    "answer": same.answer,
+                    "tags": same.tags,
+                    "url": same.url,
+                },
+            }
+        ]
+    )
     assert changed == 0 and calls == []
     assert kb.follow([{"version": 2, "op": "upsert", "entry": GIFT}]) == 1 and calls == [3]
 
 
 def test_followed_changes_survive_a_reload_from_disk(kb, built, encode, faq_dir):
-    kb.follow([{"version": 1, "op": "upsert", "entry": GIFT},
-               {"version": 2, "op": "remove", "id": "reset-password", "language": "en"}])
+    kb.follow(
+        [
+            {"version": 1, "op": "upsert", "entry": GIFT},
+            {"version": 2, "op": "remove", "id": "reset-password", "language": "en"},
+        ]
+    )
     from knowledge_base.sources import relative_checksums
 
-    build_index(load_entries(faq_dir), built.index_dir, encode=encode, progress=False,
-                sources=relative_checksums(faq_dir))  # a rebuild from the unchanged files
+    build_index(
+        load_entries(faq_dir), built.index_dir, encode=encode, progress=False, sources=relative_checksums(faq_dir)
+    )  # a rebuild from the unchanged files
     assert kb.reload_if_changed() is True
     assert top(kb, "can I buy a gift card").entry_id == "gift-cards"
     assert kb.get("reset-password", "en").language == "de"
@@ -79,8 +104,12 @@ def test_followed_changes_survive_a_reload_from_disk(kb, built, encode, faq_dir)
 
 def test_an_entry_this_index_cannot_take_is_skipped_and_the_rest_applied(kb, caplog):
     with caplog.at_level(logging.WARNING):
-        changed = kb.follow([{"version": 1, "op": "upsert", "entry": {**GIFT, "language": "fr"}},
-                             {"version": 2, "op": "upsert", "entry": GIFT}])
+        changed = kb.follow(
+            [
+                {"version": 1, "op": "upsert", "entry": {**GIFT, "language": "fr"}},
+                {"version": 2, "op": "upsert", "entry": GIFT},
+            ]
+        )
     assert changed == 1 and "gift-cards (fr) skipped" in caplog.text
     assert top(kb, "can I buy a gift card").entry_id == "gift-cards"
 

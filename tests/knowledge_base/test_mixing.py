@@ -1,4 +1,5 @@
 """A German query weighs the default encoder's e5 half more; scores keep their scale."""
+
 from __future__ import annotations
 
 import math

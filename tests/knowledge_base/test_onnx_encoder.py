@@ -1,4 +1,5 @@
 """The ONNX encoder: same vectors and ranking as the torch model, stored with the index, used for queries."""
+
 import json
 import os
 
@@ -10,8 +11,12 @@ from knowledge_base.encoder import PACKAGED_MODEL_NAME
 
 pytest.importorskip("onnxruntime")
 
-TEXTS = ["How do I change my delivery address?", "Wo bleibt mein Paket?", "hi",
-         "my card payment was declined twice although there is money on the account, what now?"]
+TEXTS = [
+    "How do I change my delivery address?",
+    "Wo bleibt mein Paket?",
+    "hi",
+    "my card payment was declined twice although there is money on the account, what now?",
+]
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +114,9 @@ def test_cli_default_encoder_is_quantised_onnx_and_ranks_like_torch(torch_encode
     assert (np.argmax(vectors @ reference.T, axis=1) == np.arange(len(TEXTS))).all()
 
 
-def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_again(tmp_path, monkeypatch,
-                                                                                      caplog, encode):
+def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_again(
+    tmp_path, monkeypatch, caplog, encode
+):
     import shutil
 
     from knowledge_base.build import onnx_export
@@ -136,7 +142,9 @@ def test_a_model_int8_cannot_carry_falls_back_to_exact_onnx_and_is_not_exported_
 
     monkeypatch.setattr(onnx_export, "export", no_second_export)
     with pytest.raises(FAQError, match="disagrees with the model"):
-        make_encoder(PACKAGED_MODEL_NAME, runtime="onnx", variant="int8")  # asked for int8 explicitly: the reason, no fallback
+        make_encoder(
+            PACKAGED_MODEL_NAME, runtime="onnx", variant="int8"
+        )  # asked for int8 explicitly: the reason, no fallback
     assert make_encoder(PACKAGED_MODEL_NAME, runtime="auto", variant="int8").runtime == "onnx-fp32"
 
 
@@ -154,11 +162,18 @@ def test_answering_runs_on_the_serving_path_alone(faq_dir, tmp_path, encode):
         "hit = load_knowledge_base(settings).search('How can I track my parcel?').hits[0].entry_id\n"
         "print(json.dumps({'hit': hit, 'modules': sorted(sys.modules)}))\n"
     )
-    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert ran.returncode == 0, ran.stderr
     found = json.loads(ran.stdout.strip().splitlines()[-1])
     assert found["hit"] == "track-order"
     loaded = set(found["modules"])
-    build_only = {f"knowledge_base.build.{name}" for name in ("training", "finetune", "onnx_export", "fetch", "evaluate")}
+    build_only = {
+        f"knowledge_base.build.{name}" for name in ("training", "finetune", "onnx_export", "fetch", "evaluate")
+    }
     assert not loaded & (build_only | {"sentence_transformers"})

@@ -1,5 +1,6 @@
 """One knowledge base per process: loaded once (now or in the background), following published changes,
 reloaded when its index is rebuilt, and honest about failing to load."""
+
 import time
 
 import pytest
@@ -47,11 +48,18 @@ def test_a_rebuilt_index_is_picked_up_by_the_next_caller(built, encode, faq_dir)
     provider = KnowledgeBaseProvider(lambda: load_knowledge_base(built, encode=encode))
     kb = provider.get()
     before = kb.manifest["build_id"]
-    (faq_dir / "en.yml").write_text((faq_dir / "en.yml").read_text(encoding="utf-8").replace(
-        "- id: track-order", "- id: gift-cards\n    questions: [Do you sell gift cards?]\n    answer: Yes.\n  - id: track-order"),
-        encoding="utf-8")
-    build_index(load_entries(faq_dir), built.index_dir, encode=encode, progress=False,
-                sources=relative_checksums(faq_dir))
+    (faq_dir / "en.yml").write_text(
+        (faq_dir / "en.yml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "- id: track-order",
+            "- id: gift-cards\n    questions: [Do you sell gift cards?]\n    answer: Yes.\n  - id: track-order",
+        ),
+        encoding="utf-8",
+    )
+    build_index(
+        load_entries(faq_dir), built.index_dir, encode=encode, progress=False, sources=relative_checksums(faq_dir)
+    )
     assert provider.get() is kb and kb.manifest["build_id"] != before
     assert top(kb, "do you sell gift cards").entry_id == "gift-cards"
 

@@ -1,4 +1,5 @@
 """FAQ sources: YAML, CSV, folders, and the errors broken sources produce."""
+
 import pytest
 
 from knowledge_base import FAQError, load_entries
@@ -11,7 +12,9 @@ def write(path, text):
 
 
 def test_folder_merges_yaml_files_with_file_language_and_overrides(tmp_path):
-    write(tmp_path / "a.yml", """\
+    write(
+        tmp_path / "a.yml",
+        """\
 language: en
 entries:
   - id: x
@@ -23,22 +26,30 @@ entries:
     language: de
     questions: Frage
     answer: Antwort
-""")
+""",
+    )
     write(tmp_path / "b.yaml", "language: de\nentries:\n  - id: y\n    questions: [F]\n    answer: B\n")
     entries = load_entries(tmp_path)
     assert [(e.id, e.language, e.questions) for e in entries] == [
-        ("x", "en", ["Q one", "Q two"]), ("x", "de", ["Frage"]), ("y", "de", ["F"])]
+        ("x", "en", ["Q one", "Q two"]),
+        ("x", "de", ["Frage"]),
+        ("y", "de", ["F"]),
+    ]
     assert entries[0].tags == ["t"] and entries[0].url == "https://example.com/x"
     assert entries[0].line == 3 and entries[0].source.endswith("a.yml")
 
 
 def test_csv_rows_with_same_id_and_language_merge(tmp_path):
-    write(tmp_path / "faq.csv", (
-        "id,question,answer,language,tags,url\n"
-        "pay,How can I pay?,By card or invoice.,en,billing;payment,\n"
-        "pay,Which payment methods?,,en,,\n"
-        "pay,Wie kann ich bezahlen?,Per Karte oder Rechnung.,de,,\n"
-        "ship,How long is shipping?,Two days.,,,https://example.com/ship\n"))
+    write(
+        tmp_path / "faq.csv",
+        (
+            "id,question,answer,language,tags,url\n"
+            "pay,How can I pay?,By card or invoice.,en,billing;payment,\n"
+            "pay,Which payment methods?,,en,,\n"
+            "pay,Wie kann ich bezahlen?,Per Karte oder Rechnung.,de,,\n"
+            "ship,How long is shipping?,Two days.,,,https://example.com/ship\n"
+        ),
+    )
     entries = {e.key: e for e in load_entries(tmp_path / "faq.csv")}
     assert entries[("pay", "en")].questions == ["How can I pay?", "Which payment methods?"]
     assert entries[("pay", "en")].tags == ["billing", "payment"]
@@ -47,7 +58,9 @@ def test_csv_rows_with_same_id_and_language_merge(tmp_path):
 
 
 def test_all_problems_are_reported_together_with_file_entry_and_line(tmp_path):
-    faq = write(tmp_path / "broken.yml", """\
+    faq = write(
+        tmp_path / "broken.yml",
+        """\
 language: en
 entries:
   - id: no-answer
@@ -65,7 +78,8 @@ entries:
   - id: twice
     questions: [Two]
     answer: B
-""")
+""",
+    )
     with pytest.raises(FAQError) as caught:
         load_entries(faq)
     problems = caught.value.problems
@@ -116,7 +130,9 @@ def test_checksums_are_relative_to_the_folder(tmp_path):
 
 def test_ids_yaml_reads_as_booleans_or_numbers_are_refused_with_file_and_line(tmp_path):
     # `id: yes` would silently become the entry True, `id: 42` the entry 42: analytics and eval labels break.
-    write(tmp_path / "faq.yml", """\
+    write(
+        tmp_path / "faq.yml",
+        """\
 language: en
 entries:
   - id: yes
@@ -128,7 +144,8 @@ entries:
   - id: "no"
     questions: [S]
     answer: C
-""")
+""",
+    )
     with pytest.raises(FAQError) as caught:
         load_entries(tmp_path)
     problems = caught.value.problems

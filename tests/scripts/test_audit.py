@@ -1,5 +1,6 @@
 """The known-vulnerability audit: how findings, the allow-list and unreachable databases are judged,
 and a real run over both Python environments and the npm lock."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,17 +10,26 @@ from scripts import audit
 PIP_AUDIT_JSON = {  # the shape `pip-audit -f json` prints
     "dependencies": [
         {"name": "flask", "version": "3.1.3", "vulns": []},
-        {"name": "jinja2", "version": "3.1.2", "vulns": [
-            {"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"], "aliases": ["CVE-2024-22195"]}]},
-        {"name": "requests", "version": "2.19.0", "vulns": [
-            {"id": "PYSEC-2018-28", "fix_versions": ["2.20.0"], "aliases": ["CVE-2018-18074"]}]},
+        {
+            "name": "jinja2",
+            "version": "3.1.2",
+            "vulns": [{"id": "GHSA-h5c8-rqwp-cp95", "fix_versions": ["3.1.3"], "aliases": ["CVE-2024-22195"]}],
+        },
+        {
+            "name": "requests",
+            "version": "2.19.0",
+            "vulns": [{"id": "PYSEC-2018-28", "fix_versions": ["2.20.0"], "aliases": ["CVE-2018-18074"]}],
+        },
     ],
     "fixes": [],
 }
 NPM_AUDIT_JSON = {  # the shape `npm audit --json` prints (npm 7+)
     "vulnerabilities": {
-        "nth-check": {"name": "nth-check", "range": "<2.0.1", "via": [
-            {"source": 1095141, "url": "https://github.com/advisories/GHSA-rp65-9cf3-cjxr"}]},
+        "nth-check": {
+            "name": "nth-check",
+            "range": "<2.0.1",
+            "via": [{"source": 1095141, "url": "https://github.com/advisories/GHSA-rp65-9cf3-cjxr"}],
+        },
         "css-select": {"name": "css-select", "range": "<=3.1.0", "via": ["nth-check"]},
     },
     "metadata": {"dependencies": {"total": 120}},
@@ -60,6 +70,8 @@ def test_an_exception_without_a_reason_is_refused(tmp_path):
 def test_what_we_ship_has_no_unreviewed_known_vulnerability():
     report = audit.audit()
     if report.unaudited and not report.audited.get("python 3.11 (.venv)"):
-        pytest.skip("advisory databases unreachable from this machine: " + "; ".join(
-            f"{source}: {why}" for source, why in report.unaudited.items()))
+        pytest.skip(
+            "advisory databases unreachable from this machine: "
+            + "; ".join(f"{source}: {why}" for source, why in report.unaudited.items())
+        )
     assert report.findings == [], "upgrade, or add to security/audit-allowlist.toml with a reason"

@@ -1,5 +1,6 @@
 """nginx in front of the Rasa servers (scripts/nginx.py + nginx.conf.j2): the real nginx against two
 small HTTP servers standing in for Rasa (the production tests run it in front of real ones)."""
+
 from __future__ import annotations
 
 import http.client
@@ -49,8 +50,9 @@ def nginx():
         config = NginxConfig(f"127.0.0.1:{port}", [f"127.0.0.1:{p}" for p in ports], base / "nginx", **limits)
         config.write()
         config.check()
-        process = subprocess.Popen(config.command(), start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            config.command(), start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         started.append(process)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -72,8 +74,9 @@ def nginx():
 def test_requests_alternate_between_servers_and_bodies_arrive_whole(upstreams, nginx):
     url, _ = nginx([u.port for u in upstreams])
     with requests.Session() as session:  # keep-alive from the client does not pin a server
-        answers = [session.post(f"{url}/webhooks/rest/webhook", data=f"message {i} " + "x" * 100_000).json()
-                   for i in range(6)]
+        answers = [
+            session.post(f"{url}/webhooks/rest/webhook", data=f"message {i} " + "x" * 100_000).json() for i in range(6)
+        ]
     assert sorted(a["server"] for a in answers) == ["a"] * 3 + ["b"] * 3
     assert all(answers[i]["server"] != answers[i + 1]["server"] for i in range(5))
     assert all(a["echo"] == f"message {i} " + "x" * 100_000 for i, a in enumerate(answers))
@@ -153,8 +156,9 @@ def test_socketio_sticks_to_one_server_per_client_address_and_passes_upgrades(up
 def _status(url: str, client_address: str, path: str = "/webhooks/rest/webhook") -> tuple[int, bytes, dict]:
     host, port = url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10, source_address=(client_address, 0))
-    connection.request("POST", path, body=b'{"sender": "x", "message": "hi"}',
-                       headers={"Content-Type": "application/json"})
+    connection.request(
+        "POST", path, body=b'{"sender": "x", "message": "hi"}', headers={"Content-Type": "application/json"}
+    )
     response = connection.getresponse()
     result = response.status, response.read(), dict(response.getheaders())
     connection.close()

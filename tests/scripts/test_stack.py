@@ -1,4 +1,5 @@
 """The `make run` machinery: retraining only on Rasa data changes, endpoints, refusing bad input."""
+
 from __future__ import annotations
 
 import os
@@ -39,7 +40,9 @@ def test_faq_changes_do_not_retrain_rasa_but_nlu_changes_do(tmp_path):
 
 
 def test_endpoints_follow_the_environment(tmp_path):
-    embedded = yaml.safe_load(write_endpoints(tmp_path / "a.yml", "http://127.0.0.1:5055/webhook", "", "", tmp_path / "t.db").read_text())
+    embedded = yaml.safe_load(
+        write_endpoints(tmp_path / "a.yml", "http://127.0.0.1:5055/webhook", "", "", tmp_path / "t.db").read_text()
+    )
     assert embedded == {
         "action_endpoint": {"url": "http://127.0.0.1:5055/webhook"},
         "tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "t.db")},
@@ -47,13 +50,21 @@ def test_endpoints_follow_the_environment(tmp_path):
 
     scaled = yaml.safe_load(
         write_endpoints(
-            tmp_path / "b.yml", "http://actions:5055/webhook",
-            "postgresql://rasa:secret@db.internal:5433/rasa", "redis://cache:6380/2", tmp_path / "t.db",
+            tmp_path / "b.yml",
+            "http://actions:5055/webhook",
+            "postgresql://rasa:secret@db.internal:5433/rasa",
+            "redis://cache:6380/2",
+            tmp_path / "t.db",
         ).read_text()
     )
     assert scaled["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 5433, "db": "rasa",
-        "username": "rasa", "password": "secret",
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 5433,
+        "db": "rasa",
+        "username": "rasa",
+        "password": "secret",
     }
     assert scaled["lock_store"] == {"type": "redis", "url": "cache", "port": 6380, "db": 2}
 
@@ -72,8 +83,12 @@ def test_broken_faq_stops_make_run_before_anything_starts(tmp_path):
     env = {**os.environ, "FAQ_PATH": str(broken), "KB_INDEX_DIR": str(tmp_path / "index"), "HF_HUB_OFFLINE": "1"}
     ports = ["--rasa-port", "0", "--actions-port", "0", "--handoff-port", "0"]
     result = subprocess.run(
-        [str(PYTHON), "-m", "scripts.stack", "run", *ports], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=300,
+        [str(PYTHON), "-m", "scripts.stack", "run", *ports],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert result.returncode != 0
@@ -86,7 +101,10 @@ def test_broken_faq_stops_make_run_before_anything_starts(tmp_path):
 def test_missing_python_310_says_how_to_get_one(tmp_path):
     result = subprocess.run(
         ["make", "-s", f"{tmp_path}/venv/.installed", f"VENV_RASA={tmp_path}/venv", "PY310=/nonexistent/python3.10"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "Python 3.10 not found" in result.stderr and "pyenv install 3.10" in result.stderr
@@ -112,8 +130,9 @@ run_until_stopped(stack, start, lambda seconds: banner("Test stack is up", [("th
 def _runner(body: str) -> subprocess.Popen:
     """A Python process that runs scripts.stack.run_until_stopped over the processes `body` starts."""
     code = RUNNER % textwrap.indent(textwrap.dedent(body).strip(), "    ")
-    return subprocess.Popen([str(PYTHON), "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    return subprocess.Popen(
+        [str(PYTHON), "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def test_the_run_loop_stops_everything_when_one_process_exits():
@@ -156,8 +175,14 @@ def test_rasa_runs_without_the_libraries_deprecation_warnings_but_with_its_own()
         warnings.warn("a library's deprecation", LibraryDeprecation)
         warnings.warn("something the user should see", UserWarning)
     """)
-    done = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "something the user should see" in done.stderr
     assert "DeprecationWarning" not in done.stderr and "a library's deprecation" not in done.stderr

@@ -8,6 +8,7 @@ Revision ID: e6c3a9d1f7b2
 Revises: b8f3d6a2e4c1
 Create Date: 2026-12-01 09:40:00.000000
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'e6c3a9d1f7b2'
-down_revision = 'b8f3d6a2e4c1'
+revision = "e6c3a9d1f7b2"
+down_revision = "b8f3d6a2e4c1"
 branch_labels = None
 depends_on = None
 
@@ -58,23 +59,34 @@ def activity_of(sentence: str) -> dict | None:
     match = _HANDED_OVER.match(sentence)
     if match is None:
         return None
-    return {"key": "handed_over", "reason": _REASONS.get(match["reason"], match["reason"]),
-            "closed": _CLOSED.get(match["why"]) if match["why"] else None, "again": bool(match["again"])}
+    return {
+        "key": "handed_over",
+        "reason": _REASONS.get(match["reason"], match["reason"]),
+        "closed": _CLOSED.get(match["why"]) if match["why"] else None,
+        "again": bool(match["again"]),
+    }
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('activity', sa.JSON(), nullable=True))
-    messages = sa.table('messages', sa.column('id', sa.Integer), sa.column('message_type', sa.String),
-                        sa.column('content', sa.Text), sa.column('activity', sa.JSON))
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("activity", sa.JSON(), nullable=True))
+    messages = sa.table(
+        "messages",
+        sa.column("id", sa.Integer),
+        sa.column("message_type", sa.String),
+        sa.column("content", sa.Text),
+        sa.column("activity", sa.JSON),
+    )
     connection = op.get_bind()
-    rows = connection.execute(sa.select(messages.c.id, messages.c.content).where(messages.c.message_type == 'activity'))
+    rows = connection.execute(sa.select(messages.c.id, messages.c.content).where(messages.c.message_type == "activity"))
     updates = [{"row_id": row.id, "activity": found} for row in rows if (found := activity_of(row.content or ""))]
     if updates:
-        connection.execute(messages.update().where(messages.c.id == sa.bindparam("row_id"))
-                           .values(activity=sa.bindparam("activity")), updates)
+        connection.execute(
+            messages.update().where(messages.c.id == sa.bindparam("row_id")).values(activity=sa.bindparam("activity")),
+            updates,
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('messages', schema=None) as batch_op:
-        batch_op.drop_column('activity')
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("activity")
