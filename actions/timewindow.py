@@ -137,6 +137,35 @@ def _day(text: str, today: date) -> Tuple[Optional[date], bool]:
     return today, False
 
 
+def _clock_times(text: str, day: date, context_pm: bool) -> tuple[Optional[time], Optional[time]]:
+    """Start and end times from the first clock pattern that matches: a range, "from ...", or "at ...".
+
+    Both are None when no pattern matches; the end is None when only the start could be read.
+    """
+    start_t = end_t = None
+    for pattern, kind in ((_RANGE, "range"), (_FROM, "from"), (_AT, "at")):
+        match = pattern.search(text)
+        if not match:
+            continue
+        groups = match.groups()
+        if kind == "range":
+            end_t = _hour(groups[3], groups[4], groups[5] or groups[2], context_pm)
+            start_t = _hour(
+                groups[0],
+                groups[1],
+                groups[2] or groups[5],
+                context_pm or bool(end_t and end_t.hour >= 12 and int(groups[0]) < 8),
+            )
+        else:
+            start_t = _hour(groups[0], groups[1], groups[2], context_pm or int(groups[0]) < 8)
+            if start_t:
+                end_t = (
+                    datetime.combine(day, start_t) + (timedelta(hours=1) if kind == "at" else DEFAULT_LENGTH)
+                ).time()
+        break
+    return start_t, end_t
+
+
 def parse_window(text: str, now: datetime) -> Optional[Window]:
     """A concrete window in `now`'s time zone, or None when the text names no usable time.
 
@@ -162,27 +191,7 @@ def parse_window(text: str, now: datetime) -> Optional[Window]:
     if re.search(r"\bmorgen früh\b", lowered_wo_date):
         part = _PARTS["früh"]
     context_pm = part is not None and part[0] >= 12
-    start_t = end_t = None
-    for pattern, kind in ((_RANGE, "range"), (_FROM, "from"), (_AT, "at")):
-        match = pattern.search(lowered_wo_date)
-        if not match:
-            continue
-        groups = match.groups()
-        if kind == "range":
-            end_t = _hour(groups[3], groups[4], groups[5] or groups[2], context_pm)
-            start_t = _hour(
-                groups[0],
-                groups[1],
-                groups[2] or groups[5],
-                context_pm or bool(end_t and end_t.hour >= 12 and int(groups[0]) < 8),
-            )
-        else:
-            start_t = _hour(groups[0], groups[1], groups[2], context_pm or int(groups[0]) < 8)
-            if start_t:
-                end_t = (
-                    datetime.combine(day, start_t) + (timedelta(hours=1) if kind == "at" else DEFAULT_LENGTH)
-                ).time()
-        break
+    start_t, end_t = _clock_times(lowered_wo_date, day, context_pm)
     if start_t is None and part is None:
         bare = _BARE.search(lowered_wo_date)
         if bare and (bare.group(3) or day_named):

@@ -52,6 +52,37 @@ def _assignee_name(conversation: Conversation) -> str:
     return conversation.assignee.display_name if conversation.assignee else "nobody"
 
 
+def _require_pending(conversation: Conversation) -> None:
+    """Refuse a claim on a conversation that is not waiting (taken by someone else, or closed)."""
+    if conversation.status != "pending":
+        if conversation.status == "open":
+            raise Conflict(
+                translatable("%(name)s already took this conversation."),
+                code="already_claimed",
+                name=_assignee_name(conversation),
+            )
+        raise Conflict(
+            translatable("The conversation is %(status)s; nothing to claim."),
+            code="wrong_status",
+            status=_status(conversation),
+        )
+
+
+def _lock_agent_under_capacity(session: Session, agent: Agent) -> None:
+    """Lock the agent's row for this transaction; refuse an inactive agent or one at capacity (rolled back)."""
+    # Lock the agent row (PostgreSQL) so two claims by one agent cannot both slip under capacity.
+    locked = session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
+    if locked is None or not locked.active:
+        raise Forbidden(translatable("This agent account is not active."))
+    if open_counts(session, [agent.id])[agent.id] >= locked.capacity:
+        session.rollback()
+        raise Conflict(
+            translatable("You already have %(n)s open conversations (your capacity); resolve one first."),
+            code="at_capacity",
+            n=locked.capacity,
+        )
+
+
 def claim(
     session: Session,
     conversation_id: int,
@@ -65,29 +96,8 @@ def claim(
     conversation = get_conversation(session, conversation_id)
     if conversation.status == "open" and conversation.assignee_id == agent.id:
         return conversation
-    if conversation.status != "pending":
-        if conversation.status == "open":
-            raise Conflict(
-                translatable("%(name)s already took this conversation."),
-                code="already_claimed",
-                name=_assignee_name(conversation),
-            )
-        raise Conflict(
-            translatable("The conversation is %(status)s; nothing to claim."),
-            code="wrong_status",
-            status=_status(conversation),
-        )
-    # Lock the agent row (PostgreSQL) so two claims by one agent cannot both slip under capacity.
-    locked = session.scalar(select(Agent).where(Agent.id == agent.id).with_for_update())
-    if locked is None or not locked.active:
-        raise Forbidden(translatable("This agent account is not active."))
-    if open_counts(session, [agent.id])[agent.id] >= locked.capacity:
-        session.rollback()
-        raise Conflict(
-            translatable("You already have %(n)s open conversations (your capacity); resolve one first."),
-            code="at_capacity",
-            n=locked.capacity,
-        )
+    _require_pending(conversation)
+    _lock_agent_under_capacity(session, agent)
     won = transition(
         session,
         conversation,

@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.vocabulary import CANCEL_REASONS, QUEUE_UPDATE
-from handoff.models import ACTIVE_STATUSES, Conversation, Message, utcnow
+from handoff.models import ACTIVE_STATUSES, Contact, Conversation, Message, utcnow
 
-from .availability import availability, expected_wait, queue_position
+from .availability import Availability, availability, expected_wait, queue_position
 from .contacts import upsert_contact
 from .errors import Conflict, NotFound
 from .events import console_event, send_to_customer
@@ -164,6 +164,61 @@ def get_conversation(session: Session, conversation_id: int) -> Conversation:
     return conversation
 
 
+def _active_or_new(
+    session: Session, contact: Contact, request: EscalationRequest, state: Availability, now: datetime
+) -> tuple[Conversation, bool]:
+    """The contact's latest active conversation (reused: True) or a new pending one, with the transcript added.
+
+    A reused conversation gets only the turns newer than its latest message; a new one gets them all.
+    """
+    conversation = session.scalar(
+        select(Conversation)
+        .where(Conversation.contact_id == contact.id, Conversation.status.in_(ACTIVE_STATUSES))
+        .order_by(Conversation.id.desc())
+    )
+    reused = conversation is not None
+    if conversation is None:
+        conversation = Conversation(
+            contact=contact,
+            channel=request.channel,
+            sender_id=request.sender_id,
+            language=request.language,
+            reason=request.reason,
+            question=request.question,
+            status="pending",
+            accepting=state.accepting,
+            reason_not_accepting=state.reason_not_accepting,
+            created_at=now,
+        )
+        session.add(conversation)
+        turns = request.transcript
+    else:
+        known = [m.sent_at for m in conversation.messages if m.sent_at is not None]
+        latest = max(known) if known else None
+        turns = tuple(t for t in request.transcript if latest is None or (t.timestamp and t.timestamp > latest))
+    for turn in turns:
+        conversation.messages.append(_turn_message(turn, now))
+    return conversation, reused
+
+
+def _hand_off_reply(
+    conversation: Conversation, state: Availability, queue: dict[str, Any], reused: bool
+) -> dict[str, Any]:
+    """What the bot is told after a hand-off: the conversation, whether people are answering, and the queue."""
+    return {
+        "conversation_id": conversation.id,
+        "status": conversation.status,
+        "accepting": state.accepting,
+        "reason_not_accepting": state.reason_not_accepting,
+        "queue": queue,
+        "agent_name": conversation.assignee.display_name if conversation.assignee else None,
+        "business_hours_open": state.business_hours_open,
+        "next_opening": state.next_opening.isoformat() if state.next_opening else None,
+        "timezone": state.timezone,
+        "reused": reused,
+    }
+
+
 def hand_off(session: Session, request: EscalationRequest, config: QueueConfig, now: datetime | None = None) -> Outcome:
     """Put the bot's conversation in front of people: a new pending conversation, or the open one."""
     now = now or utcnow()
@@ -173,33 +228,7 @@ def hand_off(session: Session, request: EscalationRequest, config: QueueConfig, 
             session, request.channel, request.sender_id, now, request.language, request.customer_name
         )
         state = availability(session, request.language, config.presence_timeout, config.default_timezone, now)
-        conversation = session.scalar(
-            select(Conversation)
-            .where(Conversation.contact_id == contact.id, Conversation.status.in_(ACTIVE_STATUSES))
-            .order_by(Conversation.id.desc())
-        )
-        reused = conversation is not None
-        if conversation is None:
-            conversation = Conversation(
-                contact=contact,
-                channel=request.channel,
-                sender_id=request.sender_id,
-                language=request.language,
-                reason=request.reason,
-                question=request.question,
-                status="pending",
-                accepting=state.accepting,
-                reason_not_accepting=state.reason_not_accepting,
-                created_at=now,
-            )
-            session.add(conversation)
-            turns = request.transcript
-        else:
-            known = [m.sent_at for m in conversation.messages if m.sent_at is not None]
-            latest = max(known) if known else None
-            turns = tuple(t for t in request.transcript if latest is None or (t.timestamp and t.timestamp > latest))
-        for turn in turns:
-            conversation.messages.append(_turn_message(turn, now))
+        conversation, reused = _active_or_new(session, contact, request, state, now)
         closed = None
         if not state.accepting:
             closed = (
@@ -220,18 +249,7 @@ def hand_off(session: Session, request: EscalationRequest, config: QueueConfig, 
             conversation.queue_told = _told(
                 {"queue_position": queue["position"], "wait_minutes": wait_minutes(queue["expected_wait_seconds"])}
             )
-        return 201, {
-            "conversation_id": conversation.id,
-            "status": conversation.status,
-            "accepting": state.accepting,
-            "reason_not_accepting": state.reason_not_accepting,
-            "queue": queue,
-            "agent_name": conversation.assignee.display_name if conversation.assignee else None,
-            "business_hours_open": state.business_hours_open,
-            "next_opening": state.next_opening.isoformat() if state.next_opening else None,
-            "timezone": state.timezone,
-            "reused": reused,
-        }
+        return 201, _hand_off_reply(conversation, state, queue, reused)
 
     return run_once(session, "escalation", request.idempotency_key, request, work)
 

@@ -80,14 +80,7 @@ def fine_tune(
     losses = []
     try:
         for _ in tqdm(range(steps), desc="fine-tuning", unit="step", disable=not progress):
-            chosen = rng.sample(names, batch)
-            pairs = [rng.sample(groups[g], 2) for g in chosen]
-            loss = _loss(model, prototypes, pairs, [column[g] for g in chosen])
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            optimiser.zero_grad()
-            losses.append(float(loss.detach()))
+            losses.append(_step(model, prototypes, groups, names, column, batch, rng, optimiser, schedule))
     finally:
         torch.set_num_threads(threads)
     model.eval()
@@ -103,6 +96,18 @@ def fine_tune(
         "first_loss": round(losses[0], 4),
         "last_loss": round(sum(tail) / len(tail), 4),
     }
+
+
+def _step(model, prototypes, groups, names, column, batch, rng, optimiser, schedule) -> float:
+    """One training step on ``batch`` random entries, two random texts each; returns its loss."""
+    chosen = rng.sample(names, batch)
+    pairs = [rng.sample(groups[g], 2) for g in chosen]
+    loss = _loss(model, prototypes, pairs, [column[g] for g in chosen])
+    loss.backward()
+    optimiser.step()
+    schedule.step()
+    optimiser.zero_grad()
+    return float(loss.detach())
 
 
 def _entry_means(model, groups: dict[str, list[str]], names: list[str], progress: bool):

@@ -66,18 +66,9 @@ def exported_encoder(model_dir, variant: str = "fp32", sample_texts: list[str] |
     return folder
 
 
-def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: list[str] | None = None) -> dict:
-    """Export the model (transformer, pooling, dense layers, normalisation) to ``folder``; returns its metadata."""
+def _export_raw(model, folder: Path) -> Path:
+    """Trace the model, with its embedding normalised, to ``folder``/raw.onnx (created if missing); returns that path."""
     import torch
-
-    from ..encoder import load_model
-
-    if variant not in MIN_COSINE:
-        raise FAQError(f"unknown encoder variant {variant!r}; use one of {', '.join(MIN_COSINE)}")
-    model = load_model(str(model_dir))
-    tokenizer_file = Path(model_dir) / TOKENIZER_FILE
-    if not tokenizer_file.is_file():
-        raise FAQError(f"{model_dir}: no {TOKENIZER_FILE} (fast tokenizer); the ONNX encoder needs one")
 
     class Sentence(torch.nn.Module):
         def __init__(self, inner):
@@ -112,6 +103,20 @@ def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: l
             opset_version=OPSET,
             dynamo=False,
         )
+    return raw
+
+
+def export(model_dir: Path, folder: Path, variant: str = "fp32", sample_texts: list[str] | None = None) -> dict:
+    """Export the model (transformer, pooling, dense layers, normalisation) to ``folder``; returns its metadata."""
+    from ..encoder import load_model
+
+    if variant not in MIN_COSINE:
+        raise FAQError(f"unknown encoder variant {variant!r}; use one of {', '.join(MIN_COSINE)}")
+    model = load_model(str(model_dir))
+    tokenizer_file = Path(model_dir) / TOKENIZER_FILE
+    if not tokenizer_file.is_file():
+        raise FAQError(f"{model_dir}: no {TOKENIZER_FILE} (fast tokenizer); the ONNX encoder needs one")
+    raw = _export_raw(model, folder)
     fused = _fuse(raw, folder / "fused.onnx", model)
     target = folder / ONNX_FILE
     if variant == "int8":
