@@ -388,6 +388,59 @@ def _trend(period: Period, data: _Data, unanswered_events: list[BotEvent]) -> li
     return [dict(d, conversations=len(d["conversations"])) for d in per_day.values()]
 
 
+def _summary(
+    data: _Data,
+    totals: dict[str, Any],
+    entries: list[dict[str, Any]],
+    people: dict[str, Any],
+    kinds: dict[int, str],
+    missed: list[BotEvent],
+    unanswered: int,
+    overdue: list[CallbackRequest],
+) -> dict[str, Any]:
+    """The report's headline figures: customers, escalations, callbacks, answers, questions, people's times."""
+    from .question_kinds import QUESTION, REQUEST
+
+    callbacks = data.callbacks
+    scores = people["scores"]
+    return {
+        **totals,
+        "escalations": len(data.conversations),
+        "callbacks_requested": len(callbacks),
+        "callbacks_done": sum(1 for c in callbacks if c.status == "done"),
+        "callbacks_overdue": len(overdue),
+        "answers": sum(e["answers"] for e in entries),
+        "answers_rejected": sum(1 for row in data.feedback if not row.Feedback.helpful),
+        "unanswered": unanswered,
+        "requests_for_person": sum(1 for e in missed if kinds[e.id] == REQUEST),
+        "small_talk": sum(1 for e in missed if kinds[e.id] not in (QUESTION, REQUEST)),
+        "gave_up": len(people["gave_up"]),
+        "satisfaction_count": len(scores),
+        "satisfaction_mean": round(statistics.fmean(scores), 2) if scores else None,
+        "first_reply_median_seconds": _stats(people["first_reply"])["median_seconds"],
+        "resolution_median_seconds": _stats(people["resolution"])["median_seconds"],
+    }
+
+
+def _unanswered_row(e: BotEvent) -> dict[str, Any]:
+    return {
+        "question": e.question,
+        "language": e.language,
+        "kind": e.type,
+        "entry_id": e.entry_id,
+        "day": e.created_at.date().isoformat(),
+    }
+
+
+def _gave_up_row(c: Conversation) -> dict[str, Any]:
+    return {
+        "conversation_id": c.id,
+        "channel": c.channel,
+        "language": c.language,
+        "waited_seconds": _seconds(c.ended_at, c.created_at),
+    }
+
+
 def report(
     session: Session,
     period: Period,
@@ -402,30 +455,20 @@ def report(
     ("none of these"), unless ``classify`` reads it as a request for a person or small talk. An answer rejected
     with 👎 is no unanswered question: it counts as a rejected answer (and against its entry).
     """
-    from .question_kinds import QUESTION, REQUEST
+    from .question_kinds import QUESTION
 
     now = now or utcnow()
     data = _load(session, period)
     kinds = _event_kinds(data.events, classify)
     missed = [e for e in data.events if e.type in UNANSWERED_TYPES]
     unanswered_events = [e for e in missed if kinds[e.id] == QUESTION]
-    unanswered = [
-        {
-            "question": e.question,
-            "language": e.language,
-            "kind": e.type,
-            "entry_id": e.entry_id,
-            "day": e.created_at.date().isoformat(),
-        }
-        for e in unanswered_events
-    ]
+    unanswered = [_unanswered_row(e) for e in unanswered_events]
     totals, by_group = _customers(data, kinds)
     entries = _entries(data)
     people = _people(data.conversations)
     callbacks = data.callbacks
     overdue = [c for c in callbacks if c.status in ("pending", "claimed") and c.window_end < now]
-    scores = people["scores"]
-    score_counts = Counter(scores)
+    score_counts = Counter(people["scores"])
     return {
         "period": {
             "from": period.start.isoformat(),
@@ -433,23 +476,7 @@ def report(
             "channel": period.channel,
             "language": period.language,
         },
-        "summary": {
-            **totals,
-            "escalations": len(data.conversations),
-            "callbacks_requested": len(callbacks),
-            "callbacks_done": sum(1 for c in callbacks if c.status == "done"),
-            "callbacks_overdue": len(overdue),
-            "answers": sum(e["answers"] for e in entries),
-            "answers_rejected": sum(1 for row in data.feedback if not row.Feedback.helpful),
-            "unanswered": len(unanswered_events),
-            "requests_for_person": sum(1 for e in missed if kinds[e.id] == REQUEST),
-            "small_talk": sum(1 for e in missed if kinds[e.id] not in (QUESTION, REQUEST)),
-            "gave_up": len(people["gave_up"]),
-            "satisfaction_count": len(scores),
-            "satisfaction_mean": round(statistics.fmean(scores), 2) if scores else None,
-            "first_reply_median_seconds": _stats(people["first_reply"])["median_seconds"],
-            "resolution_median_seconds": _stats(people["resolution"])["median_seconds"],
-        },
+        "summary": _summary(data, totals, entries, people, kinds, missed, len(unanswered_events), overdue),
         "by_channel_language": by_group,
         "reasons": [{"reason": r, "count": n} for r, n in Counter(c.reason for c in data.conversations).most_common()],
         "callbacks": [
@@ -467,15 +494,7 @@ def report(
             dict(metric="first_agent_reply", **_stats(people["first_reply"])),
             dict(metric="resolution", **_stats(people["resolution"])),
         ],
-        "gave_up": [
-            {
-                "conversation_id": c.id,
-                "channel": c.channel,
-                "language": c.language,
-                "waited_seconds": _seconds(c.ended_at, c.created_at),
-            }
-            for c in people["gave_up"]
-        ],
+        "gave_up": [_gave_up_row(c) for c in people["gave_up"]],
         "satisfaction": [{"score": s, "count": score_counts[s]} for s in range(1, 6)],
         "trend": _trend(period, data, unanswered_events),
     }

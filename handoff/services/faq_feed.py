@@ -182,29 +182,43 @@ def import_faq(session: Session, faq_path: Path, agent_email: str, retire_missin
             )
         )
     if retire_missing:
-        present = {e.key for e in entries}
-        for (entry_id, language), before in published.items():
-            if before is not None and (entry_id, language) not in present:
-                changes.append(
-                    commit_change(
-                        session,
-                        lambda: FaqChange(
-                            agent_email=agent_email,
-                            action="retire",
-                            entry_id=entry_id,
-                            language=language,
-                            source=str(faq_path),
-                            origin="import",
-                            before=before,
-                            after=None,
-                            created_at=utcnow(),
-                        ),
-                        "remove",
-                        None,
-                        entry_id,
-                        language,
-                    )
+        changes.extend(_retire_missing(session, published, {e.key for e in entries}, faq_path, agent_email))
+    return changes
+
+
+def _retire_missing(
+    session: Session,
+    published: dict[tuple[str, str], Any],
+    present: set[tuple[str, str]],
+    faq_path: Path,
+    agent_email: str,
+) -> list[FaqChange]:
+    """Retire (one commit each) the published entries that are not ``present`` in the FAQ files."""
+    from handoff.models import utcnow
+
+    changes = []
+    for (entry_id, language), before in published.items():
+        if before is not None and (entry_id, language) not in present:
+            changes.append(
+                commit_change(
+                    session,
+                    lambda: FaqChange(
+                        agent_email=agent_email,
+                        action="retire",
+                        entry_id=entry_id,
+                        language=language,
+                        source=str(faq_path),
+                        origin="import",
+                        before=before,
+                        after=None,
+                        created_at=utcnow(),
+                    ),
+                    "remove",
+                    None,
+                    entry_id,
+                    language,
                 )
+            )
     return changes
 
 

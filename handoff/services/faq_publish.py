@@ -120,6 +120,37 @@ def _check_draft(draft: Draft, languages: tuple[str, ...]) -> None:
         raise invalid_fields(problems)
 
 
+def _checked_source(faq_path: Path, entries: list[Any], draft: Draft, target: Any) -> tuple[Path, str]:
+    """The source file and its new text with ``draft`` in place of ``target``; Invalid when the FAQ would not load."""
+    from knowledge_base import FAQError
+
+    file, text = writer.changed_text(faq_path, entries, draft.to_source(), target)
+    try:
+        writer.check_changed(faq_path, file, text)
+    except FAQError as exc:
+        raise Invalid(
+            translatable("The FAQ would not load: %(problems)s"),
+            problems=str(exc),
+            details=[{"field": "faq", "message": p} for p in exc.problems],
+        ) from None
+    return file, text
+
+
+def _upsert_live(kb: Any, faq_path: Path, draft: Draft, file: Path, text: str) -> None:
+    """Apply the entry to the live index (persisted, with the sources' checksums after the write)."""
+    from knowledge_base import Entry, FAQError
+
+    try:
+        # Live first: a reload in another process must not see the changed sources before the journal.
+        kb.upsert(
+            Entry(draft.id, draft.language, draft.questions, draft.answer, draft.tags, draft.url, str(file)),
+            persist=True,
+            sources=writer.checksums_after(faq_path, file, text),
+        )
+    except FAQError as exc:
+        raise Invalid(translatable("The knowledge base refused the entry: %(problem)s"), problem=str(exc)) from None
+
+
 def publish(
     session: Session,
     kb_provider: Callable[[], Any],
@@ -131,8 +162,6 @@ def publish(
     expect_new: bool = False,
 ) -> FaqChange:
     """Create or replace one entry: validate, apply to the live index, write the source, audit."""
-    from knowledge_base import Entry, FAQError
-
     _check_draft(draft, languages)
     with _write_lock:
         entries = current_entries(faq_path)
@@ -144,26 +173,10 @@ def publish(
                 entry=repr(draft.id),
                 language=draft.language,
             )
-        file, text = writer.changed_text(faq_path, entries, draft.to_source(), target)
-        try:
-            writer.check_changed(faq_path, file, text)
-        except FAQError as exc:
-            raise Invalid(
-                translatable("The FAQ would not load: %(problems)s"),
-                problems=str(exc),
-                details=[{"field": "faq", "message": p} for p in exc.problems],
-            ) from None
+        file, text = _checked_source(faq_path, entries, draft, target)
         kb = _knowledge_base(kb_provider)
         live = "applied"
-        try:
-            # Live first: a reload in another process must not see the changed sources before the journal.
-            kb.upsert(
-                Entry(draft.id, draft.language, draft.questions, draft.answer, draft.tags, draft.url, str(file)),
-                persist=True,
-                sources=writer.checksums_after(faq_path, file, text),
-            )
-        except FAQError as exc:
-            raise Invalid(translatable("The knowledge base refused the entry: %(problem)s"), problem=str(exc)) from None
+        _upsert_live(kb, faq_path, draft, file, text)
         writer.write_file(file, text)
         published = _entry_dict(draft)
         return faq_feed.commit_change(

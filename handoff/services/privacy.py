@@ -124,6 +124,102 @@ def _agent_names(session: Session) -> dict[int, str]:
     return {row.id: row.display_name for row in session.execute(select(Agent.id, Agent.display_name))}
 
 
+def _contact_doc(c: Contact) -> dict[str, Any]:
+    return {
+        "channel": c.channel,
+        "sender_id": c.sender_id,
+        "name": c.name,
+        "language": c.language,
+        "email": c.email,
+        "phone": c.phone,
+        "first_seen": _iso(c.created_at),
+        "last_seen": _iso(c.last_seen_at),
+    }
+
+
+def _conversation_doc(c: Conversation, names: dict[int, str]) -> dict[str, Any]:
+    """A conversation with its messages; agents by display name, private notes marked."""
+    return {
+        "id": c.id,
+        "channel": c.channel,
+        "sender_id": c.sender_id,
+        "language": c.language,
+        "reason": c.reason,
+        "question": c.question,
+        "status": c.status,
+        "created_at": _iso(c.created_at),
+        "ended_at": _iso(c.ended_at),
+        "end_reason": c.end_reason,
+        "agent": names.get(c.assignee_id) if c.assignee_id else None,
+        "satisfaction": c.satisfaction.score if c.satisfaction else None,
+        "messages": [
+            {
+                "type": m.message_type,
+                "from": m.sender_type,
+                "private_note": m.private,
+                "agent": names.get(m.agent_id) if m.agent_id else None,
+                "text": m.content,
+                "time": _iso(m.when),
+            }
+            for m in c.messages
+        ],
+    }
+
+
+def _callback_doc(c: CallbackRequest) -> dict[str, Any]:
+    """A callback request with its history."""
+    return {
+        "reference": c.reference,
+        "channel": c.channel,
+        "sender_id": c.sender_id,
+        "language": c.language,
+        "contact_method": c.contact_method,
+        "contact": c.contact_value,
+        "window_start": _iso(c.window_start),
+        "window_end": _iso(c.window_end),
+        "consent_at": _iso(c.consent_at),
+        "status": c.status,
+        "attempts": c.attempts,
+        "created_at": _iso(c.created_at),
+        "closed_at": _iso(c.closed_at),
+        "transcript": c.transcript,
+        "history": [{"kind": e.kind, "note": e.note, "time": _iso(e.created_at)} for e in c.events],
+    }
+
+
+def _feedback_doc(f: Feedback) -> dict[str, Any]:
+    return {
+        "entry_id": f.entry_id,
+        "helpful": f.helpful,
+        "question": f.question,
+        "language": f.language,
+        "time": _iso(f.created_at),
+    }
+
+
+def _event_doc(e: BotEvent) -> dict[str, Any]:
+    return {
+        "type": e.type,
+        "question": e.question,
+        "entry_id": e.entry_id,
+        "confidence": e.confidence,
+        "channel": e.channel,
+        "language": e.language,
+        "time": _iso(e.created_at),
+    }
+
+
+def _tracker_part(tracker: TrackerStore, senders: list[str]) -> dict[str, Any]:
+    """The tracker store's events for these sender ids, or its status and an empty list when it cannot be read."""
+    tracker_part: dict[str, Any] = {"store": tracker.describe(), "sender_ids": senders}
+    try:
+        tracker_part["events"] = tracker.events_for(senders)
+        tracker_part["status"] = "ok"
+    except TrackerStoreUnavailable as exc:
+        tracker_part.update(status=tracker_status(exc), note=str(exc), events=[])
+    return tracker_part
+
+
 def collect(session: Session, lookup: Lookup, tracker: TrackerStore, now: datetime | None = None) -> dict[str, Any]:
     """One JSON-ready document with everything stored about the customer (not audited: see export_customer)."""
     now = now or utcnow()
@@ -137,99 +233,16 @@ def collect(session: Session, lookup: Lookup, tracker: TrackerStore, now: dateti
     senders = sender_ids(contacts, lookup)
     outbox = session.scalars(select(OutboxItem).where(OutboxItem.sender_id.in_(senders)).order_by(OutboxItem.id)).all()
     handoff = {
-        "contacts": [
-            {
-                "channel": c.channel,
-                "sender_id": c.sender_id,
-                "name": c.name,
-                "language": c.language,
-                "email": c.email,
-                "phone": c.phone,
-                "first_seen": _iso(c.created_at),
-                "last_seen": _iso(c.last_seen_at),
-            }
-            for c in contacts
-        ],
-        "conversations": [
-            {
-                "id": c.id,
-                "channel": c.channel,
-                "sender_id": c.sender_id,
-                "language": c.language,
-                "reason": c.reason,
-                "question": c.question,
-                "status": c.status,
-                "created_at": _iso(c.created_at),
-                "ended_at": _iso(c.ended_at),
-                "end_reason": c.end_reason,
-                "agent": names.get(c.assignee_id) if c.assignee_id else None,
-                "satisfaction": c.satisfaction.score if c.satisfaction else None,
-                "messages": [
-                    {
-                        "type": m.message_type,
-                        "from": m.sender_type,
-                        "private_note": m.private,
-                        "agent": names.get(m.agent_id) if m.agent_id else None,
-                        "text": m.content,
-                        "time": _iso(m.when),
-                    }
-                    for m in c.messages
-                ],
-            }
-            for c in conversations
-        ],
-        "callbacks": [
-            {
-                "reference": c.reference,
-                "channel": c.channel,
-                "sender_id": c.sender_id,
-                "language": c.language,
-                "contact_method": c.contact_method,
-                "contact": c.contact_value,
-                "window_start": _iso(c.window_start),
-                "window_end": _iso(c.window_end),
-                "consent_at": _iso(c.consent_at),
-                "status": c.status,
-                "attempts": c.attempts,
-                "created_at": _iso(c.created_at),
-                "closed_at": _iso(c.closed_at),
-                "transcript": c.transcript,
-                "history": [{"kind": e.kind, "note": e.note, "time": _iso(e.created_at)} for e in c.events],
-            }
-            for c in callbacks
-        ],
-        "feedback": [
-            {
-                "entry_id": f.entry_id,
-                "helpful": f.helpful,
-                "question": f.question,
-                "language": f.language,
-                "time": _iso(f.created_at),
-            }
-            for f in feedback
-        ],
-        "analytics_events": [
-            {
-                "type": e.type,
-                "question": e.question,
-                "entry_id": e.entry_id,
-                "confidence": e.confidence,
-                "channel": e.channel,
-                "language": e.language,
-                "time": _iso(e.created_at),
-            }
-            for e in events
-        ],
+        "contacts": [_contact_doc(c) for c in contacts],
+        "conversations": [_conversation_doc(c, names) for c in conversations],
+        "callbacks": [_callback_doc(c) for c in callbacks],
+        "feedback": [_feedback_doc(f) for f in feedback],
+        "analytics_events": [_event_doc(e) for e in events],
         "messages_to_customer": [
             {"intent": o.intent, "entities": o.entities, "status": o.status, "time": _iso(o.created_at)} for o in outbox
         ],
     }
-    tracker_part: dict[str, Any] = {"store": tracker.describe(), "sender_ids": senders}
-    try:
-        tracker_part["events"] = tracker.events_for(senders)
-        tracker_part["status"] = "ok"
-    except TrackerStoreUnavailable as exc:
-        tracker_part.update(status=tracker_status(exc), note=str(exc), events=[])
+    tracker_part = _tracker_part(tracker, senders)
     counts = {
         "contacts": len(contacts),
         "conversations": len(conversations),

@@ -63,25 +63,18 @@ def _count_or_update(session: Session, model, condition, values: dict, dry_run: 
     )
 
 
-def anonymise_before(
+def _anonymise_handoff(
     session: Session,
+    report: RetentionReport,
     cutoff: datetime,
-    tracker: TrackerStore,
-    actor: str | Agent = "system",
-    dry_run: bool = False,
-    now: datetime | None = None,
-    classify: Classify | None = None,
-) -> RetentionReport:
-    """Anonymise what ended before ``cutoff``; idempotent (a second run changes nothing).
+    dry_run: bool,
+    now: datetime,
+    classify: Classify | None,
+) -> None:
+    """Anonymise (or, dry run, count) the handoff database's rows older than ``cutoff`` into ``report.handoff``.
 
-    Texts, names, e-mail addresses and phone numbers become a marker or empty, customers' sender ids a
-    random id; structure, timestamps, statuses, FAQ entry ids and ratings stay, so the insight figures do
-    not change (``classify``, the insight page's question kinds, keeps a request for a person or small talk
-    out of "unanswered" as the console's deletion does). Open conversations and callbacks are never touched. Tracker events older than the
-    cutoff are deleted (Rasa only needs a conversation's recent sessions).
+    Nothing is committed: the caller records the audit entry in the same transaction.
     """
-    now = now or utcnow()
-    report = RetentionReport(cutoff=cutoff, dry_run=dry_run)
     ended = and_(
         Conversation.status.not_in(ACTIVE_STATUSES),
         func.coalesce(Conversation.ended_at, Conversation.created_at) < cutoff,
@@ -108,6 +101,28 @@ def anonymise_before(
     )
     report.handoff["outbox"] = _prune_outbox(session, cutoff, dry_run)
     report.handoff["contacts"] = _anonymise_contacts(session, cutoff, dry_run, now, classify)
+
+
+def anonymise_before(
+    session: Session,
+    cutoff: datetime,
+    tracker: TrackerStore,
+    actor: str | Agent = "system",
+    dry_run: bool = False,
+    now: datetime | None = None,
+    classify: Classify | None = None,
+) -> RetentionReport:
+    """Anonymise what ended before ``cutoff``; idempotent (a second run changes nothing).
+
+    Texts, names, e-mail addresses and phone numbers become a marker or empty, customers' sender ids a
+    random id; structure, timestamps, statuses, FAQ entry ids and ratings stay, so the insight figures do
+    not change (``classify``, the insight page's question kinds, keeps a request for a person or small talk
+    out of "unanswered" as the console's deletion does). Open conversations and callbacks are never touched. Tracker events older than the
+    cutoff are deleted (Rasa only needs a conversation's recent sessions).
+    """
+    now = now or utcnow()
+    report = RetentionReport(cutoff=cutoff, dry_run=dry_run)
+    _anonymise_handoff(session, report, cutoff, dry_run, now, classify)
     entry = None
     if not dry_run and report.changed:
         # Recorded with the database change, before the tracker store is pruned.
