@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 from functools import partial
 
 from rasa_sdk import endpoint, utils
@@ -24,6 +23,8 @@ from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.worker.loader import AppLoader
+
+from core.env import Env
 
 TOKEN_HEADER = "X-Action-Token"
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def add_warm_up(app: Sanic) -> Sanic:
 def create_app_for_serve(action_executor: ActionExecutor, **kwargs) -> Sanic:
     """rasa_sdk's app for the primary process and each worker, with the token check in front."""
     app = add_warm_up(endpoint.create_app_for_serve(action_executor, **kwargs))
-    return require_token(app, os.environ.get("ACTION_SERVER_TOKEN") or "")
+    return require_token(app, Env().raw("ACTION_SERVER_TOKEN"))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
     )
     utils.update_sanic_log_level()
-    if not os.environ.get("ACTION_SERVER_TOKEN"):
+    env = Env()
+    if not env.is_set("ACTION_SERVER_TOKEN"):
         logger.warning("ACTION_SERVER_TOKEN is not set: anyone who reaches port %s can run actions", args.port)
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     )
     app = loader.load()
-    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port, workers=utils.number_of_sanic_workers())
+    app.prepare(host=env.text("SANIC_HOST", "0.0.0.0"), port=args.port, workers=utils.number_of_sanic_workers())
     Sanic.serve(primary=app, app_loader=loader)
 
 

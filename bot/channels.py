@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
 
 import aiohttp
@@ -34,6 +33,7 @@ from socketio import AsyncRedisManager, AsyncServer
 from bot import resilience, sessions
 from bot.inbound import RejectedMessage, clean_text, customer_metadata, rest_message
 from bot.widget_markdown import for_widget
+from core.env import Env
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +88,9 @@ def receipt_ids(data: Any) -> List[int]:
 
 async def report_seen(sender_id: Text, message_ids: List[int]) -> None:
     """Tell the handoff service the widget showed these agent replies (the console then says "seen")."""
-    url = os.environ.get("HANDOFF_URL", "http://localhost:8000").rstrip("/") + "/api/receipts"
-    token = os.environ.get("HANDOFF_API_TOKEN", "dev-handoff-token")
+    env = Env()
+    url = env.text("HANDOFF_URL", "http://localhost:8000").rstrip("/") + "/api/receipts"
+    token = env.text("HANDOFF_API_TOKEN", "dev-handoff-token")
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
             async with http.post(
@@ -184,7 +185,7 @@ class SocketIOInput(InputChannel):
             session_persistence=bool(credentials.get("session_persistence", True)),
             metadata_key=credentials.get("metadata_key", "customData"),
             socketio_path=credentials.get("socketio_path", "/socket.io"),
-            message_queue=os.environ.get("SOCKETIO_MESSAGE_QUEUE", "").strip() or None,
+            message_queue=Env().text("SOCKETIO_MESSAGE_QUEUE"),
         )
 
     def __init__(

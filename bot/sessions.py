@@ -17,9 +17,10 @@ import functools
 import hashlib
 import hmac
 import logging
-import os
 import re
 import secrets
+
+from core.env import Env
 
 logger = logging.getLogger(__name__)
 _SIGNED = re.compile(r"^([0-9a-f]{32})\.([0-9a-f]{32})$")
@@ -27,7 +28,8 @@ _SIGNED = re.compile(r"^([0-9a-f]{32})\.([0-9a-f]{32})$")
 
 @functools.lru_cache(maxsize=1)
 def _secret() -> bytes:
-    configured = os.environ.get("WIDGET_SESSION_SECRET") or os.environ.get("SECRET_KEY")
+    env = Env()
+    configured = env.text("WIDGET_SESSION_SECRET") or env.text("SECRET_KEY")
     if configured:
         return configured.encode()
     logger.warning("neither WIDGET_SESSION_SECRET nor SECRET_KEY is set: widget sessions end when Rasa restarts")

@@ -10,11 +10,13 @@ import signal
 import sys
 import threading
 
+from core.env import Env
+
 logger = logging.getLogger("handoff")
 
 
 def _setup_logging() -> None:
-    level = os.environ.get("HANDOFF_LOG_LEVEL", "INFO").upper()
+    level = Env().text("HANDOFF_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -117,6 +119,8 @@ def cmd_create_agent(args: argparse.Namespace) -> int:
     from handoff.services.errors import ServiceError
 
     settings = _settings()
+    # A plain lookup, not core.env.Env: the user names the variable on the command line (no setting of the
+    # service, nothing for the deployment to provide), and a password is taken as given, blanks included.
     password = os.environ.get(args.password_env, "") if args.password_env else ""
     if not password:
         password = getpass.getpass(f"Password for {args.email}: ")

@@ -8,13 +8,17 @@ patches the standard library before it loads the app; psycopg then waits coopera
 Flags on the command line override these values.
 """
 
-import os
+from core.env import Env
 
-bind = os.environ.get("HANDOFF_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("HANDOFF_WORKERS", "2"))
+env = Env()
+bind = env.text("HANDOFF_BIND", "127.0.0.1:8000")
+workers = env.integer("HANDOFF_WORKERS", 2, minimum=1)
 worker_class = "gevent"
 # Connections one worker holds at once: open console streams plus requests in flight.
-worker_connections = int(os.environ.get("HANDOFF_WORKER_CONNECTIONS", "2000"))
+worker_connections = env.integer("HANDOFF_WORKER_CONNECTIONS", 2000, minimum=1)
+if env.problems:
+    # SystemExit, not ValueError: gunicorn prints the message and stops instead of a traceback.
+    raise SystemExit("handoff/gunicorn.conf.py: " + "; ".join(env.problems))
 # A worker that stops answering gunicorn's heartbeat for this long is replaced; open streams do not count.
 timeout = 60
 graceful_timeout = 5

