@@ -262,22 +262,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     from scripts.prod import ADMIN_EMAIL, ProdStack, fresh_secrets
-    from scripts.stack import free_port
 
     base = Path(tempfile.mkdtemp(prefix="nordnet-streams-"))
     base.chmod(0o755)  # the postgres user must reach its cluster directory
     secrets = fresh_secrets()
     # Only what the console needs: PostgreSQL and the handoff service under gunicorn, as run-prod starts them.
-    stack = ProdStack(
-        handoff_port=free_port(),
-        pg_port=free_port(),
-        redis_port=free_port(),
-        var_dir=base,
-        handoff_workers=args.handoff_workers,
-        env=dict(secrets),
-        log_dir=base / "logs",
-        durable=False,
-    )
+    stack = ProdStack.on_free_ports(base, secrets, handoff_workers=args.handoff_workers, durable=False)
     stack.env["HANDOFF_CONSOLE_LIMIT"] = "100000 per minute"  # one address opens every tab here
     stack.env["HANDOFF_API_LIMIT"] = "1000000 per minute"
     if args.worker_class == "gthread":  # overrides handoff/gunicorn.conf.py

@@ -232,7 +232,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         figures = run_load(args.rasa, args.conversations, args.messages, args.concurrency, args.token, args.seed)
     else:
         from scripts.prod import ProdStack, fresh_secrets
-        from scripts.stack import free_port, model_path
+        from scripts.stack import model_path
 
         model = model_path()
         if not model.exists():
@@ -243,17 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from scripts.stack import build_kb
 
         build_kb({**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})  # var/kb_index, if the FAQ changed
-        stack = ProdStack(
-            proxy_port=free_port(),
-            rasa_ports=[free_port(), free_port()],
-            actions_port=free_port(),
-            handoff_port=free_port(),
-            pg_port=free_port(),
-            redis_port=free_port(),
-            var_dir=base,
-            env=dict(secrets),
-            log_dir=base / "logs",
-        )
+        stack = ProdStack.on_free_ports(base, secrets)
         print(f"starting the production shape in {base} (PostgreSQL, Redis, 2 Rasa servers, gunicorn) ...", flush=True)
         t0 = time.perf_counter()
         with stack.start(model):

@@ -164,7 +164,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from scripts.nginx import NginxConfig
     from scripts.prod import ProdStack, fresh_secrets
-    from scripts.stack import build_kb, free_port, model_path
+    from scripts.stack import build_kb, model_path
 
     model = model_path()
     if not model.exists():
@@ -172,17 +172,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     build_kb({**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)})  # var/kb_index, if the FAQ changed
     base = Path(tempfile.mkdtemp(prefix="nordnet-scaling-"))
     base.chmod(0o755)  # the postgres user and nginx's user must reach their directories
-    stack = ProdStack(
-        proxy_port=free_port(),
-        rasa_ports=[free_port() for _ in range(max(args.servers))],
-        actions_port=free_port(),
-        handoff_port=free_port(),
-        pg_port=free_port(),
-        redis_port=free_port(),
-        var_dir=base,
-        env=fresh_secrets(),
-        log_dir=base / "logs",
-    )
+    stack = ProdStack.on_free_ports(base, fresh_secrets(), rasa_servers=max(args.servers))
     print(f"starting the production shape with {max(args.servers)} Rasa servers in {base} ...", flush=True)
     rows = []
     with stack.start(model):

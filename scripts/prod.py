@@ -41,6 +41,7 @@ from scripts.stack import (
     Stack,
     banner,
     build_kb,
+    free_port,
     log,
     quiet,
     run_until_stopped,
@@ -354,6 +355,22 @@ class ProdStack:
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
+
+    @classmethod
+    def on_free_ports(cls, var_dir: Path, env: Dict[str, str], rasa_servers: int = 2, **options) -> "ProdStack":
+        """A stack for a test or a benchmark: every service on a free loopback port, state and logs under ``var_dir``."""
+        return cls(
+            proxy_port=free_port(),
+            rasa_ports=[free_port() for _ in range(rasa_servers)],
+            actions_port=free_port(),
+            handoff_port=free_port(),
+            pg_port=free_port(),
+            redis_port=free_port(),
+            var_dir=var_dir,
+            env=dict(env),
+            log_dir=var_dir / "logs",
+            **options,
+        )
 
     # -- infrastructure
 

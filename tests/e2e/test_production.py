@@ -24,7 +24,7 @@ import requests
 from bench.load import run_load
 from bot.resilience import MESSAGES as TECHNICAL_PROBLEM
 from scripts.prod import LocalRedis, ProdStack, fresh_secrets
-from scripts.stack import PYTHON, ROOT, free_port, train
+from scripts.stack import PYTHON, ROOT, train
 from tests.e2e.conftest import faq_answer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgresql]
@@ -44,17 +44,7 @@ def prod() -> ProdStack:
         env={**os.environ, "KB_INDEX_DIR": str(index), "HF_HUB_OFFLINE": "1"},
     )
     secrets["KB_INDEX_DIR"] = str(index)
-    stack = ProdStack(
-        proxy_port=free_port(),
-        rasa_ports=[free_port(), free_port()],
-        actions_port=free_port(),
-        handoff_port=free_port(),
-        pg_port=free_port(),
-        redis_port=free_port(),
-        var_dir=base,
-        env=dict(secrets),
-        log_dir=base / "logs",  # durable: a crash must not lose commits
-    )
+    stack = ProdStack.on_free_ports(base, secrets)  # logs under base: durable, a crash must not lose commits
     try:
         stack.start(model, timeout=300)
     except Exception:
