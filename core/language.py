@@ -30,6 +30,18 @@ _CHAT_WORDS = {
         okay fine great good agent human person callback cancel help stop back morning evening""".split()
     ),
 }
+# Function words of one language only: when lingua is unsure ("was ist 17 mal 23" reads as half English to it),
+# these decide a first message's guess.
+_FUNCTION_WORDS = {
+    "de": frozenset(
+        """ist ich du und nicht der das ein eine einen mein meine meinen wie wo wann warum wieso wer kann
+        habe hab bin sind mit für auf auch noch schon mal geht gibt es euch ihr mich mir uns dem den""".split()
+    ),
+    "en": frozenset(
+        """is the my and not how what where when why who can have am are with for on also still already it
+        you me us does do get your""".split()
+    ),
+}
 _AMBIGUOUS = frozenset({"hey", "okay", "ok", "stop", "morgen", "bitte"}) & (_CHAT_WORDS["de"] & _CHAT_WORDS["en"])
 
 
@@ -90,6 +102,9 @@ def guess(text: str, neutral: Iterable[str] = ()) -> Optional[str]:
     words = [w for w in _WORD.findall((text or "").lower()) if w not in neutral_words_]
     if not words or (len(words) == 1 and len(words[0]) <= 3):
         return None
+    votes = {lang: sum(w in _FUNCTION_WORDS[lang] for w in words) for lang in LANGUAGES}
+    if votes["de"] != votes["en"]:
+        return max(votes, key=votes.get)
     detector, codes = _lingua()
     values = detector.compute_language_confidence_values(" ".join(words))
     return codes[values[0].language] if values else None

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..scoring import CLEARLY_IN_SCOPE
 from ..types import FAQError, SearchResult
 
 OOS = "oos"
@@ -88,7 +89,8 @@ def metrics(
             return o.result.band
         if o.result.confidence >= answer_threshold:
             return "answer"
-        return "clarify" if o.offered >= clarify_threshold else "decline"
+        clearly_in_scope = bool(o.result.hits) and o.result.hits[0].score >= CLEARLY_IN_SCOPE
+        return "clarify" if o.offered >= clarify_threshold or clearly_in_scope else "decline"
 
     inside = [o for o in outcomes if o.in_scope]
     outside = [o for o in outcomes if not o.in_scope]

@@ -172,26 +172,40 @@ def test_every_verdict_is_reported_to_analytics_and_a_dead_service_costs_no_answ
     assert responses(messages)[0] == "utter_kb_answer"
 
 
-def test_a_question_clearly_in_scope_gets_a_list_not_a_decline():
-    from actions.faq import CLEARLY_IN_SCOPE, band_of
-    from knowledge_base.types import Hit, SearchResult
+def test_a_question_any_assistant_hears_but_the_faq_does_not_cover_is_declined(use_kb, handoff):
+    from actions.requests import off_topic
 
-    def result(score):
-        hits = [
-            Hit(
-                entry_id=f"e{i}",
-                language="de",
-                question="?",
-                answer="!",
-                url=None,
-                tags=[],
-                score=score - i / 10,
-                confidence=0.1,
-            )
-            for i in range(3)
-        ]
-        return SearchResult("decline", 0.1, "de", hits)
+    text = "Wie wird das Wetter morgen in Berlin?"
+    events, messages = run(ActionAnswerFromKb(), make_tracker(text, slots={"language": "de"}))
+    assert responses(messages) == ["utter_kb_decline"]
+    assert slot_events(events)["kb_last"]["band"] == "decline"
+    # Even where the FAQ's nearest question came closer than this small FAQ's does, it would not be listed ...
+    assert off_topic(use_kb, text, best_faq_score=0.6)
+    # ... while a question the FAQ answers is never taken for one.
+    question = "Ich bin umgezogen, wo ändere ich die Lieferanschrift?"
+    assert not off_topic(use_kb, question, best_faq_score=use_kb.search(question).hits[0].score)
 
-    assert band_of(result(CLEARLY_IN_SCOPE + 0.01)) == "clarify"  # confidence spread over near entries
-    assert band_of(result(CLEARLY_IN_SCOPE - 0.05)) == "decline"
-    assert band_of(SearchResult("decline", 0.0, "de", [])) == "decline"
+
+def test_an_entry_published_live_covers_its_questions_at_once(kb, tmp_path):
+    import shutil
+
+    from actions.requests import matcher, off_topic
+    from knowledge_base import load_knowledge_base
+    from knowledge_base.types import Entry
+
+    index = tmp_path / "index"
+    shutil.copytree(kb.settings.index_dir, index)
+    own = load_knowledge_base(kb.settings.with_(index_dir=index, check_sources=False))
+    text = "Gibt es einen Studentenrabatt?"
+    before = matcher(own).nearest_uncovered(own, text)
+    assert off_topic(own, text, own.search(text).hits[0].score)
+
+    own.upsert(
+        Entry("student-discount", "de", ["Gibt es einen Rabatt für Studenten?"], "Ja: 10 % mit Studienbescheinigung."),
+        persist=False,
+    )
+    result = own.search(text)
+    assert result.hits[0].entry_id == "student-discount" and result.band == "answer"
+    assert not off_topic(own, text, result.hits[0].score)
+    # The NLU's own "gibt es einen studentenrabatt" is covered now: nothing like it counts as off-topic any more.
+    assert matcher(own).nearest_uncovered(own, text) < before

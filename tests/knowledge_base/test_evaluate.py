@@ -36,6 +36,18 @@ def test_thresholds_recompute_bands():
     assert m["answer_rate"] == 1.0 and m["oos_recall"] == 1.0
 
 
+def test_a_question_clearly_in_scope_is_offered_a_list_when_bands_are_recomputed():
+    from knowledge_base.scoring import CLEARLY_IN_SCOPE
+
+    def spread(score):  # the confidence spread over near entries, the nearest question close
+        hits = [Hit(e, "en", "q", "a", None, [], score, 0.05) for e in ("a", "b", "c")]
+        return Outcome(Query("text", "a"), SearchResult("decline", 0.05, "en", hits), 1.0)
+
+    near, far = spread(CLEARLY_IN_SCOPE + 0.01), spread(CLEARLY_IN_SCOPE - 0.05)
+    assert metrics([near], answer_threshold=0.5, clarify_threshold=0.45)["in_scope_accuracy"] == 1.0
+    assert metrics([far], answer_threshold=0.5, clarify_threshold=0.45)["in_scope_accuracy"] == 0.0
+
+
 def test_calibrate_meets_the_precision_and_keeps_answerable_queries():
     from knowledge_base.build.evaluate import calibrate
 

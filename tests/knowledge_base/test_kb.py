@@ -45,6 +45,15 @@ def test_clear_question_is_answered_and_unrelated_one_declined(kb):
     assert kb.search("What is the capital of Mongolia?").band == "decline"
 
 
+def test_a_question_clearly_in_scope_is_listed_not_declined(kb):
+    """However the confidence is spread over near entries, a question this near one is the FAQ's business."""
+    from knowledge_base.scoring import CLEARLY_IN_SCOPE
+
+    assert kb._band(0.05, 0.1, similarity=CLEARLY_IN_SCOPE + 0.01) == "clarify"
+    assert kb._band(0.05, 0.1, similarity=CLEARLY_IN_SCOPE - 0.05) == "decline"
+    assert kb._band(0.05, 0.1) == "decline"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -107,6 +116,11 @@ def test_detects_short_german_and_english(kb):
         assert kb.detect_language(text) == "de", text
     for text in ("hello", "where is my parcel", "invoice wrong", "my card"):
         assert kb.detect_language(text) == "en", text
+
+
+def test_a_first_message_lingua_is_unsure_about_goes_by_its_function_words(kb):
+    assert kb.detect_language("was ist 17 mal 23") == "de"  # lingua: about even
+    assert kb.detect_language("what is 17 times 23") == "en"
 
 
 def test_manifest_records_model_dims_sources_and_counts(built):
