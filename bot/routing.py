@@ -27,7 +27,9 @@ _PERSON = re.compile(
     re.IGNORECASE,
 )
 # "someone" only counts together with talking ("talk to someone", "mit jemandem sprechen").
-_SOMEONE = re.compile(r"\b(someone|somebody|anyone|anybody|jemand(?:em|en)?|jmd)\b", re.IGNORECASE)
+_SOMEONE = re.compile(
+    r"\b(someone|somebody|anyone|anybody|jemand(?:em|en)?|jmd|irgendwer|irgendjemand(?:em|en)?)\b", re.IGNORECASE
+)
 _TALK = re.compile(
     r"\b(talk|speak|chat|write|transfer|put me through|connect|sprechen|reden|chatten|schreiben|übernehmen|"
     r"uebernehmen|verbinden|weiterleiten)\b",
@@ -100,7 +102,8 @@ _A_PERSON = re.compile(
     r"customer (?:service|support|care)|support (?:team|staff|agent|desk)|(?:the|your|a|to) support|live (?:chat|agent|support)|"
     r"someone real|somebody real|(?:someone|somebody|anyone|one|a person) (?:from|of|in) (?:the |your )?(?:support|service|team|customer)\w*|"
     r"(?:someone|somebody|one) of (?:you|yours|your people)|real (?:support|help|people)|not (?:an? )?(?:automated|automatic)|"
-    r"(?:einer|eine|einen|mit einer) person|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
+    r"(?:einer|eine|einen|mit einer) (?:\w+ )?person|fachm(?:a|ä)nn\w*|fachfrau|fachleute\w*|expert(?:e|en|in)|spezialist(?:en|in)?|"
+    r"(?:jemand\w*|irgendwer|irgendjemand\w*) (?:vom fach|am anderen ende)|(?:someone|somebody|anyone) (?:on the other end|who knows)|mensch(?:en)?|menschliche[nmrs]? \w+|mitarbeiter(?:in|innen|n)?|servicemitarbeiter\w*|"
     r"berater(?:in)?|kundenberater(?:in)?|kolleg(?:e|en|in)|kundenservice|kundendienst|kundenbetreuung|servicekraft|"
     r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|verantwortliche[nmr]?|zuständige[nmr]?|"
     r"(?:dem|den|zum|mit dem|ans?|vom|von eurem|von ihrem) (?:support|service|team|kundenservice)|"
@@ -115,8 +118,9 @@ _ASK = re.compile(
     r"(?:talk|speak|chat) (?:to|with)|an actual|a real|take over|forward me|help me|"
     r"ich (?:will|möchte|moechte|mag|hätte gerne?|haette gerne?|brauche|würde gerne?|wuerde gerne?)|"
     r"gib mir|geben sie mir|hol(?:en sie)? mir|verbinde\w*|verbunden|durchstellen|weiterleit\w*|leite\w*|übernehm\w*|"
-    r"ich (?:bräuchte|braeuchte|hätte gern\w*)|(?:weiter)?helfen|hilft|"
-    r"(?:kann|könnte|koennte) (?:mir|ihr|ihm|uns) (?:ein|eine|jemand)|(?:ist|sitzt) (?:hier|da|bei euch) (?:\w+ )?(?:ein|eine|jemand)|"
+    r"ich (?:bräuchte|braeuchte|hätte gern\w*)|(?:würde|wuerde|möchte|moechte|hätte|haette) ich (?:\w+ )?gern\w*|(?:weiter)?helfen|hilft|"
+    r"besprechen|klären|klaeren|durchgehen|loswerden|sort (?:this|it) out|go through|"
+    r"(?:kann|könnte|koennte) (?:mir|ihr|ihm|uns) (?:ein|eine|jemand)|(?:ist|sitzt) (?:hier|da|bei euch) (?:\w+ )?(?:ein|eine|jemand|irgendwer|irgendjemand)|"
     r"gibt'?s|gibt es|"
     r"(?:kann|könnte|koennte|darf) ich (?:mit|einen|eine|bitte)|gibt es (?:hier |da |bei euch |bei ihnen )?(?:auch )?"
     r"(?:einen|eine|jemand)|(?:mit|einen?|eine[mn]?) (?:echten|richtigen|menschlichen|lebendigen)|sprechen|reden|"
@@ -133,12 +137,18 @@ _NOT_A_REQUEST = re.compile(
     r"^\s*(?:why|warum|wieso|weshalb)\b",
     re.IGNORECASE,
 )
+# ... and so is not wanting calls at all ("ich will nicht, dass ihr mich anruft", "Werbeanrufe verhindern").
 _CANCELS = re.compile(
-    r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*)\b", re.IGNORECASE
+    r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*|"
+    r"(?:will|möchte|moechte|wollen|möchten) (?:\w+ )?nicht,? dass|nicht (?:\w+ )?angerufen werden|keine anrufe|"
+    r"(?:don't|dont|do not) (?:want (?:you|anyone|to be)|call)|no calls|stop (?:calling|ringing)|"
+    r"verhinder\w*|blockier\w*|sperr\w*|block\w*|unterbind\w*|werbe\w*|spam\w*)\b",
+    re.IGNORECASE,
 )
 _NOT_A_BOT = re.compile(
     r"\b((?:don't|dont|do not|no|not) (?:want )?(?:to )?(?:talk|speak|chat)? ?(?:to |with )?(?:a |the |this |your )?(?:chat)?bot|"
-    r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot)\b",
+    r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot|"
+    r"(?:oder|or) (?:nur|just|only) (?:ein(?:en)? |a )?(?:chat)?(?:bots?|roboter|robots?|maschinen?|machines?|computer))\b",
     re.IGNORECASE,
 )
 # A first sentence that asks who, or whether the bot is a person: "Who can I talk to? I need an actual person.",
@@ -153,13 +163,20 @@ _GET_ONE = re.compile(
     r"\b(get me|give me|gimme|i want|i need|ich will|ich möchte|ich brauche|gib mir|hol mir)\b", re.IGNORECASE
 )  # "... if not, get me one"
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
+# "Ist da jemand?", "Sitzt da irgendwer am anderen Ende?", "is anybody there?"
+_ANYONE_THERE = re.compile(
+    r"\b((?:ist|sitzt|sind) (?:da|hier|dort) (?:\w+ )?(?:jemand|irgendwer|irgendjemand|wer|menschen)|"
+    r"(?:is|are) (?:there )?(?:anybody|anyone|somebody|someone) (?:there|out there|real|human)|hello\?* anybody)\b",
+    re.IGNORECASE,
+)
 # Being called back, with the customer as the one called: "ruf mich zurück", "call me back", "Rückruf bitte".
 _CALL_ME = re.compile(
     r"\b(call me|ring me|phoned? me|call us|(?:someone|somebody|jemand) (?:\w+ ){0,3}(?:call|phone|ring)\w* me|e-?mail me|write me an? e-?mail|get back to me|contact me|by phone|"
     r"(?:a|the) (?:phone )?call (?:instead|back)|prefer (?:a )?(?:phone )?call|give me a (?:ring|call|buzz)|"
+    r"(?:schedule|arrange|book|set up|get) (?:a|an) (?:phone |quick |short )?call|"
     r"(?:send|drop) (?:me|us) an? (?:e-?mail|mail|line)|"
     r"(?:angerufen|zurückgerufen|zurueckgerufen|kontaktiert) (?:zu )?werden|"
-    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns) (?:\S+ ){0,6}(?:zurückrufen|zurueckrufen|anrufen|anruft|"
+    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|(?:mich|uns)\b[^.?!]{0,80}?\b(?:zurückrufen|zurueckrufen|anrufen|anruft|"
     r"zurückruft|zurueckruft|kontaktieren|kontaktiert|anschreiben|anschreibt)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
     r"telefonisch (?:\w+ ){0,2}(?:melden|meldet|kontaktier\w*)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
     r"kontaktier\w* (?:sie |du )?mich|(?:schreib\w*|schicken sie) (?:sie )?mir (?:lieber )?(?:eine )?e-?mail)",
@@ -180,7 +197,9 @@ def asks_for_person(text: str) -> bool:
     text = " ".join(s for s in _SENTENCE.split(text) if not _ABOUT_CONTACT.search(s))
     if not text.strip() or _NOT_A_REQUEST.search(text):
         return False
-    if _NOT_A_BOT.search(text) or (_SOMEONE.search(text) and _TALK.search(text) and _ASK.search(text)):
+    if _NOT_A_BOT.search(text) or _ANYONE_THERE.search(text):
+        return True
+    if _SOMEONE.search(text) and _TALK.search(text) and _ASK.search(text):
         return True
     if not _A_PERSON.search(text):
         return False

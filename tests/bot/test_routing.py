@@ -142,3 +142,36 @@ def test_requests_in_other_shapes_are_promoted(text, intent):
 )
 def test_questions_about_the_bot_or_working_here_are_not_requests(text):
     assert promoted_intent("ask_question", text) is None
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("Das würde ich gern mit einem Experten besprechen, es ist kompliziert", "request_human"),
+        ("Kann ich das bei einer kompetenten Person loswerden?", "request_human"),
+        ("Hallo, ist da irgendjemand?", "request_human"),
+        ("Hört mir hier überhaupt jemand zu oder nur ein Roboter?", "request_human"),
+        ("is anyone there who can help", "request_human"),
+        ("Kann mich bitte jemand am Freitag zwischen 9 und 10 Uhr morgens auf dem Handy anrufen?", "request_callback"),
+        ("Could we schedule a call for Monday morning?", "request_callback"),
+        ("Bitte rufen Sie mich morgen an, ich will nicht chatten", "request_callback"),
+    ],
+)
+def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
+    assert promoted_intent("ask_question", text) == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich will nicht, dass ihr mich anruft",
+        "Wie kann ich verhindern, dass mich Werbeanrufer anrufen?",
+        "I do not want you to call me",
+        "stop calling me",
+        "Bist du ein Mensch oder nur ein Roboter?",
+        "Wie richte ich einen Experten-Modus im Router ein?",
+        "Mich hat gestern jemand von euch angerufen, wer war das?",
+    ],
+)
+def test_not_wanting_calls_and_questions_about_experts_are_not_requests(text):
+    assert promoted_intent("ask_question", text) is None

@@ -39,6 +39,7 @@ LEFT_TO_DEFAULTS = {
     "KB_CHECK_SOURCES": "on: the index and the FAQ in the image are built together",
     "KB_ENCODER": "the index remembers its encoder",
     "KB_ENCODER_CACHE": "image ENV: /tmp/kb-encoders",
+    "KB_EXAMPLES_CACHE": "default under $HOME/.cache; the images' HOME is /tmp",
     "SANIC_HOST": "image ENV of the action server: 0.0.0.0",
     "OMP_NUM_THREADS": "the encoder's thread count follows the pod's CPUs",
     "XDG_CACHE_HOME": "unused when KB_ENCODER_CACHE is set (image ENV)",
