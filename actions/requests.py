@@ -55,6 +55,11 @@ _ABOUT_WORKING_HERE = re.compile(
 )
 
 
+# A question about who someone was or is asks for no one ("Wer war der erste Mensch auf dem Mond?").
+_WHO_WAS = re.compile(
+    r"^\s*(?:wer|who|whose|wessen)\s+(?:war|waren|was|were|ist|is|hat|has|had|wurde|became|erfand|invented)\b",
+    re.IGNORECASE,
+)
 _MARKUP = re.compile(r"[{}<>]|\w_\w")  # payload- or code-like text ("agent_message{...}") is no request
 
 
@@ -203,6 +208,8 @@ def matcher(kb: Any) -> RequestMatcher:
 def request_by_meaning(kb: Any, text: str, best_faq_score: float) -> Optional[str]:
     """request_human / request_callback when ``text`` means one, else None."""
     if not text or text.startswith("/") or _MARKUP.search(text):
+        return None
+    if _WHO_WAS.search(text):
         return None
     if ABOUT_CONTACT.search(text) or _QUESTION_ABOUT_PRICE_OR_TIME.search(text) or _ABOUT_WORKING_HERE.search(text):
         return None  # a question about reaching us, a price or a job is the FAQ's (or none of its business)
