@@ -108,7 +108,7 @@ _A_PERSON = re.compile(
     r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|verantwortliche[nmr]?|zuständige[nmr]?|"
     r"(?:dem|den|zum|mit dem|ans?|vom|von eurem|von ihrem) (?:support|service|team|kundenservice)|"
     r"(?:jemand\w*|wem|wen|einer?) (?:von (?:euch|ihnen|dir)|aus dem (?:team|support|service))|persönliche (?:beratung|hilfe)|"
-    r"support-?team|echte[nmrs]? person|richtige[nmrs]? person|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
+    r"support-?team|echte[nmrs]? (?:person|support|hilfe|menschen)|richtige[nmrs]? (?:person|support|hilfe)|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
     re.IGNORECASE,
 )
 _ASK = re.compile(
@@ -142,13 +142,15 @@ _CANCELS = re.compile(
     r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*|"
     r"(?:will|möchte|moechte|wollen|möchten) (?:\w+ )?nicht,? dass|nicht (?:\w+ )?angerufen werden|keine anrufe|"
     r"(?:don't|dont|do not) (?:want (?:you|anyone|to be)|call)|no calls|stop (?:calling|ringing)|"
-    r"verhinder\w*|blockier\w*|sperr\w*|block\w*|unterbind\w*|werbe\w*|spam\w*)\b",
+    r"verhinder\w*|blockier\w*|sperr\w*|block\w*|unterbind\w*|werbe\w*|spam\w*|"
+    r"(?:nobody|no one|noone|niemand|keiner) (?:\w+ ){0,2}(?:call|ring|phone|reach|anrufen|erreichen|anrufe?n?))\b",
     re.IGNORECASE,
 )
 _NOT_A_BOT = re.compile(
     r"\b((?:don't|dont|do not|no|not) (?:want )?(?:to )?(?:talk|speak|chat)? ?(?:to |with )?(?:a |the |this |your )?(?:chat)?bot|"
     r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot|"
-    r"(?:oder|or) (?:nur|just|only) (?:ein(?:en)? |a )?(?:chat)?(?:bots?|roboter|robots?|maschinen?|machines?|computer))\b",
+    r"(?:oder|or) (?:nur|just|only) (?:ein(?:en)? |a )?(?:chat)?(?:bots?|roboter|robots?|maschinen?|machines?|computer)|"
+    r"(?:oder|or) (?:nur|just|only) (?:automatische\w*|automated|automatic|canned|vorgefertigte\w*) \w+)\b",
     re.IGNORECASE,
 )
 # A first sentence that asks who, or whether the bot is a person: "Who can I talk to? I need an actual person.",

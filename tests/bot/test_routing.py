@@ -155,6 +155,9 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         ("Kann mich bitte jemand am Freitag zwischen 9 und 10 Uhr morgens auf dem Handy anrufen?", "request_callback"),
         ("Could we schedule a call for Monday morning?", "request_callback"),
         ("Bitte rufen Sie mich morgen an, ich will nicht chatten", "request_callback"),
+        ("Gibt es hier echte Hilfe oder nur automatische Texte?", "request_human"),
+        ("Is there real support here or only automated replies?", "request_human"),
+        ("Keiner hilft mir, rufen Sie mich bitte an", "request_callback"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
@@ -171,6 +174,8 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         "Bist du ein Mensch oder nur ein Roboter?",
         "Wie richte ich einen Experten-Modus im Router ein?",
         "Mich hat gestern jemand von euch angerufen, wer war das?",
+        "Since the outage nobody can call us on the landline anymore",  # a fault, not a callback
+        "Seit gestern kann uns niemand mehr anrufen",
     ],
 )
 def test_not_wanting_calls_and_questions_about_experts_are_not_requests(text):
