@@ -165,6 +165,14 @@ _GET_ONE = re.compile(
     r"\b(get me|give me|gimme|i want|i need|ich will|ich möchte|ich brauche|gib mir|hol mir)\b", re.IGNORECASE
 )  # "... if not, get me one"
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
+# "Ist gerade jemand vom Support erreichbar?", "is anyone available?": asking for someone now, not for the hours
+# (which "wann", "when", "bis wie viel Uhr" ask).
+_SOMEONE_AVAILABLE = re.compile(
+    r"\b(?:ist|is|are) (?:(?:da|hier|gerade|jetzt|now|there|noch) )*(?:jemand|irgendwer|irgendjemand|someone|anyone|"
+    r"somebody|anybody)\b[^.?!]*\b(?:erreichbar|available|online)\b",
+    re.IGNORECASE,
+)
+_HOURS = re.compile(r"\b(wann|when|what time|which times|hours|zeiten|uhr|bis wie)\b", re.IGNORECASE)
 # "Ist da jemand?", "Sitzt da irgendwer am anderen Ende?", "is anybody there?"
 _ANYONE_THERE = re.compile(
     r"\b((?:ist|sitzt|sind) (?:da|hier|dort) (?:\w+ )?(?:jemand|irgendwer|irgendjemand|wer|menschen)|"
@@ -195,6 +203,8 @@ def asks_for_person(text: str) -> bool:
         text = _WHO_ASKS.sub("", text)  # "Who can I talk to about this? I need an actual person."
         if asked_if_bot and _GET_ONE.search(text) and not _NOT_A_REQUEST.search(text):
             return True  # "are you a real person? if not, get me one"
+    if _SOMEONE_AVAILABLE.search(text) and not _HOURS.search(text) and not _NOT_A_REQUEST.search(text):
+        return True
     # A sentence about a contact channel ("Wann seid ihr erreichbar?") is a question; another may still ask.
     text = " ".join(s for s in _SENTENCE.split(text) if not _ABOUT_CONTACT.search(s))
     if not text.strip() or _NOT_A_REQUEST.search(text):

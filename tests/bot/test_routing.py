@@ -158,6 +158,8 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         ("Gibt es hier echte Hilfe oder nur automatische Texte?", "request_human"),
         ("Is there real support here or only automated replies?", "request_human"),
         ("Keiner hilft mir, rufen Sie mich bitte an", "request_callback"),
+        ("Ist gerade jemand vom Kundenservice erreichbar?", "request_human"),
+        ("Is anyone available to help me with my bill?", "request_human"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
@@ -176,6 +178,8 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         "Mich hat gestern jemand von euch angerufen, wer war das?",
         "Since the outage nobody can call us on the landline anymore",  # a fault, not a callback
         "Seit gestern kann uns niemand mehr anrufen",
+        "Wann ist jemand vom Support erreichbar?",  # the hours: the FAQ's
+        "Wie ist die Hotline erreichbar?",
     ],
 )
 def test_not_wanting_calls_and_questions_about_experts_are_not_requests(text):
