@@ -192,6 +192,14 @@ def off_topic(kb: Any, text: str, best_faq_score: float) -> bool:
     return similarity >= best_faq_score + OFF_TOPIC_LEAD
 
 
+def warm_cache(index_dir: str) -> None:
+    """Encode the NLU examples with the index's encoder into the cache (the action server's image build)."""
+    from knowledge_base import Settings, load_knowledge_base
+
+    kb = load_knowledge_base(Settings.from_env().with_(index_dir=Path(index_dir), check_sources=False))
+    RequestMatcher(kb)
+
+
 _lock = threading.Lock()
 _matcher: Optional[RequestMatcher] = None
 

@@ -199,6 +199,30 @@ def test_actions_image_serves_every_custom_action_of_the_domain_to_rasa_only(tmp
     assert custom and custom <= registered, custom - registered
 
 
+def test_actions_image_holds_the_nlu_examples_it_compares_questions_with(tmp_path):
+    """Requests for a person by meaning and off-topic questions need the NLU examples (actions/requests.py); the
+    image's build encodes them once into the cache the action server reads (KB_EXAMPLES_CACHE)."""
+    app = image(tmp_path, "app", "actions")
+    env = image_env(app, tmp_path)
+    script = (
+        "import json; from actions.requests import examples, question_examples\n"
+        "found = examples()\n"
+        "print(json.dumps({k: len(v) for k, v in found.items()} | {'questions': len(question_examples())}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=app, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert counts["request_human"] > 50 and counts["request_callback"] > 50 and counts["questions"] > 1000, counts
+    instructions = DockerfileParser(str(DOCKERFILES["app"])).structure
+    actions_env = " ".join(i["value"] for i in instructions if i["instruction"] == "ENV")
+    assert "KB_EXAMPLES_CACHE=/app/examples-cache" in actions_env
+    assert any(i["instruction"] == "RUN" and "warm_cache('/app/kb_index')" in i["value"] for i in instructions), (
+        "the build stage no longer encodes the examples"
+    )
+
+
 @pytest.mark.e2e
 @pytest.mark.postgresql
 def test_rasa_image_starts_from_its_entry_point_on_postgresql_and_redis(tmp_path):
