@@ -4,9 +4,12 @@
 
 rasa_sdk has no authentication: anyone who reaches the port can run any action (hand a conversation to an
 agent, cancel a callback) for any conversation. With ACTION_SERVER_TOKEN set, every request except
-`GET /health` must carry it in the `X-Action-Token` header, which Rasa sends from its endpoints.yml
+`GET /health` and `GET /ready` must carry it in the `X-Action-Token` header, which Rasa sends from its endpoints.yml
 (`action_endpoint.headers`, written by scripts/stack.py and scripts/prod.py); others get a 401. `make run`
 also binds the server to loopback (SANIC_HOST=127.0.0.1).
+
+Each worker warms itself up as it starts (the knowledge base, its encoders, the request matcher) and answers
+`GET /ready` with 503 until it has: Kubernetes' readiness probe sends no customer to a pod still loading its model.
 
 Sanic builds the app again in its worker process from a pickled factory, so the factory here is a
 module-level function of this module (a patch of rasa_sdk's would not reach the worker).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import threading
 from functools import partial
 
 from rasa_sdk import endpoint, utils
@@ -27,7 +31,9 @@ from sanic.worker.loader import AppLoader
 from core.env import Env
 
 TOKEN_HEADER = "X-Action-Token"
+OPEN_PATHS = ("/health", "/ready")  # probes: no token
 logger = logging.getLogger(__name__)
+_warm = threading.Event()  # set once this process has loaded what a first question needs
 
 
 def require_token(app: Sanic, token: str) -> Sanic:
@@ -35,7 +41,7 @@ def require_token(app: Sanic, token: str) -> Sanic:
 
     @app.on_request
     async def check_token(request):
-        if not token or request.path == "/health":
+        if not token or request.path in OPEN_PATHS:
             return None
         if hmac.compare_digest(request.headers.get(TOKEN_HEADER, "").encode(), token.encode()):
             return None
@@ -56,10 +62,19 @@ def warm_up() -> None:
     kb = providers.get_kb()
     kb.search("warm up", k=1)
     matcher(kb)
+    _warm.set()
+
+
+def _warm_up_logged() -> None:
+    try:
+        warm_up()
+    except Exception:  # the first question will try again (and say why it cannot answer)
+        logger.exception("warm-up failed: not ready")
 
 
 def add_warm_up(app: Sanic) -> Sanic:
-    """`POST /warmup` (behind the token): make run and the production stack call it once at start."""
+    """`POST /warmup` (behind the token; make run and the production stack wait on it), `GET /ready` (503 until
+    warm), and a warm-up of its own as the server starts."""
 
     @app.post("/warmup")
     async def warmup(request):
@@ -67,6 +82,14 @@ def add_warm_up(app: Sanic) -> Sanic:
 
         await asyncio.get_running_loop().run_in_executor(None, warm_up)
         return response.json({"ok": True})
+
+    @app.get("/ready")
+    async def ready(request):
+        return response.json({"ready": _warm.is_set()}, status=200 if _warm.is_set() else 503)
+
+    @app.listener("after_server_start")
+    async def warm_up_in_background(app, loop):
+        loop.run_in_executor(None, _warm_up_logged)
 
     return app
 

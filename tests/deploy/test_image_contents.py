@@ -189,6 +189,10 @@ def test_actions_image_serves_every_custom_action_of_the_domain_to_rasa_only(tmp
     )
     try:
         assert wait_for(f"http://127.0.0.1:{port}/health", process).status_code == 200
+        # No index in this tree: the worker's own warm-up cannot load one, so it never reports ready (no token needed).
+        time.sleep(2)
+        not_ready = requests.get(f"http://127.0.0.1:{port}/ready", timeout=10)
+        assert not_ready.status_code == 503 and not_ready.json() == {"ready": False}
         assert requests.get(f"http://127.0.0.1:{port}/actions", timeout=10).status_code == 401
         listed = requests.get(f"http://127.0.0.1:{port}/actions", headers={"X-Action-Token": "a" * 40}, timeout=10)
         registered = {action["name"] for action in listed.json()}

@@ -123,7 +123,7 @@ def test_every_deployment_has_readiness_and_liveness_probes_on_its_own_ports():
                     kind,
                 )
     paths = {d["metadata"]["name"]: containers(d)[0]["readinessProbe"]["httpGet"]["path"] for d in deployments}
-    assert paths == {"rasa": "/", "actions": "/health", "handoff": "/health"}
+    assert paths == {"rasa": "/", "actions": "/ready", "handoff": "/health"}  # /ready: 503 until warm
 
 
 def test_services_hpas_and_budgets_select_real_pods():

@@ -21,3 +21,6 @@ def test_the_warm_up_leaves_no_customer_and_needs_the_token(stack):
     token = stack.environment()["ACTION_SERVER_TOKEN"]
     warmed = requests.post(f"{stack.actions_url}/warmup", headers={"X-Action-Token": token}, timeout=120)
     assert warmed.status_code == 200 and warmed.json() == {"ok": True}
+    # Warm: the readiness probe's route says so, without the token (Kubernetes has none).
+    ready = requests.get(f"{stack.actions_url}/ready", timeout=10)
+    assert ready.status_code == 200 and ready.json() == {"ready": True}
