@@ -15,7 +15,7 @@ from handoff.services.agents import touch
 from handoff.services.console import waiting_ids
 from handoff.services.errors import ServiceError
 
-from .security import csrf_ok, csrf_token, load_agent, safe_next, wants_json
+from handoff.security import csrf_ok, csrf_token, load_agent, safe_next, wants_json
 
 bp = Blueprint("agents", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 

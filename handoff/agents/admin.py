@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from handoff.agents import bp, not_found_unless
-from handoff.agents.security import admin_required
+from handoff.security import admin_required
 from handoff.extensions import db, state
 from handoff.models import Agent, BusinessHours, CannedResponse, Holiday, utcnow
 from handoff.services import agents as agent_service

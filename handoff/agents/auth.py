@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext, refresh
 
 from handoff.agents import back, bp
-from handoff.agents.security import log_in, safe_next
+from handoff.security import log_in, safe_next
 from handoff.extensions import db, state
 from handoff.i18n import CONSOLE_LANGUAGES
 from handoff.limits import client_address  # the peer, or the trusted proxies' X-Forwarded-For

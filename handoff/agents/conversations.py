@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from handoff.agents import back, bp
-from handoff.agents.security import wants_json
+from handoff.security import wants_json
 from handoff.extensions import db, state
 from handoff.models import utcnow
 from handoff.outbox import retry_now

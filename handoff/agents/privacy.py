@@ -9,7 +9,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from handoff.agents import bp
-from handoff.agents.security import admin_required
+from handoff.security import admin_required
 from handoff.extensions import db, state
 from handoff.models import utcnow
 from handoff.services import audit

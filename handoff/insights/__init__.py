@@ -14,7 +14,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from handoff.agents.security import csrf_ok, load_agent, wants_json
+from handoff.security import csrf_ok, load_agent, wants_json
 from handoff.extensions import db, state
 from handoff.models import utcnow
 from handoff.services import analytics
