@@ -69,9 +69,8 @@ def create_app(
 def _register_routes(app: Flask, handoff_state: HandoffState) -> None:
     """The blueprints (demo page, console, bot API, Insights), /health and the API's routing errors."""
     from handoff.agents import bp as agents_bp
-    from handoff.agents.privacy import question_classifier
     from handoff.api import bp as api_bp
-    from handoff.insights import InsightsState
+    from handoff.insights import InsightsState, question_classifier
     from handoff.insights import api as insights_api_bp
     from handoff.insights import pages as insights_bp
     from handoff.web import bp as web_bp

@@ -187,9 +187,9 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
 
 
 def _question_classifier(settings):
-    """The console's classifier (handoff.agents.privacy.question_classifier): an erasure keeps a request for a
+    """The console's classifier (handoff.insights.question_classifier): an erasure keeps a request for a
     person or small talk out of "unanswered" whichever way it is done; None when the model cannot load."""
-    from handoff.agents.privacy import question_classifier
+    from handoff.insights import question_classifier
     from handoff.app import create_app
 
     app = create_app(settings)

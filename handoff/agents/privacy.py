@@ -32,22 +32,6 @@ def _lookup(values) -> privacy_service.Lookup | None:
     return privacy_service.Lookup(**{kind: value})
 
 
-def question_classifier(app=None):
-    """The insight page's classifier, so an erased request for a person stays out of "unanswered" whichever way
-    it is erased (console, command line, retention); None (the erased words count as questions) when the model
-    cannot load. Outside a request, pass the app."""
-    if app is not None:
-        with app.app_context():
-            return question_classifier()
-    from handoff.insights import insights
-
-    try:
-        return insights().question_kinds().classify
-    except Exception:  # a deletion must never fail for the sake of a statistic
-        logger.warning("no question classifier for the deletion; its bot events count as questions", exc_info=True)
-        return None
-
-
 def _tracker() -> TrackerStore:
     return TrackerStore(state().settings.tracker_store_url)
 
@@ -97,7 +81,7 @@ def admin_privacy_delete():
     if request.form.get("confirm", "").strip() != lookup.value:
         raise Invalid(_("type the customer's id, e-mail or phone again to confirm the deletion"))
     report = privacy_service.erase_customer(
-        db(), lookup, _tracker(), g.agent, state().settings.secret_key, classify=question_classifier()
+        db(), lookup, _tracker(), g.agent, state().settings.secret_key, classify=state().question_classifier()
     )
     flash(
         _("Deleted.") + " " + "; ".join(report.lines()) + ".", "error" if report.tracker_status == "error" else "info"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import csv
 import io
 import threading
@@ -21,6 +23,7 @@ from handoff.services import analytics
 from handoff.services.question_kinds import QuestionKinds
 from handoff.services.errors import ServiceError, invalid_fields, translatable
 
+logger = logging.getLogger(__name__)
 pages = Blueprint("insights", __name__, template_folder="templates")
 api = Blueprint("insights_api", __name__)
 
@@ -101,6 +104,20 @@ class InsightsState:
 
 def insights() -> InsightsState:
     return current_app.extensions["insights"]
+
+
+def question_classifier(app=None):
+    """The insight page's classifier, so an erased request for a person stays out of "unanswered" whichever way
+    it is erased (console, command line, retention); None (the erased words count as questions) when the model
+    cannot load. Outside a request, pass the app."""
+    if app is not None:
+        with app.app_context():
+            return question_classifier()
+    try:
+        return insights().question_kinds().classify
+    except Exception:  # a deletion must never fail for the sake of a statistic
+        logger.warning("no question classifier for the deletion; its bot events count as questions", exc_info=True)
+        return None
 
 
 def _guard():
