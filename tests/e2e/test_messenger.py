@@ -269,3 +269,24 @@ def test_a_person_takes_over_and_long_agent_replies_are_split(
     assert survey["text"].startswith("Sie sprechen jetzt wieder mit dem digitalen Assistenten")
     assert [q["payload"] for q in survey["quick_replies"]] == [f'/satisfaction{{"score": {n}}}' for n in range(1, 6)]
     assert fake_graph.rejected_for(user.psid) == []
+
+
+def test_a_waiting_messenger_customer_learns_that_nobody_is_on_duty_and_can_take_a_callback(
+    user: MessengerUser, fake_graph: FakeGraph, online_agent: AgentConsole, open_for_handoffs: AgentConsole
+):
+    """Issue 20 on Messenger: the queue news reaches the customer through the Send API, the callback one tap away."""
+    open_for_handoffs.post("/agent/presence", presence="offline")  # only our agent is on duty
+    queued = messages(user.says("Ich möchte bitte mit einem Mitarbeiter sprechen"))
+    assert queued[0]["text"].startswith("Ich verbinde Sie mit einem Mitarbeiter")
+
+    before = len(messages(fake_graph.requests_for(user.psid)))
+    online_agent.post("/agent/presence", presence="away")  # the last agent on duty steps away
+    got = fake_graph.wait_for(user.psid, lambda rs: len(messages(rs)) > before, timeout=60)
+    news = messages(got)[before]
+    assert news["text"].startswith("Gerade ist leider niemand aus unserem Service-Team im Dienst"), news
+    assert "Min." not in news["text"]  # no made-up wait
+    assert {"content_type": "text", "title": "Lieber Rückruf", "payload": "/request_callback"} in news["quick_replies"]
+
+    asked = messages(user.taps_quick_reply("Lieber Rückruf", "/request_callback"))
+    assert any(m["text"].startswith("Unter welcher Telefonnummer") for m in asked), asked
+    assert fake_graph.rejected_for(user.psid) == []
