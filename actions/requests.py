@@ -12,10 +12,8 @@ einen Witz", "how do I set up call forwarding"): a message that reads like a kno
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import re
 import threading
 from pathlib import Path
@@ -25,6 +23,7 @@ import yaml
 
 from core.contact import ABOUT_CONTACT
 from core.env import Env
+from knowledge_base.vector_cache import cached_vectors
 
 logger = logging.getLogger(__name__)
 NLU_DIR = Path(__file__).resolve().parents[1] / "data" / "nlu"
@@ -91,27 +90,10 @@ def cache_dir() -> Path:
 
 
 def encode_cached(kb: Any, texts: List[str]) -> Any:
-    """``kb.encode(texts)``, kept on disk per encoder and texts: the 2,300 NLU examples take half a minute to
-    encode on two cores, which the action server would otherwise spend at every start."""
-    import numpy as np
-
-    identity = json.dumps([kb.manifest.get("model"), kb.manifest.get("encoder"), texts], sort_keys=True, default=str)
-    path = cache_dir() / f"{hashlib.sha256(identity.encode()).hexdigest()[:32]}.npy"
-    try:
-        vectors = np.load(path)
-        if vectors.shape[0] == len(texts):
-            return vectors
-    except (OSError, ValueError):
-        pass
-    vectors = kb.encode(texts)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial.npy")
-        np.save(partial, vectors)
-        os.replace(partial, path)
-    except OSError as exc:  # a read-only home costs the time, nothing else
-        logger.warning("cannot keep the examples' vectors in %s: %s", path.parent, exc)
-    return vectors
+    """``kb.encode(texts)``, kept on disk per encoder (knowledge_base.vector_cache): the 2,300 NLU examples take
+    half a minute to encode on two cores, which the action server would otherwise spend at every start."""
+    key = json.dumps([kb.manifest.get("model"), kb.manifest.get("encoder")], sort_keys=True, default=str)
+    return cached_vectors(kb.encode, texts, key, cache_dir())
 
 
 class RequestMatcher:
@@ -134,11 +116,6 @@ class RequestMatcher:
         self.questions = encode_cached(kb, questions) if questions else None
         self._covered_in: Any = None  # the knowledge-base snapshot self._uncovered was worked out for
         self._uncovered: Any = None
-
-    def nearest(self, kb: Any, text: str) -> tuple[Optional[str], float]:
-        """The nearest request intent and its similarity."""
-        label, similarity, _ = self.nearest_with_question(kb, text)
-        return label, similarity
 
     def nearest_with_question(self, kb: Any, text: str) -> tuple[Optional[str], float, float]:
         """The nearest request intent, its similarity, and the similarity of the nearest known question."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .index import Row, read_index, read_manifest
-from .scoring import CLEARLY_IN_SCOPE, Scorer
+from .scoring import Scorer, band
 from .settings import Settings
 from .sources import relative_checksums, validate_entry
 from .types import SUPPORTED_LANGUAGES, Entry, FAQError, Hit, SearchResult
@@ -163,14 +163,8 @@ class KnowledgeBase:
         return SearchResult(self._band(top, offered, nearest), top, language, hits)
 
     def _band(self, confidence: float, offered: float, similarity: float = 0.0) -> str:
-        """answer: the top hit is likely right; clarify: the right one is likely among the first three, or the
-        question is clearly one the FAQ covers (``similarity``, the first hit's, at least CLEARLY_IN_SCOPE) even
-        though the confidence is spread over several entries: a list, not "I don't know"."""
-        if confidence >= self.settings.answer_threshold:
-            return "answer"
-        if offered >= self.settings.clarify_threshold or similarity >= CLEARLY_IN_SCOPE:
-            return "clarify"
-        return "decline"
+        settings = self.settings
+        return band(confidence, offered, similarity, settings.answer_threshold, settings.clarify_threshold)
 
     # -- changing ---------------------------------------------------------------------------
     def reload_if_changed(self) -> bool:

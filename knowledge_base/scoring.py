@@ -212,6 +212,19 @@ class Scorer:
             best[entry.id] = Candidate(entry.id, pos, float(score), float(score), bonus)
 
 
+def band(
+    confidence: float, offered: float, similarity: float, answer_threshold: float, clarify_threshold: float
+) -> str:
+    """answer: the top hit is likely right; clarify: the right one is likely among the first three (``offered``, the
+    three best confidences together), or the question is clearly one the FAQ covers (``similarity``, the first hit's,
+    at least CLEARLY_IN_SCOPE) though the confidence is spread over several entries: a list, not "I don't know"."""
+    if confidence >= answer_threshold:
+        return "answer"
+    if offered >= clarify_threshold or similarity >= CLEARLY_IN_SCOPE:
+        return "clarify"
+    return "decline"
+
+
 def cosine_scale(manifest: dict) -> tuple[float, float]:
     """(shift, scale) that maps the index's encoder's cosines onto the scale the constants here were chosen on
     (multilingual-e5's cosines are compressed into ~0.7-1.0; see knowledge_base/e5.py)."""

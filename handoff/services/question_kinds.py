@@ -9,7 +9,6 @@ declined is put in the class of its nearest example, encoded with the knowledge 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import threading
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import yaml
+
+from knowledge_base.vector_cache import cached_vectors
 
 logger = logging.getLogger(__name__)
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
@@ -99,21 +100,7 @@ class QuestionKinds:
 
         if not texts:
             return np.zeros((0, 1), np.float32)
-        path = None
-        if self.cache_dir is not None and self.model_name:
-            digest = hashlib.sha256("\n".join([self.model_name, *texts]).encode()).hexdigest()[:16]
-            path = Path(self.cache_dir) / f"nlu-examples-{digest}.npy"
-            if path.is_file():
-                return np.load(path)
-        vectors = np.asarray(self.encode(texts), dtype=np.float32)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path.with_suffix(".tmp.npy"), vectors)
-                path.with_suffix(".tmp.npy").replace(path)
-            except OSError:
-                logger.warning("could not cache the NLU examples' vectors in %s", path.parent, exc_info=True)
-        return vectors
+        return cached_vectors(self.encode, texts, self.model_name or "", self.cache_dir)
 
     def classify(self, texts: Iterable[str]) -> list[str]:
         """``question``, ``request`` or ``small_talk`` per text (an empty text is a question: its words were erased)."""

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..scoring import CLEARLY_IN_SCOPE
+from .. import scoring
 from ..types import FAQError, SearchResult
 
 OOS = "oos"
@@ -87,10 +87,8 @@ def metrics(
     def band(o: Outcome) -> str:
         if answer_threshold is None:
             return o.result.band
-        if o.result.confidence >= answer_threshold:
-            return "answer"
-        clearly_in_scope = bool(o.result.hits) and o.result.hits[0].score >= CLEARLY_IN_SCOPE
-        return "clarify" if o.offered >= clarify_threshold or clearly_in_scope else "decline"
+        nearest = o.result.hits[0].score if o.result.hits else 0.0
+        return scoring.band(o.result.confidence, o.offered, nearest, answer_threshold, clarify_threshold)
 
     inside = [o for o in outcomes if o.in_scope]
     outside = [o for o in outcomes if not o.in_scope]
