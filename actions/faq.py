@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import providers
 from actions.conversation import channel_of, idempotency_key, label, language_of, latest_text
 from actions.handoff_client import HandoffError
-from actions.requests import off_topic, request_by_meaning
+from actions.requests import off_topic, other_company, request_by_meaning
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ class ActionAnswerFromKb(Action):
         result = kb.search(text, language=tracker.get_slot("language"), k=5)
         language = tracker.get_slot("language") or result.language
         band = result.band
-        if band != "decline" and off_topic(kb, text, result.hits[0].score):
-            band = "decline"  # reads like a question the FAQ does not cover (actions/requests.py)
+        if band != "decline" and (off_topic(kb, text, result.hits[0].score) or other_company(kb, text)):
+            band = "decline"  # a question the FAQ does not cover, or about another company's service (requests.py)
         verdict = {
             "question": text,
             "band": band,

@@ -209,3 +209,85 @@ def test_an_entry_published_live_covers_its_questions_at_once(kb, tmp_path):
     assert not off_topic(own, text, result.hits[0].score)
     # The NLU's own "gibt es einen studentenrabatt" is covered now: nothing like it counts as off-topic any more.
     assert matcher(own).nearest_uncovered(own, text) < before
+
+
+def _own_copy(kb, tmp_path):
+    import shutil
+
+    from knowledge_base import load_knowledge_base
+
+    index = tmp_path / "index"
+    shutil.copytree(kb.settings.index_dir, index)
+    return load_knowledge_base(kb.settings.with_(index_dir=index, check_sources=False))
+
+
+def test_a_question_about_another_companys_service_gets_no_answer_of_ours(kb, handoff, tmp_path):
+    from actions import providers
+    from actions.requests import other_company
+    from knowledge_base.types import Entry
+
+    own = _own_copy(kb, tmp_path)
+    for entry in (
+        Entry(
+            "cancel-contract", "de", ["Wie kündige ich meinen Vertrag?"], "Kündigen Sie unter Mein NordNet → Vertrag."
+        ),
+        Entry("forgot-password", "en", ["I forgot my password"], "Reset it on the Mein NordNet login page."),
+        Entry("refund-timing", "en", ["When do I get my money back?"], "Within 14 days, by bank transfer."),
+    ):
+        own.upsert(entry, persist=False)
+    providers.set_kb(own)
+    try:
+        for text, language in (
+            ("Wie kündige ich meine Spotify-Mitgliedschaft?", "de"),
+            ("I forgot my Instagram password, how do I get back in?", "en"),
+        ):
+            events, messages = run(ActionAnswerFromKb(), make_tracker(text, slots={"language": language}))
+            assert responses(messages) == ["utter_kb_decline"], text  # with the offer of a person
+            assert slot_events(events)["kb_last"]["band"] == "decline"
+        # Our own questions are still answered ...
+        _, messages = run(
+            ActionAnswerFromKb(), make_tracker("Wie kündige ich meinen Vertrag?", slots={"language": "de"})
+        )
+        assert responses(messages)[0] == "utter_kb_answer"
+        # ... also when they name another company's service beside ours.
+        assert other_company(own, "Netflix ruckelt abends, das Internet ist total langsam") is None
+        assert other_company(own, "Is Netflix included in any of your plans?") is None
+        # A name the FAQ's answers mention is one of our ways of doing things, once an answer mentions it.
+        assert other_company(own, "When does PayPal refund me after a return?") == "PayPal"
+        own.upsert(
+            Entry("refund-timing", "en", ["When do I get my money back?"], "Within 14 days, to PayPal or your bank."),
+            persist=False,
+        )
+        assert other_company(own, "When does PayPal refund me after a return?") is None
+    finally:
+        providers.set_kb(None)
+
+
+def test_a_service_the_faq_does_not_describe_is_declined_until_an_entry_describes_it(kb, handoff, tmp_path):
+    from actions import providers
+    from actions.requests import off_topic
+    from knowledge_base.types import Entry
+
+    own = _own_copy(kb, tmp_path)
+    own.upsert(
+        Entry("keep-number", "de", ["Kann ich meine Rufnummer mitnehmen?"], "Ja, die Mitnahme ist kostenlos."),
+        persist=False,
+    )
+    text = "Wie kann ich beim Telefonieren meine Nummer verbergen?"  # not_covered.yml: caller id
+    assert off_topic(own, text, own.search(text).hits[0].score)
+    providers.set_kb(own)
+    try:
+        _, messages = run(ActionAnswerFromKb(), make_tracker(text, slots={"language": "de"}))
+        assert responses(messages) == ["utter_kb_decline"]
+
+        # An operator describes the service (as an entry from the console would, with a few ways to ask):
+        questions = [
+            "Wie unterdrücke ich meine Rufnummer?",
+            "Kann ich anonym anrufen?",
+            "Wie verberge ich meine Nummer?",
+        ]
+        own.upsert(Entry("hide-number", "de", questions, "Wählen Sie *31# vor der Nummer."), persist=False)
+        _, messages = run(ActionAnswerFromKb(), make_tracker(text, slots={"language": "de"}))
+        assert responses(messages)[0] == "utter_kb_answer" and "*31#" in messages[0]["answer"]
+    finally:
+        providers.set_kb(None)
