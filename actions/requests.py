@@ -19,15 +19,14 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
 
 from core.contact import ABOUT_CONTACT
 from core.env import Env
+from core.nlu_data import NLU_DIR, intent_examples, lookup_table
 from knowledge_base.vector_cache import cached_vectors
 
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
-NLU_DIR = Path(__file__).resolve().parents[1] / "data" / "nlu"
 NLU_FILE = NLU_DIR / "control.yml"
 QUESTION_FILES = (NLU_DIR / "questions_de.yml", NLU_DIR / "questions_en.yml")
 # Questions a telephone and internet company is asked that this FAQ may not answer, and other companies' services:
@@ -74,14 +73,10 @@ _MARKUP = re.compile(r"[{}<>]|\w_\w")  # payload- or code-like text ("agent_mess
 
 def examples(path: Path = NLU_FILE, intents: tuple = INTENTS) -> Dict[str, List[str]]:
     """The examples of ``intents`` (default request_human / request_callback) in one NLU training file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     found: Dict[str, List[str]] = {intent: [] for intent in intents}
-    for block in data.get("nlu") or []:
-        if isinstance(block, dict) and block.get("intent") in found:
-            for line in str(block.get("examples") or "").splitlines():
-                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip().removeprefix("- ").strip())
-                if text:
-                    found[block["intent"]].append(text)
+    for intent, text in intent_examples(path):
+        if intent in found:
+            found[intent].append(text)
     return found
 
 
@@ -214,15 +209,6 @@ _OURS = re.compile(
 )
 
 
-def lookup(path: Path = NOT_COVERED_FILE, name: str = "other_company") -> List[str]:
-    """The entries of a lookup table of an NLU training file."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    for block in (data or {}).get("nlu") or []:
-        if isinstance(block, dict) and block.get("lookup") == name:
-            return [line.strip().removeprefix("- ").strip() for line in str(block.get("examples") or "").splitlines()]
-    return []
-
-
 class OtherCompanies:
     """Names of other companies' services (not_covered.yml's other_company lookup), less those the FAQ's answers
     mention (worked out again whenever the knowledge base's snapshot changes)."""
@@ -256,7 +242,7 @@ def other_company(kb: Any, text: str) -> Optional[str]:
     global _other_companies
     with _lock:
         if _other_companies is None:
-            _other_companies = OtherCompanies(lookup())
+            _other_companies = OtherCompanies(lookup_table(NOT_COVERED_FILE, "other_company"))
         pattern = _other_companies.pattern(kb)
     found = pattern.search(text) if pattern and text else None
     if not found or _OURS.search(text):

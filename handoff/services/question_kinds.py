@@ -10,18 +10,16 @@ declined is put in the class of its nearest example, encoded with the knowledge 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
 
+from core.nlu_data import NLU_DIR, intent_examples
 from knowledge_base.vector_cache import cached_vectors
 
 logger = logging.getLogger(__name__)
-NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
 QUESTION, REQUEST, SMALL_TALK = "question", "request", "small_talk"
 QUESTION_INTENTS = ("ask_question",)
 REQUEST_INTENTS = ("request_human", "request_callback")
@@ -38,7 +36,6 @@ NOT_CUSTOMER_WORDS = (
 # (bench/insights_clustering.py): nearer than this to a request or small-talk example, and nearer to it than to
 # any question example.
 MIN_SIMILARITY = 0.6
-_ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 
 
 def kind_of_intent(intent: str) -> str | None:
@@ -55,17 +52,10 @@ def examples(folder: Path = NLU_DIR) -> list[tuple[str, str]]:
     """(text, kind) for every customer example of the NLU training data; empty when the folder is missing."""
     found: list[tuple[str, str]] = []
     for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in data.get("nlu") or []:
-            kind = kind_of_intent(str(block.get("intent"))) if isinstance(block, dict) and "intent" in block else None
-            if kind is None:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                text = _ANNOTATION.sub(
-                    lambda m: m.group(1) or m.group(2) or "", line.strip().removeprefix("- ")
-                ).strip()
-                if text and not text.startswith("/"):
-                    found.append((text, kind))
+        for intent, text in intent_examples(path):
+            kind = kind_of_intent(intent)
+            if kind is not None and not text.startswith("/"):
+                found.append((text, kind))
     return list(dict.fromkeys(found))
 
 
