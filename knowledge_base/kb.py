@@ -160,11 +160,12 @@ class KnowledgeBase:
         top = hits[0].confidence if hits else 0.0
         offered = sum(h.confidence for h in hits[:3])
         nearest = hits[0].score if hits else 0.0
-        return SearchResult(self._band(top, offered, nearest), top, language, hits)
+        return SearchResult(self._band(top, offered, nearest, language), top, language, hits)
 
-    def _band(self, confidence: float, offered: float, similarity: float = 0.0) -> str:
+    def _band(self, confidence: float, offered: float, similarity: float = 0.0, language: str | None = None) -> str:
         settings = self.settings
-        return band(confidence, offered, similarity, settings.answer_threshold, settings.clarify_threshold)
+        answer = settings.answer_threshold_for(language)
+        return band(confidence, offered, similarity, answer, settings.clarify_threshold)
 
     # -- changing ---------------------------------------------------------------------------
     def reload_if_changed(self) -> bool:

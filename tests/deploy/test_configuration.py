@@ -36,6 +36,8 @@ LEFT_TO_DEFAULTS = {
     "BOT_MESSAGES_PER_MINUTE": "per-customer throttle with a safe default",
     "KB_ANSWER_THRESHOLD": "calibrated defaults (knowledge_base/settings.py)",
     "KB_CLARIFY_THRESHOLD": "calibrated defaults",
+    "KB_ANSWER_THRESHOLD_DE": "calibrated defaults",
+    "KB_ANSWER_THRESHOLD_EN": "calibrated defaults",
     "KB_CHECK_SOURCES": "on: the index and the FAQ in the image are built together",
     "KB_ENCODER": "the index remembers its encoder",
     "KB_ENCODER_CACHE": "image ENV: /tmp/kb-encoders",

@@ -54,6 +54,23 @@ def test_a_question_clearly_in_scope_is_listed_not_declined(kb):
     assert kb._band(0.05, 0.1) == "decline"
 
 
+def test_english_answers_from_a_lower_confidence_than_german_until_one_threshold_is_set(kb):
+    """English confidences (MiniLM) run higher for the same right share than German ones (with e5)."""
+    from knowledge_base import Settings
+
+    assert kb._band(0.42, 0.6, language="en") == "answer"
+    assert kb._band(0.42, 0.6, language="de") == "clarify"
+    settings = Settings.from_env({})
+    assert (settings.answer_threshold_for("en"), settings.answer_threshold_for("de")) == (0.40, 0.45)
+    calibrated = Settings.from_env({"KB_ANSWER_THRESHOLD": "0.6"})  # `calibrate` suggests one for all
+    assert calibrated.answer_threshold_for("en") == calibrated.answer_threshold_for("de") == 0.6
+    own = Settings.from_env({"KB_ANSWER_THRESHOLD_DE": "0.5", "KB_ANSWER_THRESHOLD_EN": "0.7"})
+    assert (own.answer_threshold_for("de"), own.answer_threshold_for("en")) == (0.5, 0.7)
+    assert settings.with_(answer_threshold=0.3).answer_threshold_for("en") == 0.3
+    with pytest.raises(FAQError, match="KB_ANSWER_THRESHOLD_EN"):
+        Settings.from_env({"KB_ANSWER_THRESHOLD_EN": "0.2"})  # below the clarify threshold
+
+
 @pytest.mark.parametrize(
     "text",
     [
