@@ -53,15 +53,19 @@ def offer_choices(
 
 
 def register_miss(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, fallback_response: Optional[str]
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    reason: str,
+    fallback_response: Optional[str],
+    **values: Any,
 ) -> List[EventType]:
-    """Count a miss; the second one in a row offers a person without being asked."""
+    """Count a miss; the second one in a row offers a person without being asked. ``values`` fill the response."""
     misses = int(tracker.get_slot("miss_count") or 0) + 1
     if misses >= MISSES_BEFORE_OFFER:
         dispatcher.utter_message(response="utter_offer_human")
         return [SlotSet("miss_count", misses), SlotSet("pending_offer", "repeated_failure")]
     if fallback_response:
-        dispatcher.utter_message(response=fallback_response)
+        dispatcher.utter_message(response=fallback_response, **values)
     return [SlotSet("miss_count", misses), SlotSet("pending_offer", reason)]
 
 
@@ -75,8 +79,9 @@ class ActionAnswerFromKb(Action):
         result = kb.search(text, language=tracker.get_slot("language"), k=5)
         language = tracker.get_slot("language") or result.language
         band = result.band
-        if band != "decline" and (off_topic(kb, text, result.hits[0].score) or other_company(kb, text)):
-            band = "decline"  # a question the FAQ does not cover, or about another company's service (requests.py)
+        company = other_company(kb, text)  # a question about another company's service (actions/requests.py)
+        if band != "decline" and (company or off_topic(kb, text, result.hits[0].score)):
+            band = "decline"  # ... or one the FAQ does not cover
         verdict = {
             "question": text,
             "band": band,
@@ -103,6 +108,10 @@ class ActionAnswerFromKb(Action):
         if band == "clarify" and result.hits:
             offer_choices(dispatcher, "utter_kb_clarify", verdict["candidates"], language)
             return events + [SlotSet("pending_offer", None)]
+        if company:  # say whose service it is: the customer knows where to ask
+            return events + register_miss(
+                dispatcher, tracker, "low_confidence", "utter_kb_other_company", company=company
+            )
         return events + register_miss(dispatcher, tracker, "low_confidence", "utter_kb_decline")
 
 

@@ -19,10 +19,11 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import yaml
 
 from core.contact import ABOUT_CONTACT
 from core.env import Env
-from core.nlu_data import NLU_DIR, intent_examples, lookup_table
+from core.nlu_data import NLU_DIR, intent_examples
 from knowledge_base.vector_cache import cached_vectors
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ NLU_FILE = NLU_DIR / "control.yml"
 QUESTION_FILES = (NLU_DIR / "questions_de.yml", NLU_DIR / "questions_en.yml")
 # Questions a telephone and internet company is asked that this FAQ may not answer, and other companies' services:
 NOT_COVERED_FILE = NLU_DIR / "not_covered.yml"
+OTHER_COMPANIES_FILE = NLU_DIR.parent / "other_companies.yml"
 INTENTS = ("request_human", "request_callback")
 QUESTION_INTENT = "ask_question"
 # On the knowledge base's similarity scale (manifest cosine_scale), chosen on bench/customer_sets/dev*.csv:
@@ -198,19 +200,22 @@ def off_topic(kb: Any, text: str, best_faq_score: float) -> bool:
 
 
 # Words of ours: a message naming another company's service together with one of these is (also) about our
-# service ("Netflix ruckelt, seit das WLAN ...", "Is Netflix included in your plans?", "Kann ich mit Klarna zahlen?").
+# service ("Netflix ruckelt, seit das WLAN ...", "Is Netflix included in your plans?", "Kann ich mit Klarna zahlen?",
+# "Ihr schickt mir Werbe-SMS, schlimmer als die Lidl-App", "ordered a console from you, MediaMarkt is cheaper").
 _OURS = re.compile(
     r"\b(nord\w*|internet\w*|w-?lan\w*|wi-?fi|router\w*|fritz\w*|leitung\w*|v?dsl\w*|glasfaser\w*|fib(?:er|re)|"
-    r"anschl(?:u|ü)ss\w*|tarif\w*|plans?|vertr(?:a|ä)g\w*|contracts?|rechnung\w*|bills?|invoices?|e?sim\w*|"
+    r"anschl(?:u|ü)ss\w*|tarif\w*|plans?|vertr(?:a|ä)g\w*|contracts?|rechnung\w*|bills?|invoices?|e?sim\w*|sms|"
     r"mobilfunk\w*|handyvertrag\w*|datenvolumen|data|netz\w*|network|empfang|reception|mbit\w*|speed|"
-    r"festnetz\w*|landline|mobile|iban|lastschrift\w*|bezahl\w*|zahl\w*|pay(?:s|ing|ments?)?|paid|"
-    r"your|yours|euer|eure\w*|euch|ihnen)\b",
+    r"festnetz\w*|landline|mobile|iban|lastschrift\w*|bezahl\w*|zahl\w*|pay(?:s|ing|ments?)?|paid|ports?|"
+    r"ruckel\w*|langsam\w*|lädt|laden|slow\w*|buffer\w*|lag\w*|stutter\w*|freez\w*|hängt|abbr\w*|"
+    r"verbindung\w*|connect\w*|drops?|dropping|online|offline|"
+    r"your|yours|(?:from|with|at|by|to|of|for) you|euer|eure\w*|euch|ihr|ihnen)\b",
     re.IGNORECASE,
 )
 
 
 class OtherCompanies:
-    """Names of other companies' services (not_covered.yml's other_company lookup), less those the FAQ's answers
+    """Names of other companies' services (data/other_companies.yml), less those the FAQ's answers
     mention (worked out again whenever the knowledge base's snapshot changes)."""
 
     def __init__(self, names: List[str]) -> None:
@@ -229,6 +234,12 @@ class OtherCompanies:
         return self._pattern
 
 
+def other_company_names(path: Path = OTHER_COMPANIES_FILE) -> List[str]:
+    """The names of data/other_companies.yml (none when the file is missing)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    return [str(name).strip() for name in (data or {}).get("other_companies") or [] if str(name).strip()]
+
+
 def _name(alternatives: str) -> re.Pattern:
     return re.compile(r"(?<![\w.])(?:" + alternatives + r")(?![\w+])", re.IGNORECASE)
 
@@ -242,7 +253,7 @@ def other_company(kb: Any, text: str) -> Optional[str]:
     global _other_companies
     with _lock:
         if _other_companies is None:
-            _other_companies = OtherCompanies(lookup_table(NOT_COVERED_FILE, "other_company"))
+            _other_companies = OtherCompanies(other_company_names())
         pattern = _other_companies.pattern(kb)
     found = pattern.search(text) if pattern and text else None
     if not found or _OURS.search(text):

@@ -1,4 +1,4 @@
-"""The bot's NLU training data (``data/nlu/*.yml``) as the services read it: examples per intent, lookup tables.
+"""The bot's NLU training data (``data/nlu/*.yml``) as the services read it: the examples per intent.
 
 The action server compares customers' messages with the examples (requests for a person, questions the FAQ does
 not cover); Insights sorts unanswered messages by them. Both read the files the same way, here: an example is its
@@ -38,11 +38,3 @@ def intent_examples(path: Path) -> Iterator[tuple[str, str]]:
                 text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2) or "", line).strip()
                 if text:
                     yield intent, text
-
-
-def lookup_table(path: Path, name: str) -> list[str]:
-    """The entries of the lookup table ``name`` of one NLU file (empty when it has none)."""
-    for block in _blocks(path):
-        if block.get("lookup") == name:
-            return list(_lines(block))
-    return []

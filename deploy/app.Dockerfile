@@ -86,8 +86,10 @@ FROM app AS actions
 ENV SANIC_HOST=0.0.0.0 \
     KB_EXAMPLES_CACHE=/app/examples-cache
 COPY actions actions
-# Requests for a person and off-topic questions are recognised by the NLU examples (actions/requests.py).
+# Requests for a person and off-topic questions are recognised by the NLU examples (actions/requests.py), questions
+# about other companies' services by their names.
 COPY data/nlu data/nlu
+COPY data/other_companies.yml data/other_companies.yml
 COPY --from=build /app/examples-cache /app/examples-cache
 
 USER 10001:10001

@@ -209,9 +209,10 @@ def test_actions_image_holds_the_nlu_examples_it_compares_questions_with(tmp_pat
     app = image(tmp_path, "app", "actions")
     env = image_env(app, tmp_path)
     script = (
-        "import json; from actions.requests import examples, question_examples\n"
+        "import json; from actions.requests import examples, other_company_names, question_examples\n"
         "found = examples()\n"
-        "print(json.dumps({k: len(v) for k, v in found.items()} | {'questions': len(question_examples())}))"
+        "print(json.dumps({k: len(v) for k, v in found.items()} | {'questions': len(question_examples()),"
+        " 'other_companies': len(other_company_names())}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=app, env=env, capture_output=True, text=True, timeout=60
@@ -219,6 +220,7 @@ def test_actions_image_holds_the_nlu_examples_it_compares_questions_with(tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     assert counts["request_human"] > 50 and counts["request_callback"] > 50 and counts["questions"] > 1000, counts
+    assert counts["other_companies"] > 50, counts  # data/other_companies.yml
     instructions = DockerfileParser(str(DOCKERFILES["app"])).structure
     actions_env = " ".join(i["value"] for i in instructions if i["instruction"] == "ENV")
     assert "KB_EXAMPLES_CACHE=/app/examples-cache" in actions_env

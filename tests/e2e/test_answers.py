@@ -43,3 +43,17 @@ def test_out_of_scope_question_is_declined_honestly(customer: Customer):
     replies = customer.say("What is the capital of Mongolia?")
     assert texts(replies)[0].startswith("I'm sorry, I don't have a reliable answer")
     assert replies[0]["buttons"][0]["payload"] == "/request_human"
+
+
+@pytest.mark.parametrize(
+    "question, says",
+    [
+        # our cancellation answer would be wrong here: the customer is told whose service it is
+        ("Wie kündige ich meine Spotify-Mitgliedschaft?", "Zu Spotify kann ich Ihnen leider nichts sagen"),
+        ("My Instagram account got hacked, what do I do?", "I can't help with Instagram"),
+    ],
+)
+def test_a_question_about_another_companys_service_is_declined_with_whose_it_is(customer: Customer, question, says):
+    replies = customer.say(question)
+    assert texts(replies)[0].startswith(says)
+    assert replies[0]["buttons"][0]["payload"] == "/request_human"  # a person stays one click away
