@@ -253,7 +253,12 @@ def other_company(kb: Any, text: str) -> Optional[str]:
     global _other_companies
     with _lock:
         if _other_companies is None:
-            _other_companies = OtherCompanies(other_company_names())
+            try:
+                names = other_company_names(OTHER_COMPANIES_FILE)
+            except (OSError, yaml.YAMLError):  # a broken list costs this check, never an answer
+                logger.error("cannot read %s; no question is taken for another company's", OTHER_COMPANIES_FILE)
+                names = []
+            _other_companies = OtherCompanies(names)
         pattern = _other_companies.pattern(kb)
     found = pattern.search(text) if pattern and text else None
     if not found or _OURS.search(text):

@@ -35,3 +35,17 @@ def test_requests_nobody_foresaw_are_recognised_by_meaning(kb, text, intent):
 )
 def test_questions_are_not_taken_for_requests(kb, text):
     assert request_by_meaning(kb, text, faq_score(kb, text)) is None
+
+
+def test_a_broken_list_of_other_companies_costs_that_check_and_no_answer(kb, tmp_path, monkeypatch, caplog):
+    from actions import requests as module
+
+    broken = tmp_path / "other_companies.yml"
+    broken.write_text("other_companies: [netflix, spotify\n", encoding="utf-8")  # unclosed list
+    monkeypatch.setattr(module, "OTHER_COMPANIES_FILE", broken)
+    monkeypatch.setattr(module, "_other_companies", None)
+    assert module.other_company(kb, "Wie kündige ich mein Netflix-Abo?") is None
+    assert "cannot read" in caplog.text and "other_companies.yml" in caplog.text
+    monkeypatch.setattr(module, "_other_companies", None)  # the next start reads the mended file
+    broken.write_text("other_companies: [netflix, spotify]\n", encoding="utf-8")
+    assert module.other_company(kb, "Wie kündige ich mein Netflix-Abo?") == "Netflix"
