@@ -150,7 +150,9 @@ _NOT_A_BOT = re.compile(
     r"\b((?:don't|dont|do not|no|not) (?:want )?(?:to )?(?:talk|speak|chat)? ?(?:to |with )?(?:a |the |this |your )?(?:chat)?bot|"
     r"kein(?:en)? (?:chat)?bot|nicht (?:mit )?(?:einem|dem|diesem) (?:chat)?bot|"
     r"(?:oder|or) (?:nur|just|only) (?:ein(?:en)? |a )?(?:chat)?(?:bots?|roboter|robots?|maschinen?|machines?|computer)|"
-    r"(?:oder|or) (?:nur|just|only) (?:automatische\w*|automated|automatic|canned|vorgefertigte\w*) \w+)\b",
+    r"(?:oder|or) (?:nur|just|only) (?:automatische\w*|automated|automatic|canned|vorgefertigte\w*) \w+|"
+    r"(?:don't|dont|do not) want (?:any )?(?:more )?(?:automated|automatic|canned|bot) (?:answers|responses|replies)|"
+    r"(?:keine|nicht noch mehr) (?:automatischen|vorgefertigten|automatisierten) (?:antworten|textbausteine))\b",
     re.IGNORECASE,
 )
 # A first sentence that asks who, or whether the bot is a person: "Who can I talk to? I need an actual person.",
@@ -215,7 +217,11 @@ def asks_for_person(text: str) -> bool:
         return True
     if not _A_PERSON.search(text):
         return False
-    return bool(_ASK.search(text)) or len(text.split()) <= 4  # "menschlicher Mitarbeiter", "live support agent"
+    if _ASK.search(text):
+        return True
+    # A few words naming a person, alone or as a sentence of their own: "menschlicher Mitarbeiter", "live support
+    # agent", "Das bringt nichts. Mitarbeiter!", "STOP. Operator!"
+    return any(len(sentence.split()) <= 4 and _A_PERSON.search(sentence) for sentence in _SENTENCE.split(text))
 
 
 def asks_for_call(text: str) -> bool:

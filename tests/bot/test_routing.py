@@ -160,6 +160,11 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         ("Keiner hilft mir, rufen Sie mich bitte an", "request_callback"),
         ("Ist gerade jemand vom Kundenservice erreichbar?", "request_human"),
         ("Is anyone available to help me with my bill?", "request_human"),
+        # a sentence of a few words naming a person, after others
+        ("That's enough, this is going nowhere. Human agent!", "request_human"),
+        ("Ich hab jetzt dreimal gefragt. Mitarbeiter bitte.", "request_human"),
+        ("I don't want any more canned responses from a machine", "request_human"),
+        ("Keine automatischen Antworten mehr, ich will das klären", "request_human"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
@@ -180,6 +185,7 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         "Seit gestern kann uns niemand mehr anrufen",
         "Wann ist jemand vom Support erreichbar?",  # the hours: the FAQ's
         "Wie ist die Hotline erreichbar?",
+        "Ihr Kundenservice hat mir gestern am Telefon gut geholfen. Danke!",  # names a person, asks for none
     ],
 )
 def test_not_wanting_calls_and_questions_about_experts_are_not_requests(text):
