@@ -137,12 +137,16 @@ _NOT_A_REQUEST = re.compile(
     r"^\s*(?:why|warum|wieso|weshalb)\b",
     re.IGNORECASE,
 )
-# ... and so is not wanting calls at all ("ich will nicht, dass ihr mich anruft", "Werbeanrufe verhindern").
+# ... and so is not wanting calls at all ("ich will nicht, dass ihr mich anruft", "Werbeanrufe verhindern", "ihr ruft
+# mich ständig an, wie stell ich das ab").
 _CANCELS = re.compile(
     r"\b(cancel\w*|stornier\w*|absagen|abbrechen|nicht mehr|no longer|don't need|brauche? kein\w*|"
     r"(?:will|möchte|moechte|wollen|möchten) (?:\w+ )?nicht,? dass|nicht (?:\w+ )?angerufen werden|keine anrufe|"
     r"(?:don't|dont|do not) (?:want (?:you|anyone|to be)|call)|no calls|stop (?:calling|ringing)|"
     r"verhinder\w*|blockier\w*|sperr\w*|block\w*|unterbind\w*|werbe\w*|spam\w*|"
+    r"(?:ruft|rufen|ruf) (?:\w+ ){0,2}(?:ständig|staendig|dauernd|andauernd|immer wieder|jeden tag)|"
+    r"(?:ständig|staendig|dauernd|andauernd|immer wieder) (?:\w+ ){0,3}angerufen|keeps? (?:on )?calling|"
+    r"(?:constantly|always) call\w*|call\w* (?:me|us) (?:all the time|constantly|every day)|"
     r"(?:nobody|no one|noone|niemand|keiner) (?:\w+ ){0,2}(?:call|ring|phone|reach|anrufen|erreichen|anrufe?n?))\b",
     re.IGNORECASE,
 )

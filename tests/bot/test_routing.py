@@ -165,6 +165,7 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         ("Ich hab jetzt dreimal gefragt. Mitarbeiter bitte.", "request_human"),
         ("I don't want any more canned responses from a machine", "request_human"),
         ("Keine automatischen Antworten mehr, ich will das klären", "request_human"),
+        ("Ich versuche ständig euch zu erreichen, ruft mich bitte zurück", "request_callback"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
@@ -186,6 +187,10 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         "Wann ist jemand vom Support erreichbar?",  # the hours: the FAQ's
         "Wie ist die Hotline erreichbar?",
         "Ihr Kundenservice hat mir gestern am Telefon gut geholfen. Danke!",  # names a person, asks for none
+        "Warum ruft ihr mich dauernd wegen neuer Tarife an? Bitte abstellen",  # a complaint about calls
+        "you keep calling me about offers, how do I make it stop",
+        # who is responsible is the data-protection FAQ's question, even beside "I want"
+        "I want to complain about how you handle my data, who's responsible for that?",
     ],
 )
 def test_not_wanting_calls_and_questions_about_experts_are_not_requests(text):
