@@ -125,12 +125,13 @@ class RequestMatcher:
                 chunks.append(encode_cached(kb, phrases))
                 self.labels += [intent] * len(phrases)
         self.vectors = np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
-        questions = question_examples(question_paths)
-        self.questions = encode_cached(kb, questions) if questions else None
+        generic = question_examples(question_paths)
+        self.generic = encode_cached(kb, generic) if generic else None
         not_covered = question_examples((not_covered_path,))
-        self.not_covered = encode_cached(kb, not_covered) if not_covered else np.zeros((0, 1), np.float32)
-        if self.questions is not None and len(self.not_covered):
-            self.questions = np.concatenate([self.questions, self.not_covered])  # a question like any other, too
+        self.not_covered = encode_cached(kb, not_covered) if not_covered else None
+        # Every known question, for telling questions from requests: not_covered.yml's are questions like any other.
+        known = [vectors for vectors in (self.generic, self.not_covered) if vectors is not None]
+        self.questions = np.concatenate(known) if known else None
         self._covered_in: Any = None  # the knowledge-base snapshot self._uncovered was worked out for
         self._uncovered: Any = None
         self._leads: Any = None
@@ -171,14 +172,15 @@ class RequestMatcher:
             return None
         if self._covered_in is not state:
             shift, scale = self.scale
-            generic = self.questions[: len(self.questions) - len(self.not_covered)]
-            coverage = ((generic @ vectors.T).max(axis=1) - shift) / scale
-            kept = [generic[coverage < UNCOVERED_BELOW]]
-            leads = [np.full(len(kept[0]), OFF_TOPIC_LEAD)]
-            if len(self.not_covered):
-                coverage = ((self.not_covered @ vectors.T).max(axis=1) - shift) / scale
-                kept.append(self.not_covered[coverage < COVERED_AT])
-                leads.append(np.full(len(kept[1]), NOT_COVERED_LEAD))
+            kept, leads = [], []
+            for candidates, covered_at, lead in (
+                (self.generic, UNCOVERED_BELOW, OFF_TOPIC_LEAD),
+                (self.not_covered, COVERED_AT, NOT_COVERED_LEAD),
+            ):
+                if candidates is not None:
+                    coverage = ((candidates @ vectors.T).max(axis=1) - shift) / scale
+                    kept.append(candidates[coverage < covered_at])
+                    leads.append(np.full(len(kept[-1]), lead))
             self._uncovered = np.concatenate(kept)
             self._leads = np.concatenate(leads)
             self._covered_in = state

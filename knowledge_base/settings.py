@@ -68,7 +68,10 @@ class Settings:
             problems.append("KB_CLARIFY_THRESHOLD must not exceed KB_ANSWER_THRESHOLD")
         for language, threshold in settings.language_answer_thresholds:
             if settings.clarify_threshold > threshold:
-                problems.append(f"KB_CLARIFY_THRESHOLD must not exceed KB_ANSWER_THRESHOLD_{language.upper()}")
+                problems.append(
+                    f"KB_CLARIFY_THRESHOLD must not exceed the {language} answer threshold {threshold:g} "
+                    f"(KB_ANSWER_THRESHOLD_{language.upper()}, or KB_ANSWER_THRESHOLD for every language)"
+                )
         if problems:
             raise FAQError(problems)
         return settings

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-
 from core.nlu_data import NLU_DIR, intent_examples
 from knowledge_base.vector_cache import cached_vectors
 
