@@ -171,6 +171,18 @@ _GET_ONE = re.compile(
     r"\b(get me|give me|gimme|i want|i need|ich will|ich möchte|ich brauche|gib mir|hol mir)\b", re.IGNORECASE
 )  # "... if not, get me one"
 _SENTENCE = re.compile(r"(?<=[.?!])\s+")
+# After a question about who is in charge, a sentence that wants to talk to that one: "Wer ist bei euch zuständig?
+# Den will ich sprechen.", "Who's in charge there? I want to speak to them." Alone, who is responsible is a question
+# (the data-protection FAQ answers it).
+_WHO = re.compile(r"\b(?:wer|who(?:'s)?)\b", re.IGNORECASE)
+_TALK_TO_THEM = re.compile(
+    r"\b(?:(?:den|die|ihn|sie|mit (?:dem|der|ihm|ihr|denen|so jemandem))\s+(?:\w+\s+)?(?:will|möchte|moechte|muss|würde|wuerde)"
+    r"\s+ich\s+(?:\w+\s+)?(?:sprechen|reden|haben)|"
+    r"ich\s+(?:will|möchte|moechte|muss)\s+(?:\w+\s+)?(?:den|die|ihn|sie|mit (?:dem|der|ihm|ihr|denen))\s+(?:\w+\s+)?(?:sprechen|reden)|"
+    r"(?:i (?:want|need|would like|'d like|’d like) to|let me|can i|could i) (?:talk|speak|chat) (?:to|with) "
+    r"(?:them|him|her|that person|whoever))\b",
+    re.IGNORECASE,
+)
 # "Ist gerade jemand vom Support erreichbar?", "is anyone available?": asking for someone now, not for the hours
 # (which "wann", "when", "bis wie viel Uhr" ask).
 _SOMEONE_AVAILABLE = re.compile(
@@ -202,6 +214,8 @@ _CALL_ME = re.compile(
 
 def asks_for_person(text: str) -> bool:
     """A message that both names a person to talk to and asks for one ("Verbinde mich mit dem Support")."""
+    if _WHO.search(text) and _TALK_TO_THEM.search(text) and not _NOT_A_REQUEST.search(text):
+        return True
     if _ABOUT_A_PERSON.search(text):
         if not _WHO_ASKS.search(text):
             return False  # "who is your supervisor"

@@ -166,6 +166,12 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         ("I don't want any more canned responses from a machine", "request_human"),
         ("Keine automatischen Antworten mehr, ich will das klären", "request_human"),
         ("Ich versuche ständig euch zu erreichen, ruft mich bitte zurück", "request_callback"),
+        # who is in charge, then wanting to talk to that one
+        (
+            "Die Antworten hier bringen nichts. Wer kümmert sich bei euch um sowas? Mit dem will ich reden.",
+            "request_human",
+        ),
+        ("Who is in charge of billing over there? I want to speak to them today.", "request_human"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
@@ -191,6 +197,8 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         "you keep calling me about offers, how do I make it stop",
         # who is responsible is the data-protection FAQ's question, even beside "I want"
         "I want to complain about how you handle my data, who's responsible for that?",
+        "Wer ist bei euch für den Datenschutz zuständig?",
+        "Who did I talk to yesterday about my contract?",
     ],
 )
 def test_not_wanting_calls_and_questions_about_experts_are_not_requests(text):
