@@ -57,3 +57,34 @@ def test_a_question_about_another_companys_service_is_declined_with_whose_it_is(
     replies = customer.say(question)
     assert texts(replies)[0].startswith(says)
     assert replies[0]["buttons"][0]["payload"] == "/request_human"  # a person stays one click away
+
+
+@pytest.mark.parametrize(
+    "question, reply_starts, language",
+    [
+        # services a telephone company is asked about that the demo FAQ does not describe (data/nlu/not_covered.yml
+        # names the topics, in other words): declined with a person one click away, not the nearest entry
+        ("Gibt es bei euch Seniorentarife?", "Darauf habe ich leider keine verlässliche Antwort", "de"),
+        ("Was kostet eine Minute vom Festnetz nach Polen?", "Darauf habe ich leider keine verlässliche Antwort", "de"),
+        ("Can I get a SIM card just for data in my tablet, without a number?", "I'm sorry, I don't have", "en"),
+    ],
+)
+def test_a_service_the_faq_does_not_describe_is_declined(customer: Customer, question, reply_starts, language):
+    replies = customer.say(question)
+    assert texts(replies)[0].startswith(reply_starts)
+    assert replies[0]["buttons"][0]["payload"] == "/request_human"
+
+
+@pytest.mark.parametrize(
+    "question, entry_id, language",
+    [
+        # ... while the FAQ questions next to those topics keep their answers
+        ("Does using mobile data in Spain cost extra?", "roaming", "en"),
+        ("Wie kann ich meinen Tarif verkleinern?", "downgrade-tariff", "de"),
+        ("My phone's battery is faulty, how do I send it in under warranty?", "device-warranty", "en"),
+    ],
+)
+def test_faq_questions_next_to_services_it_does_not_describe_keep_their_answers(
+    customer: Customer, question, entry_id, language
+):
+    assert texts(customer.say(question))[0] == faq_answer(entry_id, language)
