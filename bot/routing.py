@@ -108,6 +108,7 @@ _A_PERSON = re.compile(
     r"sachbearbeiter(?:in)?|ansprechpartner(?:in)?|vorgesetzten?|verantwortliche[nmr]?|zuständige[nmr]?|"
     r"(?:dem|den|zum|mit dem|ans?|vom|von eurem|von ihrem) (?:support|service|team|kundenservice)|"
     r"(?:jemand\w*|wem|wen|einer?) (?:von (?:euch|ihnen|dir)|aus dem (?:team|support|service))|persönliche (?:beratung|hilfe)|"
+    r"(?:jemand\w*|irgendwer|irgendjemand\w*|someone|somebody|anyone|anybody) (?:\w+ ){0,2}(?:persönlich|personally|in person)|"
     r"support-?team|echte[nmrs]? (?:person|support|hilfe|menschen)|richtige[nmrs]? (?:person|support|hilfe)|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
     re.IGNORECASE,
 )

@@ -166,6 +166,11 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         ("I don't want any more canned responses from a machine", "request_human"),
         ("Keine automatischen Antworten mehr, ich will das klären", "request_human"),
         ("Ich versuche ständig euch zu erreichen, ruft mich bitte zurück", "request_callback"),
+        (
+            "Ich bin 80 und komme mit dem Programm hier nicht klar. Kann mir bitte jemand persönlich helfen?",
+            "request_human",
+        ),
+        ("I'm not good with computers, could someone help me personally?", "request_human"),
         # who is in charge, then wanting to talk to that one
         (
             "Die Antworten hier bringen nichts. Wer kümmert sich bei euch um sowas? Mit dem will ich reden.",
@@ -198,6 +203,8 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         # who is responsible is the data-protection FAQ's question, even beside "I want"
         "I want to complain about how you handle my data, who's responsible for that?",
         "Wer ist bei euch für den Datenschutz zuständig?",
+        "Muss ich für die Identifizierung persönlich in einen Shop kommen?",
+        "Can someone pick up the parcel for me or do I have to sign in person?",
         "Who did I talk to yesterday about my contract?",
     ],
 )
