@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import providers
+from actions.direction import by_direction
 from actions.conversation import channel_of, idempotency_key, label, language_of, latest_text
 from actions.handoff_client import HandoffError
 from actions.requests import off_topic, other_company, request_by_meaning
@@ -78,6 +79,7 @@ class ActionAnswerFromKb(Action):
         kb = providers.get_kb()
         result = kb.search(text, language=tracker.get_slot("language"), k=5)
         language = tracker.get_slot("language") or result.language
+        result = by_direction(kb, text, result, language)  # towards us or away: the encoder cannot tell
         band = result.band
         company = other_company(kb, text)  # a question about another company's service (actions/requests.py)
         if band != "decline" and (company or off_topic(kb, text, result.hits[0].score)):

@@ -23,6 +23,9 @@ def test_every_service_answers_health(stack):
         ("Wie ändere ich meine Lieferadresse?", "change-delivery-address", "de"),
         ("my internet is not working since this morning", "internet-down", "en"),
         ("Mein Internet geht seit heute früh nicht mehr", "internet-down", "de"),
+        # the same words, the other way round: the encoder ranks these two the wrong way (actions/direction.py)
+        ("I'm coming from Vodafone, can I keep my number with you?", "port-number-in", "en"),
+        ("Ich gehe zu congstar, kann ich meine Nummer mitnehmen?", "keep-number-when-leaving", "de"),
     ],
 )
 def test_questions_get_the_faq_answer_in_the_customers_language(customer: Customer, question, entry_id, language):
