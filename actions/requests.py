@@ -236,36 +236,49 @@ class OtherCompanies:
         return self._pattern
 
 
-def other_company_names(path: Path = OTHER_COMPANIES_FILE) -> List[str]:
-    """The names of data/other_companies.yml (none when the file is missing)."""
+def other_company_names(path: Path = OTHER_COMPANIES_FILE, key: str = "other_companies") -> List[str]:
+    """The names of data/other_companies.yml under ``key`` (none when the file is missing)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    return [str(name).strip() for name in (data or {}).get("other_companies") or [] if str(name).strip()]
+    return [str(name).strip() for name in (data or {}).get(key) or [] if str(name).strip()]
 
 
 def _name(alternatives: str) -> re.Pattern:
     return re.compile(r"(?<![\w.])(?:" + alternatives + r")(?![\w+])", re.IGNORECASE)
 
 
-_other_companies: Optional[OtherCompanies] = None
+_other_companies: Optional[tuple[OtherCompanies, OtherCompanies]] = None
+# Coming to us or leaving us: a telephone company named with these words is where the customer's number comes
+# from or goes to ("Ich wechsle zur Telekom", "von Vodafone zu euch"), a question of ours.
+_SWITCHING = re.compile(
+    r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|mitnehm\w*|nehme\w*|port\w*|"
+    r"behalt\w*|keep\w*|transfer\w*|übertrag\w*|uebertrag\w*|mov\w*|take|taking|bring\w*|übernehm\w*|uebernehm\w*|komm\w* (?:\w+ )?(?:von|vom)|com(?:e|es|ing) (?:over |across )?from|zu euch|zu ihnen|"
+    r"besser|better|schneller|faster|günstiger|cheaper|vergleich\w*|compar\w*)\b",
+    re.IGNORECASE,
+)
 
 
 def other_company(kb: Any, text: str) -> Optional[str]:
     """The other company's service ``text`` asks about ("Wie kündige ich mein Netflix-Abo?", "my Gmail storage is
-    full"): it names one and nothing of ours. None otherwise."""
+    full", "Wo finde ich meine Telekom-Kundennummer?"): it names one and nothing of ours (for a telephone company,
+    nor switching to or from it). None otherwise."""
     global _other_companies
     with _lock:
         if _other_companies is None:
             try:
-                names = other_company_names(OTHER_COMPANIES_FILE)
+                lists = [
+                    other_company_names(OTHER_COMPANIES_FILE, key) for key in ("other_companies", "telephone_companies")
+                ]
             except (OSError, yaml.YAMLError):  # a broken list costs this check, never an answer
                 logger.error("cannot read %s; no question is taken for another company's", OTHER_COMPANIES_FILE)
-                names = []
-            _other_companies = OtherCompanies(names)
-        pattern = _other_companies.pattern(kb)
-    found = pattern.search(text) if pattern and text else None
-    if not found or _OURS.search(text):
+                lists = [[], []]
+            _other_companies = (OtherCompanies(lists[0]), OtherCompanies(lists[1]))
+        services, telephone = (companies.pattern(kb) for companies in _other_companies)
+    if not text or _OURS.search(text):
         return None
-    return found.group(0)
+    found = services.search(text) if services else None
+    if not found and telephone and not _SWITCHING.search(text):
+        found = telephone.search(text)
+    return found.group(0) if found else None
 
 
 def warm_cache(index_dir: str) -> None:

@@ -254,6 +254,12 @@ def test_a_question_about_another_companys_service_gets_no_answer_of_ours(kb, ha
         # ... also when they name another company's service beside ours.
         assert other_company(own, "Netflix ruckelt abends, das Internet ist total langsam") is None
         assert other_company(own, "Is Netflix included in any of your plans?") is None
+        # A telephone company's own account is theirs; switching to or from one is ours (moving a number).
+        assert other_company(own, "Wie komme ich an meine PIN fürs Vodafone-Kundenportal?") == "Vodafone"
+        assert other_company(own, "What's the phone number of Telekom's support?") == "Telekom"
+        assert other_company(own, "Ich wechsle zur Telekom, was passiert mit meiner Nummer?") is None
+        assert other_company(own, "Coming over from O2, can my number come along?") is None
+        assert other_company(own, "Die LED leuchtet blau, was heißt das?") is None  # a colour, not a brand
         # A name the FAQ's answers mention is one of our ways of doing things, once an answer mentions it.
         assert other_company(own, "When does PayPal refund me after a return?") == "PayPal"
         own.upsert(

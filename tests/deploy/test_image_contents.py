@@ -212,7 +212,8 @@ def test_actions_image_holds_the_nlu_examples_it_compares_questions_with(tmp_pat
         "import json; from actions.requests import examples, other_company_names, question_examples\n"
         "found = examples()\n"
         "print(json.dumps({k: len(v) for k, v in found.items()} | {'questions': len(question_examples()),"
-        " 'other_companies': len(other_company_names())}))"
+        " 'other_companies': len(other_company_names()),"
+        " 'telephone_companies': len(other_company_names(key='telephone_companies'))}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=app, env=env, capture_output=True, text=True, timeout=60
@@ -220,7 +221,7 @@ def test_actions_image_holds_the_nlu_examples_it_compares_questions_with(tmp_pat
     assert result.returncode == 0, result.stderr[-2000:]
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     assert counts["request_human"] > 50 and counts["request_callback"] > 50 and counts["questions"] > 1000, counts
-    assert counts["other_companies"] > 50, counts  # data/other_companies.yml
+    assert counts["other_companies"] > 50 and counts["telephone_companies"] > 10, counts  # data/other_companies.yml
     instructions = DockerfileParser(str(DOCKERFILES["app"])).structure
     actions_env = " ".join(i["value"] for i in instructions if i["instruction"] == "ENV")
     assert "KB_EXAMPLES_CACHE=/app/examples-cache" in actions_env
