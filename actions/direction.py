@@ -34,9 +34,12 @@ _AWAY_WORDS = re.compile(
     r"\b(leav\w*|verlass\w*|weggehe\w*|new provider|neue[nmr]? anbieter\w*)\b|\bweg von (?:euch|ihnen|nordnet)\b",
     re.IGNORECASE,
 )
+# A port that failed or was rejected is one to us: the customer hears of it from us (the FAQ's "Portierung
+# abgelehnt, was muss ich tun?"); leaving, they would hear it from the new provider.
 _TOWARDS_WORDS = re.compile(
     r"\b((?:old|previous|current) (?:provider|carrier|network)|(?:alten|bisherigen|jetzigen) anbieter\w*|"
-    r"sign(?:ing)? up with (?:you|nordnet)|neukunde\w*|new customer)\b",
+    r"sign(?:ing)? up with (?:you|nordnet)|neukunde\w*|new customer|"
+    r"fehlgeschlagen|abgelehnt|gescheitert|nicht geklappt|nicht funktioniert|failed|rejected|did(?:n't| not) work)\b",
     re.IGNORECASE,
 )
 

@@ -16,6 +16,7 @@ from knowledge_base.types import Entry, Hit, SearchResult
         ("Ich wechsle von der Telekom zu euch, kann meine Handynummer mit?", TOWARDS_US),
         ("I'm coming from Vodafone, can I keep my number with you?", TOWARDS_US),
         ("Will my old provider charge me for porting?", TOWARDS_US),
+        ("Meine Rufnummernportierung ist gescheitert, was nun?", TOWARDS_US),  # we tell of a failed port to us
         ("Ich gehe zu congstar, kann ich meine Nummer mitnehmen?", AWAY_FROM_US),
         ("I'm switching to another provider next month, can I keep my number?", AWAY_FROM_US),
         ("Ich möchte weg von NordNet, meine Nummer aber behalten", AWAY_FROM_US),
