@@ -11,19 +11,35 @@ FAQs without the pair are untouched.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Any, Optional
+
+import yaml
+
+from actions.requests import OTHER_COMPANIES_FILE, other_company_names
 
 TOWARDS_US = "port-number-in"
 AWAY_FROM_US = "keep-number-when-leaving"
 
 _WORD = re.compile(r"[\w&]+", re.UNICODE)
 _US = frozenset("euch ihnen dir uns you nordnet nordmobil".split())
-# Other providers, and the words for one ("zu einem anderen Anbieter", "from my old provider").
-_PROVIDER = frozenset(
-    """anbieter anbieters provider providers carrier carriers network netzbetreiber vodafone o2 telekom telefonica
-    1&1 congstar aldi lidl freenet mobilcom klarmobil fraenk drillisch otelo blau simyo winsim ay yildiz""".split()
-)
+# The words for another provider ("zu einem anderen Anbieter", "from my old provider"); the providers' names are
+# data/other_companies.yml's telephone companies (one list to extend).
+_PROVIDER_WORDS = frozenset("anbieter anbieters provider providers carrier carriers network netzbetreiber".split())
+
+
+@functools.lru_cache(maxsize=1)
+def _providers() -> frozenset:
+    """The provider words and the first word of each telephone company's name ("vodafone", "aldi", "1&1")."""
+    try:
+        names = other_company_names(OTHER_COMPANIES_FILE, "telephone_companies")
+    except (OSError, yaml.YAMLError):  # other_company logs the broken file; the words for a provider still count
+        names = []
+    firsts = {words[0] for words in (_WORD.findall(name.lower()) for name in names) if words}
+    return _PROVIDER_WORDS | firsts
+
+
 _FILLER = frozenset(
     """einem einen einer eine ein anderen andere neuen neue alten alte bisherigen jetzigen meinem meiner meinen dem der
     den a an another the my new old previous current different other""".split()
@@ -49,7 +65,7 @@ def _target(words: list[str], start: int) -> Optional[str]:
     for word in words[start : start + 3]:
         if word in _US:
             return "us"
-        if word in _PROVIDER:
+        if word in _providers():
             return "provider"
         if word not in _FILLER:
             return None

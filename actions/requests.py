@@ -251,7 +251,8 @@ _other_companies: Optional[tuple[OtherCompanies, OtherCompanies]] = None
 # from or goes to ("Ich wechsle zur Telekom", "von Vodafone zu euch"), a question of ours.
 _SWITCHING = re.compile(
     r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|mitnehm\w*|nehme\w*|port\w*|"
-    r"behalt\w*|keep\w*|transfer\w*|übertrag\w*|uebertrag\w*|mov\w*|take|taking|bring\w*|übernehm\w*|uebernehm\w*|komm\w* (?:\w+ )?(?:von|vom)|com(?:e|es|ing) (?:over |across )?from|zu euch|zu ihnen|"
+    r"behalt\w*|keep\w*|transfer\w*|übertrag\w*|uebertrag\w*|mov\w*|take|taking|bring\w*|übernehm\w*|uebernehm\w*|"
+    r"komm\w* (?:\w+ )?(?:von|vom)|com(?:e|es|ing) (?:over |across )?from|zu euch|zu ihnen|"
     r"besser|better|schneller|faster|günstiger|cheaper|vergleich\w*|compar\w*)\b",
     re.IGNORECASE,
 )
