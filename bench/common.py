@@ -89,8 +89,23 @@ def encoder(model: str | None = None):
 
 
 def fine_tune_options(args) -> dict | None:
-    """`build --fine-tune [--epochs N]` as build options, from a bench's --fine-tune/--epochs arguments."""
-    return {"fine_tune": {"epochs": args.epochs}} if args.fine_tune else None
+    """`build --fine-tune [--epochs N]` / `--no-fine-tune` as build options, from a bench's arguments of those
+    names; None builds as `build` does by default (which tunes the packaged encoder on a large English FAQ)."""
+    if getattr(args, "no_fine_tune", False):
+        return {"fine_tune": False}
+    return {"fine_tune": {"epochs": args.epochs} if args.epochs else True} if args.fine_tune else None
+
+
+def add_fine_tune_arguments(parser) -> None:
+    """--fine-tune / --no-fine-tune / --epochs, as `build` has them."""
+    tuning = parser.add_mutually_exclusive_group()
+    tuning.add_argument("--fine-tune", action="store_true", help="build with the encoder fine-tuned on the FAQ")
+    tuning.add_argument(
+        "--no-fine-tune",
+        action="store_true",
+        help="never fine-tune (by default, as `build`, a large English FAQ tunes the packaged encoder)",
+    )
+    parser.add_argument("--epochs", type=float, default=None, help="fine-tuning passes (default: as build)")
 
 
 BASELINE = {"use_classifier": False, "use_lexical": False, "use_answers": False}  # plain nearest question (ablation.py)
@@ -117,10 +132,10 @@ def evaluate(
         faq_path=faq, index_dir=folder / "index", check_sources=False, model=model, **(settings_changes or {})
     )
     started = time.perf_counter()
-    build_index(entries, settings.index_dir, encode=encode, progress=progress, options=options)
+    manifest = build_index(entries, settings.index_dir, encode=encode, progress=progress, options=options)
     build_seconds = time.perf_counter() - started
     # A fine-tuned index encodes queries with its own tuned encoder (for real, no cache).
-    kb = load_knowledge_base(settings, encode=None if (options or {}).get("fine_tune") else encode)
+    kb = load_knowledge_base(settings, encode=None if manifest.get("fine_tuned") else encode)
     outcomes = run_queries(kb, [Query(t, label) for t, label in queries], progress=progress)
     return metrics(outcomes), outcomes, kb, build_seconds
 
@@ -217,7 +232,7 @@ class _CachedHalf:
     def __init__(self, ensemble: CachedEncoder, minilm):
         self.ensemble = ensemble
         self.model_name = minilm.model_name
-        self.model_dir = None
+        self.model_dir = getattr(minilm, "model_dir", None)  # what a default build tunes on a large English FAQ
         self.runtime = getattr(minilm, "runtime", "custom")
 
     def __call__(self, texts, show_progress: bool = False):

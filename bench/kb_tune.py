@@ -23,6 +23,7 @@ from common import (
     banking77,
     clinc150,
     evaluate,
+    add_fine_tune_arguments,
     fine_tune_options,
     rerun,
     sample_per_label,
@@ -61,8 +62,7 @@ def main() -> None:
         metavar="NAME=V1,V2",
         help="search these Scorer arguments instead of the default grid",
     )
-    parser.add_argument("--fine-tune", action="store_true")
-    parser.add_argument("--epochs", type=float, default=None)
+    add_fine_tune_arguments(parser)
     parser.add_argument(
         "--save-model",
         type=Path,

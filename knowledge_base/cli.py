@@ -63,12 +63,16 @@ def _add_build(commands) -> None:
         "or auto = onnx-int8 when onnxruntime is installed, else torch "
         "(default: $KB_ENCODER or auto)",
     )
-    build.add_argument(
+    tuning = build.add_mutually_exclusive_group()
+    tuning.add_argument(
         "--fine-tune",
         action="store_true",
         help="fine-tune the encoder on the FAQ's own question variants first (contrastive, CPU; "
-        "minutes per thousand questions); the tuned model is stored with the index",
+        "minutes per thousand questions); the tuned model is stored with the index. Without it, a build tunes "
+        "the packaged English encoder on an FAQ of 2,000 questions and 10 per entry or more "
+        "(default: $KB_FINE_TUNE or auto)",
     )
+    tuning.add_argument("--no-fine-tune", action="store_true", help="never fine-tune, whatever the FAQ's size")
     build.add_argument(
         "--epochs",
         type=float,
@@ -109,6 +113,11 @@ def _add_labelled_queries(command) -> None:
     command.add_argument("--queries", required=True, help="CSV with columns text,label[,language]")
     command.add_argument("--json", action="store_true", help="print one JSON object")
     command.add_argument("--no-progress", action="store_true", help="no progress bars")
+    command.add_argument(
+        "--no-fine-tune",
+        action="store_true",
+        help="build without the fine-tuning a default build does on a large English FAQ ($KB_FINE_TUNE=off)",
+    )
 
 
 def _add_eval(commands) -> None:
@@ -181,6 +190,10 @@ def _settings(args) -> Settings:
         changes["index_dir"] = Path(args.index_dir)
     if getattr(args, "encoder", None):
         changes["encoder"] = args.encoder
+    if getattr(args, "fine_tune", False):
+        changes["fine_tune"] = "on"
+    if getattr(args, "no_fine_tune", False):
+        changes["fine_tune"] = "off"
     return settings.with_(**changes) if changes else settings
 
 
@@ -199,18 +212,21 @@ def _build(args) -> int:
     if args.if_changed and _index_is_current(settings):
         print(f"index in {settings.index_dir} is up to date (same sources and model); not rebuilt")
         return 0
-    if args.fine_tune:
+    if settings.fine_tune == "on":
         from . import e5
 
-        if e5.is_e5(settings.model) or e5.is_ensemble(settings.model):
+        # An FAQ in English alone is indexed with the default's MiniLM half, which can be tuned; e5 cannot.
+        english_only = set(languages) <= e5.MONOLINGUAL_LANGUAGES
+        if e5.is_e5(settings.model) or (e5.is_ensemble(settings.model) and not english_only):
             raise FAQError(
-                f"--fine-tune trains a sentence-transformers model; the default encoder includes {e5.NAME}, "
-                "a 4-bit engine without one: set KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune"
+                f"--fine-tune trains a sentence-transformers model; the default encoder of an FAQ with other "
+                f"languages than English includes {e5.NAME}, a 4-bit engine without one: set "
+                "KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune"
             )
     encode = encoder_for(settings)
-    options = {}
-    if args.fine_tune:
-        options["fine_tune"] = {"epochs": args.epochs} if args.epochs else True
+    options = settings.build_options()
+    if settings.fine_tune == "on" and args.epochs:
+        options["fine_tune"] = {"epochs": args.epochs}
     manifest = build_index(
         entries,
         settings.index_dir,
@@ -269,7 +285,10 @@ def _validate(args) -> int:
 def _eval(args) -> int:
     from .build.evaluate import metrics
 
-    figures = metrics(_run_labelled(args))
+    outcomes, manifest = _run_labelled(args)
+    figures = metrics(outcomes)
+    # How the index was built: a large English FAQ tunes the encoder by default (build/finetune.py).
+    figures.update(fine_tuned=bool(manifest.get("fine_tuned")), build_seconds=manifest.get("build_seconds"))
     if args.json:
         print(json.dumps(figures))
     else:
@@ -284,7 +303,7 @@ def _calibrate(args) -> int:
     for name in ("precision", "keep"):
         if not 0.0 < getattr(args, name) <= 1.0:
             raise FAQError(f"--{name} {getattr(args, name)} must be in (0, 1]")
-    outcomes = _run_labelled(args)
+    outcomes, _ = _run_labelled(args)
     chosen = calibrate(outcomes, precision=args.precision, keep=args.keep)
     report = dict(
         chosen,
@@ -308,7 +327,8 @@ def _calibrate(args) -> int:
 
 
 def _run_labelled(args):
-    """Build a temporary index from --faq with the default settings and run every query of --queries."""
+    """Build a temporary index from --faq with the default settings and run every query of --queries; returns the
+    outcomes and the index's manifest."""
     from .build.evaluate import OOS, read_queries, run_queries
     from .build.indexer import build_index
     from .kb import load_knowledge_base
@@ -321,9 +341,18 @@ def _run_labelled(args):
     unknown = sorted({q.label for q in queries if q.label != OOS and q.label not in known})
     if unknown:
         raise FAQError(f"{args.queries}: labels not in the FAQ: {', '.join(unknown[:20])}")
+    if args.no_fine_tune:
+        settings = settings.with_(fine_tune="off")
     encode = encoder_for(settings)
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as tmp:
         settings = settings.with_(index_dir=Path(tmp) / "index")
-        build_index(entries, settings.index_dir, encode=encode, progress=not args.no_progress and not args.json)
-        kb = load_knowledge_base(settings, encode=encode)
-        return run_queries(kb, queries, progress=not args.no_progress and not args.json)
+        manifest = build_index(
+            entries,
+            settings.index_dir,
+            encode=encode,
+            progress=not args.no_progress and not args.json,
+            options=settings.build_options(),
+        )
+        # A fine-tuned index encodes its queries with the tuned encoder it carries, not the base model.
+        kb = load_knowledge_base(settings, encode=None if manifest.get("fine_tuned") else encode)
+        return run_queries(kb, queries, progress=not args.no_progress and not args.json), manifest

@@ -182,7 +182,12 @@ class KnowledgeBase:
                 self._stamp = stamp
                 return False
             state = self._with_followed(_load_state(self.settings, self._given_encode))
-            if state.manifest.get("model") != self._state.manifest.get("model"):  # e.g. the FAQ got German entries
+            rebuilt = state.manifest.get("build_id") != self._state.manifest.get("build_id")
+            if rebuilt and state.manifest.get("fine_tuned"):  # its own tuned encoder (each build tunes anew)
+                self._encode = None  # loaded from the index on first use
+            elif state.manifest.get("model") != self._state.manifest.get("model") or (
+                rebuilt and self._state.manifest.get("fine_tuned")
+            ):  # e.g. the FAQ got German entries, or shrank below the size a default build tunes at
                 self._encode = _encoder_for_index(self._given_encode, state.manifest)
             self._state = state
             self._stamp = stamp

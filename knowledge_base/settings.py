@@ -27,6 +27,7 @@ DEFAULT_CLARIFY_THRESHOLD = 0.40
 # KB_ANSWER_THRESHOLD_EN set one language's.
 DEFAULT_LANGUAGE_ANSWER_THRESHOLDS = (("en", 0.40),)
 ENCODERS = ("auto", "onnx", "onnx-int8", "torch")
+FINE_TUNE_CHOICES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Settings:
     check_sources: bool = True  # refuse an index built from other FAQ sources than faq_path holds
     encoder: str = "auto"  # auto (= onnx-int8 if onnxruntime is there) | onnx | onnx-int8 | torch: how build
     # encodes; the index keeps the encoder for its queries
+    fine_tune: str = "auto"  # auto (the packaged encoder on a large FAQ, build/finetune.py) | on | off: KB_FINE_TUNE
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -61,7 +63,10 @@ class Settings:
             clarify_threshold=env.number("KB_CLARIFY_THRESHOLD", DEFAULT_CLARIFY_THRESHOLD, 0.0, 1.0),
             check_sources=env.raw("KB_CHECK_SOURCES") not in ("0", "false", "no"),
             encoder=env.text("KB_ENCODER", "auto"),
+            fine_tune=env.text("KB_FINE_TUNE", "auto").lower(),
         )
+        if settings.fine_tune not in FINE_TUNE_CHOICES:
+            problems.append(f"KB_FINE_TUNE={settings.fine_tune!r} must be one of {', '.join(FINE_TUNE_CHOICES)}")
         if settings.encoder not in ENCODERS:
             problems.append(f"KB_ENCODER={settings.encoder!r} must be one of {', '.join(ENCODERS)}")
         if settings.clarify_threshold > settings.answer_threshold:
@@ -81,6 +86,10 @@ class Settings:
         if "answer_threshold" in changes:
             changes.setdefault("language_answer_thresholds", ())
         return replace(self, **changes)
+
+    def build_options(self) -> dict:
+        """The index build's options these settings ask for (build/indexer.py)."""
+        return {"fine_tune": {"auto": "auto", "on": True, "off": False}[self.fine_tune]}
 
     def answer_threshold_for(self, language: str | None) -> float:
         return dict(self.language_answer_thresholds).get(language, self.answer_threshold)

@@ -61,7 +61,9 @@ def build_index(
     """Encode ``entries`` and write the index with its manifest to ``index_dir`` (atomically replaced).
 
     ``encode`` maps a list of texts to normalised float32 vectors; it defaults to the packaged model.
-    ``sources`` are the source checksums recorded in the manifest. Returns the manifest.
+    ``sources`` are the source checksums recorded in the manifest. ``options["fine_tune"]``: ``"auto"`` (the
+    default: tune the packaged encoder on a large FAQ, :func:`.finetune.wanted_by_default`), true or a dict of
+    :func:`.finetune.fine_tune` arguments (tune), false (never). Returns the manifest.
     """
     if encode is None:
         from ..encoder import make_encoder
@@ -76,6 +78,10 @@ def build_index(
     options = options or {}
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
+    if options.get("fine_tune", "auto") == "auto":  # default builds tune the packaged encoder for large FAQs
+        from .finetune import wanted_by_default
+
+        options = {**options, "fine_tune": {"by_default": True} if wanted_by_default(entries, encode) else False}
     tuning = None
     if options.get("fine_tune"):
         tuning = Path(tempfile.mkdtemp(prefix=f".{index_dir.name}.tune-", dir=index_dir.parent))
@@ -188,8 +194,10 @@ def _fine_tuned_encoder(entries, encode, tuning: Path, options: dict, progress: 
     base_dir = getattr(encode, "model_dir", None)
     if not base_dir:
         raise FAQError("fine-tuning needs the encoder's model directory (an encode function from make_encoder)")
-    settings = options["fine_tune"] if isinstance(options["fine_tune"], dict) else {}
+    settings = dict(options["fine_tune"]) if isinstance(options["fine_tune"], dict) else {}
+    by_default = settings.pop("by_default", False)
     info = finetune.fine_tune(base_dir, entries, tuning / "model", progress=progress, **settings)
+    info["by_default"] = by_default  # the default build's choice (finetune.wanted_by_default), not asked for
     info["base_model"] = getattr(encode, "model_name", "custom")
     runtime = getattr(encode, "runtime", "torch")
     if runtime.startswith("onnx"):

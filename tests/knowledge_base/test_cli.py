@@ -66,6 +66,7 @@ def test_eval_json_has_the_contract_figures(faq_dir, tmp_path, capsys):
     assert figures["in_scope_accuracy"] == 1.0
     assert 0 < figures["answer_rate"] <= 1.0 and figures["answered_precision"] == 1.0
     assert 0 < figures["p50_ms"] <= figures["p95_ms"]
+    assert figures["fine_tuned"] is False  # a small FAQ is not tuned by default (test_finetune.py)
 
 
 def test_eval_oos_recall_is_null_without_oos_and_unknown_labels_refused(faq_dir, tmp_path, capsys):
