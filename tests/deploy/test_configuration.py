@@ -40,6 +40,7 @@ LEFT_TO_DEFAULTS = {
     "KB_ANSWER_THRESHOLD_EN": "calibrated defaults",
     "KB_CHECK_SOURCES": "on: the index and the FAQ in the image are built together",
     "KB_ENCODER": "the index remembers its encoder",
+    "KB_FINE_TUNE": "build time only: the index (and a tuned encoder) is built before it is deployed",
     "KB_ENCODER_CACHE": "image ENV: /tmp/kb-encoders",
     "KB_EXAMPLES_CACHE": "default under $HOME/.cache; the images' HOME is /tmp",
     "SANIC_HOST": "image ENV of the action server: 0.0.0.0",
