@@ -209,6 +209,7 @@ _OURS = re.compile(
     r"anschl(?:u|ü)ss\w*|tarif\w*|plans?|vertr(?:a|ä)g\w*|contracts?|rechnung\w*|bills?|invoices?|e?sim\w*|sms|"
     r"mobilfunk\w*|handyvertrag\w*|datenvolumen|data|netz\w*|network|empfang|reception|mbit\w*|speed|"
     r"festnetz\w*|landline|mobile|iban|lastschrift\w*|bezahl\w*|zahl\w*|pay(?:s|ing|ments?)?|paid|ports?|"
+    r"(?<!-)kundenkont\w*|"  # "in meinem Kundenkonto" is the account with us; "das Vodafone-Kundenkonto" is theirs
     r"ruckel\w*|langsam\w*|lädt|laden|slow\w*|buffer\w*|lag\w*|stutter\w*|freez\w*|hängt|abbr\w*|"
     r"verbindung\w*|connect\w*|drops?|dropping|online|offline|"
     r"your|yours|(?:from|with|at|by|to|of|for) you|euer|eure\w*|euch|ihr|ihnen)\b",

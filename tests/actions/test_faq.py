@@ -260,6 +260,12 @@ def test_a_question_about_another_companys_service_gets_no_answer_of_ours(kb, ha
         assert other_company(own, "Ich wechsle zur Telekom, was passiert mit meiner Nummer?") is None
         assert other_company(own, "Coming over from O2, can my number come along?") is None
         assert other_company(own, "Die LED leuchtet blau, was heißt das?") is None  # a colour, not a brand
+        # The customer account on its own is the one with us, an e-mail provider named in it or not.
+        assert (
+            other_company(own, "In meinem Kundenkonto steht noch meine alte GMX-Mail, wo trage ich die neue ein?")
+            is None
+        )
+        assert other_company(own, "Ich komme nicht mehr in mein GMX-Kundenkonto, wie setze ich das zurück?") == "GMX"
         # A name the FAQ's answers mention is one of our ways of doing things, once an answer mentions it.
         assert other_company(own, "When does PayPal refund me after a return?") == "PayPal"
         own.upsert(
