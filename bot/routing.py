@@ -109,7 +109,7 @@ _A_PERSON = re.compile(
     r"(?:dem|den|zum|mit dem|ans?|vom|von eurem|von ihrem) (?:support|service|team|kundenservice)|"
     r"(?:jemand\w*|wem|wen|einer?) (?:von (?:euch|ihnen|dir)|aus dem (?:team|support|service))|persönliche (?:beratung|hilfe)|"
     r"(?:jemand\w*|irgendwer|irgendjemand\w*|someone|somebody|anyone|anybody) (?:\w+ ){0,2}(?:persönlich|personally|in person)|"
-    r"support-?team|echte[nmrs]? (?:person|support|hilfe|menschen)|richtige[nmrs]? (?:person|support|hilfe)|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
+    r"support-?team|aus fleisch und blut|(?:of )?flesh and blood|echte[nmrs]? (?:person|support|hilfe|menschen)|richtige[nmrs]? (?:person|support|hilfe)|jemand(?:en|em)? (?:echtes|echten|richtiges))\b",
     re.IGNORECASE,
 )
 _ASK = re.compile(
@@ -164,7 +164,7 @@ _NOT_A_BOT = re.compile(
 # "Are you a robot? Can I chat with an actual agent?" The rest of the message says what the customer wants.
 _WHO_ASKS = re.compile(r"^\s*(?:who|wer|wem|wen|are you|bist du|sind sie)\b[^.?!]*[.?!]\s*", re.IGNORECASE)
 _IS_IT_A_BOT = re.compile(
-    r"^\s*(?:are you|bist du|sind sie)\b[^.?!]*\b(?:bot|robot|machine|person|human|mensch|"
+    r"^\s*(?:are you|bist du|sind sie)\b[^.?!]*\b(?:bot|robot|roboter|machine|person|human|mensch|"
     r"maschine|ki|ai|echt)\b",
     re.IGNORECASE,
 )

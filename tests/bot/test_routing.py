@@ -177,6 +177,9 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
             "request_human",
         ),
         ("Who is in charge of billing over there? I want to speak to them today.", "request_human"),
+        # asked whether it is a robot, then wanting a person of flesh and blood
+        ("Bist du ein Roboter? Dann will ich lieber mit wem aus Fleisch und Blut reden.", "request_human"),
+        ("Are you a robot? If so, I'd like someone of flesh and blood, please.", "request_human"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):
@@ -191,6 +194,7 @@ def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(t
         "I do not want you to call me",
         "stop calling me",
         "Bist du ein Mensch oder nur ein Roboter?",
+        "Sind Sie ein Roboter?",
         "Wie richte ich einen Experten-Modus im Router ein?",
         "Mich hat gestern jemand von euch angerufen, wer war das?",
         "Since the outage nobody can call us on the landline anymore",  # a fault, not a callback
