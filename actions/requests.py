@@ -208,7 +208,7 @@ _OURS = re.compile(
     r"\b(nord\w*|internet\w*|w-?lan\w*|wi-?fi|router\w*|fritz\w*|leitung\w*|v?dsl\w*|glasfaser\w*|fib(?:er|re)|"
     r"anschl(?:u|ü)ss\w*|tarif\w*|plans?|vertr(?:a|ä)g\w*|contracts?|rechnung\w*|bills?|invoices?|e?sim\w*|sms|"
     r"mobilfunk\w*|handyvertrag\w*|datenvolumen|data|netz\w*|network|empfang|reception|mbit\w*|speed|"
-    r"festnetz\w*|landline|mobile|iban|lastschrift\w*|bezahl\w*|zahl\w*|pay(?:s|ing|ments?)?|paid|ports?|"
+    r"festnetz\w*|landline|mobile|iban|lastschrift\w*|direct debits?|bezahl\w*|zahl\w*|pay(?:s|ing|ments?)?|paid|ports?|"
     r"(?<!-)kundenkont\w*|"  # "in meinem Kundenkonto" is the account with us; "das Vodafone-Kundenkonto" is theirs
     r"ruckel\w*|langsam\w*|lädt|laden|slow\w*|buffer\w*|lag\w*|stutter\w*|freez\w*|hängt|abbr\w*|"
     r"verbindung\w*|connect\w*|drops?|dropping|online|offline|"
@@ -251,7 +251,7 @@ _other_companies: Optional[tuple[OtherCompanies, OtherCompanies]] = None
 # Coming to us or leaving us: a telephone company named with these words is where the customer's number comes
 # from or goes to ("Ich wechsle zur Telekom", "von Vodafone zu euch"), a question of ours.
 _SWITCHING = re.compile(
-    r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|mitnehm\w*|nehme\w*|port\w*|"
+    r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|mitnehm\w*|\w*mitnahme|nehme\w*|port\w*|"
     r"behalt\w*|keep\w*|transfer\w*|übertrag\w*|uebertrag\w*|mov\w*|take|taking|bring\w*|übernehm\w*|uebernehm\w*|"
     r"komm\w* (?:\w+ )?(?:von|vom)|com(?:e|es|ing) (?:over |across )?from|zu euch|zu ihnen|"
     r"besser|better|schneller|faster|günstiger|cheaper|vergleich\w*|compar\w*)\b",
@@ -277,7 +277,9 @@ def other_company(kb: Any, text: str) -> Optional[str]:
         services, telephone = (companies.pattern(kb) for companies in _other_companies)
     if not text or _OURS.search(text):
         return None
-    found = services.search(text) if services else None
+    # A telephone company's name is that company's, also where it holds a shop's ("Aldi Talk" is not Aldi).
+    rest = telephone.sub(" ", text) if telephone else text
+    found = services.search(rest) if services else None
     if not found and telephone and not _SWITCHING.search(text):
         found = telephone.search(text)
     return found.group(0) if found else None

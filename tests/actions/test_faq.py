@@ -266,6 +266,13 @@ def test_a_question_about_another_companys_service_gets_no_answer_of_ours(kb, ha
             is None
         )
         assert other_company(own, "Ich komme nicht mehr in mein GMX-Kundenkonto, wie setze ich das zurück?") == "GMX"
+        # The direct debit is ours, a bank named or not; "Aldi Talk" is a telephone company, not the supermarket.
+        assert other_company(own, "New bank (N26), where do I change the direct debit for you?") is None
+        assert other_company(own, "My new bank is N26. Where do I change the direct debit?") is None
+        assert other_company(own, "Ich komme von Aldi Talk, wie bringe ich meine Nummer mit?") is None
+        assert other_company(own, "Die Nummernmitnahme von Congstar hakt, was nun?") is None
+        assert other_company(own, "Wie lade ich mein Aldi Talk Guthaben auf?") == "Aldi Talk"
+        assert other_company(own, "Hat Aldi diese Woche Kopfhörer im Angebot?") == "Aldi"
         # A name the FAQ's answers mention is one of our ways of doing things, once an answer mentions it.
         assert other_company(own, "When does PayPal refund me after a return?") == "PayPal"
         own.upsert(
