@@ -219,8 +219,8 @@ def _build(args) -> int:
         english_only = set(languages) <= e5.MONOLINGUAL_LANGUAGES
         if e5.is_e5(settings.model) or (e5.is_ensemble(settings.model) and not english_only):
             raise FAQError(
-                f"--fine-tune trains a sentence-transformers model; the default encoder of an FAQ with other "
-                f"languages than English includes {e5.NAME}, a 4-bit engine without one: set "
+                "--fine-tune (or KB_FINE_TUNE=on) trains a sentence-transformers model; the default encoder of an FAQ "
+                f"with other languages than English includes {e5.NAME}, a 4-bit engine without one: set "
                 "KB_MODEL=all-MiniLM-L6-v2 (or a model directory) to fine-tune"
             )
     encode = encoder_for(settings)
