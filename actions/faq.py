@@ -14,6 +14,7 @@ from actions.direction import by_direction
 from actions.conversation import channel_of, idempotency_key, label, language_of, latest_text
 from actions.handoff_client import HandoffError
 from actions.requests import off_topic, other_company, request_by_meaning
+from actions.sentences import best_sentence
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +82,14 @@ class ActionAnswerFromKb(Action):
         language = tracker.get_slot("language") or result.language
         result = by_direction(kb, text, result, language)  # towards us or away: the encoder cannot tell
         band = result.band
+        nearest = result.hits[0].score if result.hits else 0.0  # the whole message's, for the request check below
         company = other_company(kb, text)  # a question about another company's service (actions/requests.py)
-        if band != "decline" and (company or off_topic(kb, text, result.hits[0].score)):
+        if band != "decline" and (company or off_topic(kb, text, nearest)):
             band = "decline"  # ... or one the FAQ does not cover
+        elif band == "decline" and not company:  # a story around the question? (actions/sentences.py)
+            sentence = best_sentence(kb, text, language, lambda part, found: _declined_by_checks(kb, part, found))
+            if sentence is not None:
+                result, band = sentence, sentence.band
         verdict = {
             "question": text,
             "band": band,
@@ -102,7 +108,7 @@ class ActionAnswerFromKb(Action):
         if band == "answer" and answer_entry(dispatcher, result.hits[0].entry_id, language, kb):
             return events + [SlotSet("miss_count", 0), SlotSet("pending_offer", None)]
         # Not an answer: is it a request for a person or a call in words nobody foresaw (actions/requests.py)?
-        request = request_by_meaning(kb, text, result.hits[0].score if result.hits else 0.0)
+        request = request_by_meaning(kb, text, nearest)
         if request == "request_human":
             return events + [SlotSet("pending_offer", None), FollowupAction("action_hand_off")]
         if request == "request_callback":
@@ -115,6 +121,10 @@ class ActionAnswerFromKb(Action):
                 dispatcher, tracker, "low_confidence", "utter_kb_other_company", company=company
             )
         return events + register_miss(dispatcher, tracker, "low_confidence", "utter_kb_decline")
+
+
+def _declined_by_checks(kb: Any, text: str, result: Any) -> bool:
+    return bool(other_company(kb, text)) or off_topic(kb, text, result.hits[0].score)
 
 
 class ActionAnswerEntry(Action):

@@ -17,6 +17,7 @@ from typing import Iterable, Optional, Tuple
 from core.vocabulary import LANGUAGES
 
 MIN_CONFIDENCE = 0.6  # lingua's relative confidence below which a text does not switch the language
+OVERRULED_BELOW = 0.97  # lingua's confidence below which one language's small words alone overrule it
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # One- and two-word chat messages lingua cannot know ("Hallo" reads as English to it).
 _CHAT_WORDS = {
@@ -72,9 +73,20 @@ def detect(text: str, neutral: Iterable[str] = ()) -> Tuple[Optional[str], float
         return None, 0.0
     best = values[0]
     confidence = round(float(best.value), 3)
+    language = codes[best.language]
+    # Names lingua has seen in one language only ("How do I sign up for Telekom's MagentaTV?" reads as German to
+    # it): where the small words clearly say the other language and lingua is not sure, the small words win.
+    votes = _function_word_votes(words)
+    other = next(lang for lang in LANGUAGES if lang != language)
+    if confidence < OVERRULED_BELOW and votes[other] >= 2 and votes[language] == 0:
+        return other, round(1.0 - confidence, 3)
     if confidence < MIN_CONFIDENCE:
         return None, confidence
-    return codes[best.language], confidence
+    return language, confidence
+
+
+def _function_word_votes(words: list[str]) -> dict[str, int]:
+    return {lang: sum(w in _FUNCTION_WORDS[lang] for w in words) for lang in LANGUAGES}
 
 
 def neutral_words(texts_by_language: dict[str, Iterable[str]]) -> set[str]:
@@ -102,7 +114,7 @@ def guess(text: str, neutral: Iterable[str] = ()) -> Optional[str]:
     words = [w for w in _WORD.findall((text or "").lower()) if w not in neutral_words_]
     if not words or (len(words) == 1 and len(words[0]) <= 3):
         return None
-    votes = {lang: sum(w in _FUNCTION_WORDS[lang] for w in words) for lang in LANGUAGES}
+    votes = _function_word_votes(words)
     if votes["de"] != votes["en"]:
         return max(votes, key=votes.get)
     detector, codes = _lingua()

@@ -38,7 +38,8 @@ QUIET = {
     "PYTHONWARNINGS": "ignore:You are using an old version of rasa:UserWarning,"
     "ignore:Your versions of rasa and rasa_sdk:UserWarning",
 }
-# What the trained model depends on: channel connectors (bot/channels.py, bot/messenger*.py) do not.
+# What the trained model depends on: channel connectors (bot/channels.py, bot/messenger*.py) do not. The core
+# modules are those the model's components import.
 RASA_INPUTS = [
     "config.yml",
     "domain.yml",
@@ -48,6 +49,9 @@ RASA_INPUTS = [
     "bot/nlu.py",
     "bot/policies.py",
     "bot/language.py",
+    "core/faq.py",
+    "core/language.py",
+    "core/vocabulary.py",
 ]
 
 

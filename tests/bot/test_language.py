@@ -25,3 +25,22 @@ def test_clear_messages_are_recognised(text, language):
 @pytest.mark.parametrize("text", ["ok", "DSL 100", "Router", "123456", ""])
 def test_messages_without_evidence_do_not_switch_the_language(text):
     assert detect(text) == (None, 0.0)
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        # lingua alone reads these as German (a German company's name) or as nothing
+        ("How do I sign up for Telekom's MagentaTV?", "en"),
+        ("what does kündigung mean in english", "en"),
+        ("Is the Pixel 9 better than the iPhone 16?", "en"),
+        ("wo ist mein handy", "de"),
+    ],
+)
+def test_the_small_words_of_a_sentence_overrule_names_lingua_takes_for_the_other_language(text, language):
+    assert detect(text)[0] == language
+
+
+def test_a_sentence_of_one_language_quoting_a_word_of_the_other_keeps_its_language():
+    assert detect("Was heißt eigentlich Roaming auf Deutsch?")[0] == "de"
+    assert detect("My contract says Kündigungsfrist, what is that?")[0] == "en"
