@@ -17,9 +17,11 @@ from typing import Iterable, Optional, Tuple
 from core.vocabulary import LANGUAGES
 
 MIN_CONFIDENCE = 0.6  # lingua's relative confidence below which a text does not switch the language
-OVERRULED_BELOW = 0.97  # lingua's confidence below which one language's small words alone overrule it
+OVERRULED_BELOW = 0.97
+CHAT_WORDS_DECIDE_UP_TO = 3  # up to this many words, chat words decide where lingua is unsure ("live agent pls")  # lingua's confidence below which one language's small words alone overrule it
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-# One- and two-word chat messages lingua cannot know ("Hallo" reads as English to it).
+# One- and two-word chat messages lingua cannot know ("Hallo" reads as English to it); in three-word ones they
+# decide where lingua is unsure.
 _CHAT_WORDS = {
     "de": frozenset(
         """hallo moin servus tschüss tschüs ciao danke dankeschön vielen dank ja jo jep nein nö
@@ -40,7 +42,7 @@ _FUNCTION_WORDS = {
     ),
     "en": frozenset(
         """is the my and not how what where when why who can have am are with for on also still already it
-        you me us does do get your""".split()
+        you me us does do get your what's it's i'm i've i'd don't can't isn't doesn't that's there's""".split()
     ),
 }
 _AMBIGUOUS = frozenset({"hey", "okay", "ok", "stop", "morgen", "bitte"}) & (_CHAT_WORDS["de"] & _CHAT_WORDS["en"])
@@ -61,10 +63,9 @@ def detect(text: str, neutral: Iterable[str] = ()) -> Tuple[Optional[str], float
     if not words:
         return None, 0.0
     if len(words) <= 2:
-        votes = {lang: sum(w in _CHAT_WORDS[lang] for w in words) for lang in LANGUAGES}
+        votes = _votes(words, _CHAT_WORDS)
         if votes["de"] != votes["en"]:
-            winner = max(votes, key=votes.get)
-            return winner, 1.0
+            return max(votes, key=votes.get), 1.0
     if len(words) == 1 and len(words[0]) <= 3:
         return None, 0.0  # "ok", "DSL", "PUK": no language
     detector, codes = _lingua()
@@ -81,12 +82,19 @@ def detect(text: str, neutral: Iterable[str] = ()) -> Tuple[Optional[str], float
     if confidence < OVERRULED_BELOW and votes[other] >= 2 and votes[language] == 0:
         return other, round(1.0 - confidence, 3)
     if confidence < MIN_CONFIDENCE:
+        chat = _votes(words, _CHAT_WORDS) if len(words) <= CHAT_WORDS_DECIDE_UP_TO else {}
+        if chat and chat["de"] != chat["en"]:
+            return max(chat, key=chat.get), confidence
         return None, confidence
     return language, confidence
 
 
 def _function_word_votes(words: list[str]) -> dict[str, int]:
-    return {lang: sum(w in _FUNCTION_WORDS[lang] for w in words) for lang in LANGUAGES}
+    return _votes(words, _FUNCTION_WORDS)
+
+
+def _votes(words: list[str], by_language: dict[str, frozenset]) -> dict[str, int]:
+    return {lang: sum(w in by_language[lang] for w in words) for lang in LANGUAGES}
 
 
 def neutral_words(texts_by_language: dict[str, Iterable[str]]) -> set[str]:

@@ -312,3 +312,11 @@ def test_a_service_the_faq_does_not_describe_is_declined_until_an_entry_describe
         assert responses(messages)[0] == "utter_kb_answer" and "*31#" in messages[0]["answer"]
     finally:
         providers.set_kb(None)
+
+
+def test_a_story_around_a_question_the_faq_does_not_cover_is_still_declined(use_kb, handoff):
+    text = "I love cooking on weekends. Will Sony refund my PS Plus subscription? It renewed yesterday."
+    events, messages = run(ActionAnswerFromKb(), make_tracker(text, slots={"language": "en"}))
+
+    assert responses(messages) == ["utter_kb_decline"]
+    assert slot_events(events)["kb_last"]["band"] == "decline"

@@ -180,6 +180,11 @@ def test_questions_about_the_bot_or_working_here_are_not_requests(text):
         # asked whether it is a robot, then wanting a person of flesh and blood
         ("Bist du ein Roboter? Dann will ich lieber mit wem aus Fleisch und Blut reden.", "request_human"),
         ("Are you a robot? If so, I'd like someone of flesh and blood, please.", "request_human"),
+        # being put through, in the passive
+        ("It's about a tricky contract takeover, can I be put through to a member of your staff?", "request_human"),
+        # a call for someone else: a parent, a grandmother
+        ("Mein Vater kommt mit dem Chat nicht klar. Rufen Sie ihn bitte morgen früh an?", "request_callback"),
+        ("My mum can't type well, could you call her back on 0171 2223334 this afternoon?", "request_callback"),
     ],
 )
 def test_requests_with_experts_anyone_there_and_long_call_windows_are_promoted(text, intent):

@@ -50,6 +50,31 @@ def test_a_did_you_mean_list_keeps_a_person_one_click_away_and_the_next_question
     assert texts(customer.say("How do I change my delivery address?"))[0] == faq_answer("change-delivery-address", "en")
 
 
+def test_a_question_inside_a_story_is_offered_when_the_whole_message_is_declined(customer: Customer):
+    replies = customer.say(
+        "Our football club has its summer party on Saturday and I am doing the music. "
+        "Which express shipping option gets a speaker to me by Friday?"
+    )
+    # The story pulls the whole message away from every FAQ question; its second sentence alone is one of ours
+    # (actions/sentences.py), so the customer gets a list with that entry first, not "I don't know".
+    assert texts(replies)[0] == "I'm not quite sure. Did you mean one of these?"
+    payloads = [b["payload"] for b in replies[0]["buttons"]]
+    assert payloads[0] == '/choose_entry{"entry_id": "delivery-time"}'
+    assert payloads[-1] == "/request_human"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I sign up for Telekom's MagentaTV?",  # lingua alone reads the company's name as German
+        "What's the 5G like out in Mecklenburg-Vorpommern?",
+    ],
+)
+def test_an_english_question_naming_german_names_is_answered_in_english(customer: Customer, text):
+    customer.say(text)
+    assert customer.tracker()["slots"]["language"] == "en"
+
+
 @pytest.mark.parametrize(
     "typed",
     [
