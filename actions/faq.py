@@ -14,7 +14,7 @@ from actions.direction import by_direction
 from actions.conversation import channel_of, idempotency_key, label, language_of, latest_text
 from actions.handoff_client import HandoffError
 from actions.requests import off_topic, other_company, request_by_meaning
-from actions.sentences import best_sentence
+from actions.second_look import second_look
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +86,9 @@ class ActionAnswerFromKb(Action):
         company = other_company(kb, text)  # a question about another company's service (actions/requests.py)
         if band != "decline" and (company or off_topic(kb, text, nearest)):
             band = "decline"  # ... or one the FAQ does not cover
-        elif band == "decline" and not company:  # a story around the question? (actions/sentences.py)
-            sentence = best_sentence(kb, text, language, lambda part, found: _declined_by_checks(kb, part, found))
-            if sentence is not None:
-                result, band = sentence, sentence.band
+        elif band == "decline" and not company:  # a clear favourite, or a question inside a story?
+            result = second_look(kb, text, result, language, lambda part, found: _declined_by_checks(kb, part, found))
+            band = result.band
         verdict = {
             "question": text,
             "band": band,

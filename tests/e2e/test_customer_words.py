@@ -50,16 +50,27 @@ def test_a_did_you_mean_list_keeps_a_person_one_click_away_and_the_next_question
     assert texts(customer.say("How do I change my delivery address?"))[0] == faq_answer("change-delivery-address", "en")
 
 
-def test_a_question_inside_a_story_is_offered_when_the_whole_message_is_declined(customer: Customer):
-    replies = customer.say(
-        "Our football club has its summer party on Saturday and I am doing the music. "
-        "Which express shipping option gets a speaker to me by Friday?"
-    )
-    # The story pulls the whole message away from every FAQ question; its second sentence alone is one of ours
-    # (actions/sentences.py), so the customer gets a list with that entry first, not "I don't know".
+@pytest.mark.parametrize(
+    "text, entry",
+    [
+        # The story pulls the whole message away from every FAQ question; its second sentence alone is one of ours.
+        (
+            "Our football club has its summer party on Saturday and I am doing the music. "
+            "Which express shipping option gets a speaker to me by Friday?",
+            "delivery-time",
+        ),
+        # Low confidence, but all of it on one entry.
+        ("Which VLAN does my own router need for fibre?", "own-router"),
+    ],
+)
+def test_a_question_the_knowledge_base_is_unsure_of_but_is_ours_gets_a_list_not_a_decline(
+    customer: Customer, text, entry
+):
+    replies = customer.say(text)
+    # actions/second_look.py: the customer gets a list with that entry first, not "I don't know".
     assert texts(replies)[0] == "I'm not quite sure. Did you mean one of these?"
     payloads = [b["payload"] for b in replies[0]["buttons"]]
-    assert payloads[0] == '/choose_entry{"entry_id": "delivery-time"}'
+    assert payloads[0] == f'/choose_entry{{"entry_id": "{entry}"}}'
     assert payloads[-1] == "/request_human"
 
 
