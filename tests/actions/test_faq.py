@@ -273,6 +273,12 @@ def test_a_question_about_another_companys_service_gets_no_answer_of_ours(kb, ha
         assert other_company(own, "Die Nummernmitnahme von Congstar hakt, was nun?") is None
         assert other_company(own, "Wie lade ich mein Aldi Talk Guthaben auf?") == "Aldi Talk"
         assert other_company(own, "Hat Aldi diese Woche Kopfhörer im Angebot?") == "Aldi"
+        # The customer's own thing from another telephone company is theirs, words of ours beside it or not ...
+        assert other_company(own, "My Telekom router restarts every hour, what can I do?") == "Telekom"
+        assert other_company(own, "Meine O2-Rechnung ist doppelt so hoch wie sonst, an wen wende ich mich?") == "O2"
+        # ... unless the customer is changing provider.
+        assert other_company(own, "Meine Vodafone-Rechnung kam noch, obwohl ich zu euch gewechselt bin") is None
+        assert other_company(own, "My Telekom contract ends in May, can my number be ported to you?") is None
         # A name the FAQ's answers mention is one of our ways of doing things, once an answer mentions it.
         assert other_company(own, "When does PayPal refund me after a return?") == "PayPal"
         own.upsert(
