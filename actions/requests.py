@@ -266,10 +266,11 @@ _SWITCHING = re.compile(
     re.IGNORECASE,
 )
 
-# ... and the words of changing provider alone ("keeps rebooting" is no switching).
+# ... and the words of changing provider alone ("keeps rebooting" is no switching; any "von"/"from" is read as coming
+# from the company, the safe side).
 _CHANGING_PROVIDER = re.compile(
     r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|\w*mitnahme|mitnehm\w*|port\w*|"
-    r"zu euch|zu ihnen|to you|(?:von|vom|from) (?:my |meine\w* )?(?:old |alte\w* )?)",
+    r"zu euch|zu ihnen|to you|von|vom|from)\b",
     re.IGNORECASE,
 )
 

@@ -113,7 +113,8 @@ _A_PERSON = re.compile(
     re.IGNORECASE,
 )
 _ASK = re.compile(
-    r"\b(get me|give me|gimme|put me (?:through|in touch)|(?:be|get|being) put through|connect(?: me)?(?: to| with)?|transfer(?: me)?|"
+    r"\b(get me|give me|gimme|put me (?:through|in touch)|(?:be|get|being) put through|"
+    r"connect(?: me)?(?: to| with)?|transfer(?: me)?|"
     r"hand me over|escalate|i (?:want|need)|i(?: would|'d|’d) (?:like|prefer)|let me (?:talk|speak|chat)|"
     r"(?:can|could|may) i (?:talk|speak|chat|get|have)|is there (?:a|an|any)|are there any|"
     r"(?:talk|speak|chat) (?:to|with)|an actual|a real|take over|forward me|help me|"
@@ -205,7 +206,9 @@ _CALL_ME = re.compile(
     r"(?:schedule|arrange|book|set up|get) (?:a|an) (?:phone |quick |short )?call|"
     r"(?:send|drop) (?:me|us) an? (?:e-?mail|mail|line)|"
     r"(?:angerufen|zurückgerufen|zurueckgerufen|kontaktiert) (?:zu )?werden|"
-    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|rufen sie (?:sie|ihn) (?:\w+ ){0,6}an\b|(?:call|ring|phone) (?:her|him) (?:back|on|at)\b|(?:mich|uns)\b[^.?!]{0,80}?\b(?:zurückrufen|zurueckrufen|anrufen|anruft|"
+    r"ruf(?:e|en|t)? (?:sie |du )?(?:mich|uns)|"
+    r"rufen sie (?:sie|ihn) (?:\w+ ){0,6}an\b|(?:call|ring|phone) (?:her|him) (?:back|on|at)\b|"  # someone else
+    r"(?:mich|uns)\b[^.?!]{0,80}?\b(?:zurückrufen|zurueckrufen|anrufen|anruft|"
     r"zurückruft|zurueckruft|kontaktieren|kontaktiert|anschreiben|anschreibt)\b|rückruf\w*|rueckruf\w*|callback|call-back|call back|um (?:einen )?(?:anruf|rückruf)|"
     r"telefonisch (?:\w+ ){0,2}(?:melden|meldet|kontaktier\w*)|telefonier\w* lieber|lieber telefon\w*|(?:melden|kontaktieren) sie sich|"
     r"kontaktier\w* (?:sie |du )?mich|(?:schreib\w*|schicken sie) (?:sie )?mir (?:lieber )?(?:eine )?e-?mail)",

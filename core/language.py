@@ -17,8 +17,8 @@ from typing import Iterable, Optional, Tuple
 from core.vocabulary import LANGUAGES
 
 MIN_CONFIDENCE = 0.6  # lingua's relative confidence below which a text does not switch the language
-OVERRULED_BELOW = 0.97
-CHAT_WORDS_DECIDE_UP_TO = 3  # up to this many words, chat words decide where lingua is unsure ("live agent pls")  # lingua's confidence below which one language's small words alone overrule it
+OVERRULED_BELOW = 0.97  # lingua's confidence below which one language's small words alone overrule it
+CHAT_WORDS_DECIDE_UP_TO = 3  # up to this many words, chat words decide where lingua is unsure ("live agent pls")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 # One- and two-word chat messages lingua cannot know ("Hallo" reads as English to it); in three-word ones they
 # decide where lingua is unsure.
@@ -77,7 +77,7 @@ def detect(text: str, neutral: Iterable[str] = ()) -> Tuple[Optional[str], float
     language = codes[best.language]
     # Names lingua has seen in one language only ("How do I sign up for Telekom's MagentaTV?" reads as German to
     # it): where the small words clearly say the other language and lingua is not sure, the small words win.
-    votes = _function_word_votes(words)
+    votes = _votes(words, _FUNCTION_WORDS)
     other = next(lang for lang in LANGUAGES if lang != language)
     if confidence < OVERRULED_BELOW and votes[other] >= 2 and votes[language] == 0:
         return other, round(1.0 - confidence, 3)
@@ -87,10 +87,6 @@ def detect(text: str, neutral: Iterable[str] = ()) -> Tuple[Optional[str], float
             return max(chat, key=chat.get), confidence
         return None, confidence
     return language, confidence
-
-
-def _function_word_votes(words: list[str]) -> dict[str, int]:
-    return _votes(words, _FUNCTION_WORDS)
 
 
 def _votes(words: list[str], by_language: dict[str, frozenset]) -> dict[str, int]:
@@ -122,7 +118,7 @@ def guess(text: str, neutral: Iterable[str] = ()) -> Optional[str]:
     words = [w for w in _WORD.findall((text or "").lower()) if w not in neutral_words_]
     if not words or (len(words) == 1 and len(words[0]) <= 3):
         return None
-    votes = _function_word_votes(words)
+    votes = _votes(words, _FUNCTION_WORDS)
     if votes["de"] != votes["en"]:
         return max(votes, key=votes.get)
     detector, codes = _lingua()
