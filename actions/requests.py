@@ -256,23 +256,23 @@ def _name(alternatives: str) -> re.Pattern:
 
 
 _other_companies: Optional[tuple[OtherCompanies, OtherCompanies]] = None
+# Changing provider: leaving or cancelling one, taking the number along, coming to us.
+_CHANGING = (
+    r"wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|mitnehm\w*|\w*mitnahme|port\w*|"
+    r"zu euch|zu ihnen"
+)
 # Coming to us or leaving us: a telephone company named with these words is where the customer's number comes
 # from or goes to ("Ich wechsle zur Telekom", "von Vodafone zu euch"), a question of ours.
 _SWITCHING = re.compile(
-    r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|mitnehm\w*|\w*mitnahme|nehme\w*|port\w*|"
+    r"\b(" + _CHANGING + r"|nehme\w*|"
     r"behalt\w*|keep\w*|transfer\w*|übertrag\w*|uebertrag\w*|mov\w*|take|taking|bring\w*|übernehm\w*|uebernehm\w*|"
-    r"komm\w* (?:\w+ )?(?:von|vom)|com(?:e|es|ing) (?:over |across )?from|zu euch|zu ihnen|"
+    r"komm\w* (?:\w+ )?(?:von|vom)|com(?:e|es|ing) (?:over |across )?from|"
     r"besser|better|schneller|faster|günstiger|cheaper|vergleich\w*|compar\w*)\b",
     re.IGNORECASE,
 )
-
 # ... and the words of changing provider alone ("keeps rebooting" is no switching; any "von"/"from" is read as coming
 # from the company, the safe side).
-_CHANGING_PROVIDER = re.compile(
-    r"\b(wechs\w*|switch\w*|kündig\w*|kuendig\w*|cancel\w*|leav\w*|left|verlass\w*|\w*mitnahme|mitnehm\w*|port\w*|"
-    r"zu euch|zu ihnen|to you|von|vom|from)\b",
-    re.IGNORECASE,
-)
+_CHANGING_PROVIDER = re.compile(r"\b(" + _CHANGING + r"|to you|von|vom|from)\b", re.IGNORECASE)
 
 
 def other_company(kb: Any, text: str) -> Optional[str]:
